@@ -1,0 +1,239 @@
+"""The subcommands of ``hj212``; each returns the process exit status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import psycopg
+
+from config.settings import GatewaySettings, Settings
+from gateway.app import Gateway
+from protocol import Connection, DataUpload, Message, Rejected, Role, crc16_hex
+from simulators.fleet import Counts, run_fleet
+from storage.cluster import Cluster, ClusterError
+from storage.install import InstallError, ensure_timescaledb
+from storage.migrate import MigrationError, migrate
+
+
+def _err(message: str) -> int:
+    print(f"hj212: {message}", file=sys.stderr)
+    return 1
+
+
+def _cluster(settings: Settings) -> Cluster:
+    return Cluster(settings.database.home, settings.database.port)
+
+
+def resolve_dsn(settings: Settings) -> str | None:
+    """The configured DSN, else the embedded cluster's (None if it was never created)."""
+    return settings.database.dsn or _cluster(settings).url()
+
+
+def _run_async(main: object) -> None:
+    anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})  # type: ignore[arg-type]
+
+
+# -- db -------------------------------------------------------------------------------
+def db(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    cluster = _cluster(settings)
+    try:
+        if args.action == "install":
+            ensure_timescaledb(Path("var/build/timescaledb").absolute())
+        elif args.action == "up":
+            started = time.monotonic()
+            dsn = cluster.up()
+            applied = migrate(dsn)
+            print(f"database up at {dsn} ({time.monotonic() - started:.1f} s; "
+                  f"{len(applied)} migration(s) applied)", file=sys.stderr)
+            print(dsn)
+        elif args.action == "down":
+            print("stopped" if cluster.down() else "not running")
+        elif args.action == "status":
+            status = cluster.status()
+            print(json.dumps({"running": status.running, "pid": status.pid, "dsn": status.dsn,
+                              "data_dir": str(status.data_dir) if status.data_dir else None}))
+            return 0 if status.running else 3
+        elif args.action == "url":
+            dsn = resolve_dsn(settings)
+            if dsn is None:
+                return _err("no database configured and no embedded cluster: run `hj212 db up`")
+            print(dsn)
+        elif args.action == "migrate":
+            dsn = resolve_dsn(settings)
+            if dsn is None:
+                return _err("no database configured and no embedded cluster: run `hj212 db up`")
+            applied = migrate(dsn)
+            print(f"{len(applied)} migration(s) applied: "
+                  + (", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none"))
+    except (InstallError, ClusterError, MigrationError, psycopg.Error) as exc:
+        return _err(str(exc))
+    return 0
+
+
+# -- serve ----------------------------------------------------------------------------
+def serve(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    dsn = resolve_dsn(settings)
+    if dsn is None:
+        return _err("no database: set HJ212_DSN or run `hj212 db up`")
+
+    async def main() -> None:
+        gateway = Gateway(settings.gateway, dsn)
+        async with anyio.create_task_group() as tg:
+            await tg.start(gateway.run)
+            await _until_signal()
+            tg.cancel_scope.cancel()
+
+    _run_async(main)
+    return 0
+
+
+async def _until_signal() -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return
+
+
+# -- simulate -------------------------------------------------------------------------
+def _progress_line(counts: Counts, started: float) -> str:
+    elapsed = max(time.monotonic() - started, 1e-9)
+    return (f"\r[{elapsed:6.0f} s] connections {counts.connections}/{counts.stations}  "
+            f"sent {counts.frames_sent}  acks {counts.acks}  retries {counts.retries}  "
+            f"errors {counts.errors + counts.connect_errors + counts.timeouts}  "
+            f"rate {counts.acks / elapsed:.1f}/s")
+
+
+def simulate(args: argparse.Namespace) -> int:
+    host, _, port = args.gateway.rpartition(":")
+    started = time.monotonic()
+
+    def progress(counts: Counts) -> None:
+        print(_progress_line(counts, started), end="", file=sys.stderr, flush=True)
+
+    counts = asyncio.run(run_fleet(args.stations, host or "127.0.0.1", int(port), args.duration,
+                                   interval=args.interval, progress=progress))
+    print(file=sys.stderr)
+    print(json.dumps(counts.summary()))
+    return 0 if counts.acks and not counts.connect_errors else 1
+
+
+# -- demo -----------------------------------------------------------------------------
+def _pick_port(preferred: int) -> int:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+
+def _count_rows(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM hj212.measurement").fetchone()
+        return int(row[0]) if row else 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    cluster = _cluster(settings)
+    was_running = cluster.status().running
+    try:
+        dsn = settings.database.dsn or cluster.up()
+        migrate(dsn)
+    except (ClusterError, MigrationError, psycopg.Error) as exc:
+        return _err(str(exc))
+    gw_settings = GatewaySettings(
+        host="127.0.0.1", port=_pick_port(args.port or settings.gateway.port),
+        max_segment=settings.gateway.max_segment, max_batch=settings.gateway.max_batch,
+    )
+    print(f"""
+HJ 212 platform running locally
+  database   {dsn}
+  gateway    127.0.0.1:{gw_settings.port}  (HJ 212 over TCP)
+  stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
+
+Look at the data while it runs:
+  psql "$(.venv/bin/hj212 db url)" -c 'SELECT count(*) FROM hj212.measurement'
+  psql "$(.venv/bin/hj212 db url)" -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
+Ctrl-C stops everything (gateway, stations and the database it started).
+""", file=sys.stderr, flush=True)
+
+    async def main() -> None:
+        gateway = Gateway(gw_settings, dsn)
+        started = time.monotonic()
+        async with anyio.create_task_group() as tg:
+            await tg.start(gateway.run)
+
+            async def fleet() -> None:
+                duration = args.duration or 365 * 86400.0
+                await run_fleet(args.stations, "127.0.0.1", gw_settings.port, duration,
+                                interval=args.interval)
+                tg.cancel_scope.cancel()
+
+            async def report() -> None:
+                while True:
+                    await anyio.sleep(5)
+                    rows = await anyio.to_thread.run_sync(_count_rows, dsn)
+                    s = gateway.stats
+                    print(f"[{time.monotonic() - started:5.0f} s] connections {s.open_connections}"
+                          f"  frames {s.frames}  acks {s.acks}  rejected {s.rejected}"
+                          f"  measurement rows {rows}", file=sys.stderr, flush=True)
+
+            tg.start_soon(fleet)
+            tg.start_soon(report)
+            await _until_signal()
+            tg.cancel_scope.cancel()
+
+    try:
+        _run_async(main)
+    finally:
+        if not was_running and not settings.database.dsn:
+            cluster.down()
+            print("database stopped", file=sys.stderr)
+    return 0
+
+
+# -- decode ---------------------------------------------------------------------------
+def _decode_one(text: str, max_length: int) -> dict[str, object]:
+    raw = text.encode("utf-8")
+    if not raw.endswith(b"\r\n"):
+        raw = raw.rstrip(b"\n") + b"\r\n"
+    conn = Connection(Role.PLATFORM, max_segment=max_length)
+    events = conn.receive_data(raw) + conn.receive_data(b"")
+    event = events[0] if events else None
+    if event is None or isinstance(event, Rejected):
+        code = event.code if event else "framing"
+        detail = event.detail if event else "no frame"
+        return {"ok": False, "error": f"{code}: {detail}",
+                "mn": event.mn if event else None, "cn": event.cn if event else None}
+    message = event.message if isinstance(event, DataUpload) else event
+    assert isinstance(message, Message)
+    out: dict[str, object] = {
+        "ok": True, "error": None, "version": message.version,
+        "crc": {"declared": raw[-6:-2].decode(), "computed": crc16_hex(message.segment)},
+        "qn": message.qn, "st": message.st, "cn": message.cn, "pw": message.pw,
+        "mn": message.mn, "flag": message.flag, "ack": message.ack_requested,
+        "pnum": message.pnum, "pno": message.pno, "cp": message.cp,
+        "deviations": list(message.deviations),
+    }
+    if isinstance(event, DataUpload):
+        out["data_time"] = event.data_time.isoformat()
+        out["values"] = event.values
+    return out
+
+
+def decode(args: argparse.Namespace) -> int:
+    lines = args.frames or [line for line in sys.stdin.read().splitlines() if line.strip()]
+    for line in lines:
+        print(json.dumps(_decode_one(line.rstrip("\r"), args.max_length), ensure_ascii=False))
+    return 0

@@ -1,0 +1,81 @@
+"""``hj212``: one command with subcommands for every part of the system."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from config import ConfigError, load
+from config.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "database": {"dsn": getattr(args, "dsn", None), "home": getattr(args, "home", None),
+                     "port": getattr(args, "db_port", None)},
+        "gateway": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
+    }
+    return load(args.config, overrides=overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from cli import commands
+
+    parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
+    parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database: install, embedded cluster, migrations")
+    db.add_argument("action", choices=["install", "up", "down", "status", "url", "migrate"])
+    db.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
+    db.add_argument("--db-port", type=int, help="embedded cluster port (default: a free one)")
+    db.add_argument("--dsn", help="use this database instead of the embedded cluster")
+    db.set_defaults(func=commands.db)
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default 9212)")
+    serve.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
+    serve.set_defaults(func=commands.serve)
+
+    sim = sub.add_parser("simulate", help="simulated data loggers against a gateway")
+    sim.add_argument("--stations", type=int, default=10)
+    sim.add_argument("--gateway", default="127.0.0.1:9212", help="HOST:PORT")
+    sim.add_argument("--duration", type=float, default=30.0, help="seconds (bounded run)")
+    sim.add_argument("--interval", type=float, default=5.0, help="seconds between frames")
+    sim.set_defaults(func=commands.simulate)
+
+    demo = sub.add_parser("demo", help="everything locally: database, gateway, stations")
+    demo.add_argument("--stations", type=int, default=6)
+    demo.add_argument("--interval", type=float, default=2.0)
+    demo.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until Ctrl-C")
+    demo.add_argument("--port", type=int, help="gateway port (default 9212, or a free one)")
+    demo.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
+    demo.set_defaults(func=commands.demo)
+
+    decode = sub.add_parser("decode", help="decode frames (arguments or stdin) to JSON lines")
+    decode.add_argument("frames", nargs="*")
+    decode.add_argument("--max-length", type=int, default=9999)
+    decode.set_defaults(func=commands.decode)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        args.settings = _settings(args)
+    except ConfigError as exc:
+        print(f"hj212: configuration error: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,84 @@
+"""Settings from a TOML file, then ``HJ212_*`` environment variables, then flags.
+
+Precedence, lowest first: defaults, the file (``--config``, else ``$HJ212_CONFIG``, else
+``./hj212.toml`` if present), environment variables ``HJ212_<SECTION>_<KEY>``
+(``HJ212_GATEWAY_PORT=9300``; ``HJ212_DSN`` is short for ``HJ212_DATABASE_DSN``), then
+command-line overrides passed in by the entry point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from config.settings import DatabaseSettings, GatewaySettings, Settings
+
+_SECTIONS: dict[str, type[Any]] = {"database": DatabaseSettings, "gateway": GatewaySettings}
+
+
+class ConfigError(ValueError):
+    """Raised at startup for an unreadable file or a value of the wrong type."""
+
+
+def _convert(cls: type[Any], name: str, value: object) -> object:
+    hint = typing.get_type_hints(cls)[name]
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None or (isinstance(value, str) and value == "" and type(None) in options):
+        if type(None) in options:
+            return None
+        raise ConfigError(f"{cls.__name__}.{name} may not be empty")
+    for option in options:
+        if option is type(None):
+            continue
+        try:
+            if option is bool and isinstance(value, str):
+                return value.lower() in ("1", "true", "yes", "on")
+            return option(value)
+        except (TypeError, ValueError):
+            continue
+    raise ConfigError(f"{cls.__name__}.{name}: {value!r} is not a {hint}")
+
+
+def _section(cls: type[Any], name: str, values: Mapping[str, object]) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"[{name}] has unknown keys: {', '.join(sorted(unknown))}")
+    return cls(**{k: _convert(cls, k, v) for k, v in values.items()})
+
+
+def load(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, object]] | None = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    data: dict[str, dict[str, object]] = {}
+    path = path or (Path(env["HJ212_CONFIG"]) if env.get("HJ212_CONFIG") else None)
+    if path is None and Path("hj212.toml").exists():
+        path = Path("hj212.toml")
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from None
+    unknown = set(data) - set(_SECTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown sections: {', '.join(sorted(unknown))}")
+    if env.get("HJ212_DSN"):
+        data.setdefault("database", {})["dsn"] = env["HJ212_DSN"]
+    for section, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            key = f"HJ212_{section.upper()}_{f.name.upper()}"
+            if key in env:
+                data.setdefault(section, {})[f.name] = env[key]
+        for key, value in (overrides or {}).get(section, {}).items():
+            if value is not None:
+                data.setdefault(section, {})[key] = value
+    return Settings(**{s: _section(cls, s, data.get(s, {})) for s, cls in _SECTIONS.items()})

@@ -1,0 +1,81 @@
+"""Versioned schema migrations (``storage/migrations/NNNN_name.sql``).
+
+Each file runs once, in its own transaction, and is recorded with its SHA-256 in
+``hj212.schema_migration``; running the migrator again changes nothing. A recorded
+file whose text has since changed is an error: migrations are append-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+
+import psycopg
+
+_LOCK_KEY = 212_2017  # pg_advisory_xact_lock key: one migrator at a time
+_BOOTSTRAP = """
+CREATE SCHEMA IF NOT EXISTS hj212;
+CREATE TABLE IF NOT EXISTS hj212.schema_migration (
+    version    integer     PRIMARY KEY,
+    name       text        NOT NULL,
+    sha256     text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class MigrationError(RuntimeError):
+    """Raised when the recorded migrations disagree with the files shipped."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def available() -> list[Migration]:
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append(Migration(int(name[:4]), name[5:-4], entry.read_text("utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def migrate(dsn: str) -> list[Migration]:
+    """Apply every migration not yet recorded; return the ones applied now."""
+    applied_now: list[Migration] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET client_min_messages = warning")
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            conn.execute(_BOOTSTRAP)
+        for migration in available():
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                row = conn.execute(
+                    "SELECT sha256 FROM hj212.schema_migration WHERE version = %s",
+                    (migration.version,),
+                ).fetchone()
+                if row is not None:
+                    if row[0] != migration.sha256:
+                        raise MigrationError(
+                            f"migration {migration.version:04d}_{migration.name} was changed "
+                            "after it was applied; add a new migration instead"
+                        )
+                    continue
+                conn.execute(migration.sql.encode())
+                conn.execute(
+                    "INSERT INTO hj212.schema_migration (version, name, sha256) "
+                    "VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.sha256),
+                )
+                applied_now.append(migration)
+    return applied_now
