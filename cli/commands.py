@@ -52,28 +52,41 @@ def db(args: argparse.Namespace) -> int:
             started = time.monotonic()
             dsn = cluster.up()
             applied = migrate(dsn)
-            print(f"database up at {dsn} ({time.monotonic() - started:.1f} s; "
-                  f"{len(applied)} migration(s) applied)", file=sys.stderr)
+            print(
+                f"database up at {dsn} ({time.monotonic() - started:.1f} s; "
+                f"{len(applied)} migration(s) applied)",
+                file=sys.stderr,
+            )
             print(dsn)
         elif args.action == "down":
             print("stopped" if cluster.down() else "not running")
         elif args.action == "status":
             status = cluster.status()
-            print(json.dumps({"running": status.running, "pid": status.pid, "dsn": status.dsn,
-                              "data_dir": str(status.data_dir) if status.data_dir else None}))
+            print(
+                json.dumps(
+                    {
+                        "running": status.running,
+                        "pid": status.pid,
+                        "dsn": status.dsn,
+                        "data_dir": str(status.data_dir) if status.data_dir else None,
+                    }
+                )
+            )
             return 0 if status.running else 3
         elif args.action == "url":
-            dsn = resolve_dsn(settings)
-            if dsn is None:
+            url = resolve_dsn(settings)
+            if url is None:
                 return _err("no database configured and no embedded cluster: run `hj212 db up`")
-            print(dsn)
+            print(url)
         elif args.action == "migrate":
-            dsn = resolve_dsn(settings)
-            if dsn is None:
+            target = resolve_dsn(settings)
+            if target is None:
                 return _err("no database configured and no embedded cluster: run `hj212 db up`")
-            applied = migrate(dsn)
-            print(f"{len(applied)} migration(s) applied: "
-                  + (", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none"))
+            applied = migrate(target)
+            print(
+                f"{len(applied)} migration(s) applied: "
+                + (", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none")
+            )
     except (InstallError, ClusterError, MigrationError, psycopg.Error) as exc:
         return _err(str(exc))
     return 0
@@ -106,10 +119,12 @@ async def _until_signal() -> None:
 # -- simulate -------------------------------------------------------------------------
 def _progress_line(counts: Counts, started: float) -> str:
     elapsed = max(time.monotonic() - started, 1e-9)
-    return (f"\r[{elapsed:6.0f} s] connections {counts.connections}/{counts.stations}  "
-            f"sent {counts.frames_sent}  acks {counts.acks}  retries {counts.retries}  "
-            f"errors {counts.errors + counts.connect_errors + counts.timeouts}  "
-            f"rate {counts.acks / elapsed:.1f}/s")
+    return (
+        f"\r[{elapsed:6.0f} s] connections {counts.connections}/{counts.stations}  "
+        f"sent {counts.frames_sent}  acks {counts.acks}  retries {counts.retries}  "
+        f"errors {counts.errors + counts.connect_errors + counts.timeouts}  "
+        f"rate {counts.acks / elapsed:.1f}/s"
+    )
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -119,8 +134,16 @@ def simulate(args: argparse.Namespace) -> int:
     def progress(counts: Counts) -> None:
         print(_progress_line(counts, started), end="", file=sys.stderr, flush=True)
 
-    counts = asyncio.run(run_fleet(args.stations, host or "127.0.0.1", int(port), args.duration,
-                                   interval=args.interval, progress=progress))
+    counts = asyncio.run(
+        run_fleet(
+            args.stations,
+            host or "127.0.0.1",
+            int(port),
+            args.duration,
+            interval=args.interval,
+            progress=progress,
+        )
+    )
     print(file=sys.stderr)
     print(json.dumps(counts.summary()))
     return 0 if counts.acks and not counts.connect_errors else 1
@@ -153,10 +176,13 @@ def demo(args: argparse.Namespace) -> int:
     except (ClusterError, MigrationError, psycopg.Error) as exc:
         return _err(str(exc))
     gw_settings = GatewaySettings(
-        host="127.0.0.1", port=_pick_port(args.port or settings.gateway.port),
-        max_segment=settings.gateway.max_segment, max_batch=settings.gateway.max_batch,
+        host="127.0.0.1",
+        port=_pick_port(args.port or settings.gateway.port),
+        max_segment=settings.gateway.max_segment,
+        max_batch=settings.gateway.max_batch,
     )
-    print(f"""
+    print(
+        f"""
 HJ 212 platform running locally
   database   {dsn}
   gateway    127.0.0.1:{gw_settings.port}  (HJ 212 over TCP)
@@ -166,7 +192,10 @@ Look at the data while it runs:
   psql "$(.venv/bin/hj212 db url)" -c 'SELECT count(*) FROM hj212.measurement'
   psql "$(.venv/bin/hj212 db url)" -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
 Ctrl-C stops everything (gateway, stations and the database it started).
-""", file=sys.stderr, flush=True)
+""",
+        file=sys.stderr,
+        flush=True,
+    )
 
     async def main() -> None:
         gateway = Gateway(gw_settings, dsn)
@@ -176,8 +205,9 @@ Ctrl-C stops everything (gateway, stations and the database it started).
 
             async def fleet() -> None:
                 duration = args.duration or 365 * 86400.0
-                await run_fleet(args.stations, "127.0.0.1", gw_settings.port, duration,
-                                interval=args.interval)
+                await run_fleet(
+                    args.stations, "127.0.0.1", gw_settings.port, duration, interval=args.interval
+                )
                 tg.cancel_scope.cancel()
 
             async def report() -> None:
@@ -185,9 +215,13 @@ Ctrl-C stops everything (gateway, stations and the database it started).
                     await anyio.sleep(5)
                     rows = await anyio.to_thread.run_sync(_count_rows, dsn)
                     s = gateway.stats
-                    print(f"[{time.monotonic() - started:5.0f} s] connections {s.open_connections}"
-                          f"  frames {s.frames}  acks {s.acks}  rejected {s.rejected}"
-                          f"  measurement rows {rows}", file=sys.stderr, flush=True)
+                    print(
+                        f"[{time.monotonic() - started:5.0f} s] connections {s.open_connections}"
+                        f"  frames {s.frames}  acks {s.acks}  rejected {s.rejected}"
+                        f"  measurement rows {rows}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
             tg.start_soon(fleet)
             tg.start_soon(report)
@@ -214,16 +248,29 @@ def _decode_one(text: str, max_length: int) -> dict[str, object]:
     if event is None or isinstance(event, Rejected):
         code = event.code if event else "framing"
         detail = event.detail if event else "no frame"
-        return {"ok": False, "error": f"{code}: {detail}",
-                "mn": event.mn if event else None, "cn": event.cn if event else None}
+        return {
+            "ok": False,
+            "error": f"{code}: {detail}",
+            "mn": event.mn if event else None,
+            "cn": event.cn if event else None,
+        }
     message = event.message if isinstance(event, DataUpload) else event
     assert isinstance(message, Message)
     out: dict[str, object] = {
-        "ok": True, "error": None, "version": message.version,
+        "ok": True,
+        "error": None,
+        "version": message.version,
         "crc": {"declared": raw[-6:-2].decode(), "computed": crc16_hex(message.segment)},
-        "qn": message.qn, "st": message.st, "cn": message.cn, "pw": message.pw,
-        "mn": message.mn, "flag": message.flag, "ack": message.ack_requested,
-        "pnum": message.pnum, "pno": message.pno, "cp": message.cp,
+        "qn": message.qn,
+        "st": message.st,
+        "cn": message.cn,
+        "pw": message.pw,
+        "mn": message.mn,
+        "flag": message.flag,
+        "ack": message.ack_requested,
+        "pnum": message.pnum,
+        "pno": message.pno,
+        "cp": message.cp,
         "deviations": list(message.deviations),
     }
     if isinstance(event, DataUpload):

@@ -14,8 +14,11 @@ from config.settings import Settings
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
-        "database": {"dsn": getattr(args, "dsn", None), "home": getattr(args, "home", None),
-                     "port": getattr(args, "db_port", None)},
+        "database": {
+            "dsn": getattr(args, "dsn", None),
+            "home": getattr(args, "home", None),
+            "port": getattr(args, "db_port", None),
+        },
         "gateway": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
     }
     return load(args.config, overrides=overrides)

@@ -49,7 +49,11 @@ class Connection:
         if not message.ack_requested:
             return False
         self._outgoing += encode.data_answer(
-            qn=message.qn, pw=message.pw, mn=message.mn, flag=message.flag, cn=message.cn,
+            qn=message.qn,
+            pw=message.pw,
+            mn=message.mn,
+            flag=message.flag,
+            cn=message.cn,
             version=message.version,
         )
         return True

@@ -54,9 +54,7 @@ def _best_effort_header(segment: bytes) -> dict[str, str]:
 def _decode(frame: RawFrame) -> Event:
     computed = crc16(frame.segment)
     if int(frame.declared_crc, 16) != computed:
-        raise RemoteProtocolError(
-            "crc", f"declared {frame.declared_crc}, computed {computed:04X}"
-        )
+        raise RemoteProtocolError("crc", f"declared {frame.declared_crc}, computed {computed:04X}")
     header, cp_text = split_segment(frame.segment)
     cp = parse_cp(cp_text)
     flag = _int_field(header, "Flag", 255)

@@ -79,7 +79,9 @@ class Framer:
             return []
         rest = bytes(self._buffer)
         self._buffer.clear()
-        return [Garbage(rest, "framing", "stream ended inside a frame")]
+        if rest.startswith(HEADER):
+            return [Garbage(rest, "framing", "stream ended inside a frame")]
+        return [Garbage(rest, "framing", "bytes before '##'")]
 
     def _take(self, n: int) -> bytes:
         chunk = bytes(self._buffer[:n])
@@ -92,9 +94,10 @@ class Framer:
         if start > 0:
             return Garbage(self._take(start), "framing", "bytes before '##'")
         if start < 0:
-            # keep a trailing '#', it may be the first half of a header
-            keep = 1 if buf.endswith(b"#") else 0
-            if len(buf) > keep:
+            # hold garbage until the next '##' shows where it ends (so that the result does
+            # not depend on how the stream was chunked), but never more than one frame's worth
+            if len(buf) > 6 + self.max_segment + 6:
+                keep = 1 if buf.endswith(b"#") else 0  # may be the first half of a header
                 return Garbage(self._take(len(buf) - keep), "framing", "no '##' header")
             return None
         if len(buf) < 6:
@@ -124,10 +127,11 @@ class Framer:
         match = _TAIL.search(buf, 6, min(len(buf), limit))
         next_header = buf.find(HEADER, 2)
         if match is not None and (next_header < 0 or match.end() <= next_header):
-            seg_end = match.start() + 2
-            segment = bytes(buf[6:seg_end])
+            # read the match before _take(): it views the (mutable) buffer
+            crc = bytes(match.group(1)).decode("ascii")
+            segment = bytes(buf[6 : match.start() + 2])
             raw = self._take(match.end())
-            return RawFrame(raw, segment, match.group(1).decode("ascii"), False)
+            return RawFrame(raw, segment, crc, False)
         if not complete and len(buf) < limit and next_header < 0:
             return None  # wait for more bytes
         if next_header > 0:

@@ -93,7 +93,9 @@ def typed_value(suffix: str, text: str) -> float | str:
         try:
             return float(text)
         except ValueError:
-            raise RemoteProtocolError("syntax", f"{suffix} value {text!r} is not a number") from None
+            raise RemoteProtocolError(
+                "syntax", f"{suffix} value {text!r} is not a number"
+            ) from None
     return text
 
 

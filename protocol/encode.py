@@ -37,7 +37,12 @@ def segment(header: Mapping[str, object], cp: str) -> str:
 
 
 def data_answer(
-    *, qn: str | None, pw: str | None, mn: str | None, flag: int | None, cn: str | None,
+    *,
+    qn: str | None,
+    pw: str | None,
+    mn: str | None,
+    flag: int | None,
+    cn: str | None,
     version: str,
 ) -> bytes:
     """The 9014 data answer to an upload that asked for one.

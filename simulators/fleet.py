@@ -13,10 +13,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from protocol import Connection, Message, Role, format_time
-from protocol import encode
+from protocol import Connection, Message, Role, encode, format_time
 from simulators.models import GAS, WATER, sample
 
 
@@ -37,8 +36,9 @@ class Counts:
         latencies = sorted(data.pop("ack_latency_ms"))
         if latencies:
             data["ack_p50_ms"] = round(latencies[len(latencies) // 2], 2)
-            data["ack_p99_ms"] = round(latencies[min(len(latencies) - 1,
-                                                     int(len(latencies) * 0.99))], 2)
+            data["ack_p99_ms"] = round(
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2
+            )
         return data
 
 
@@ -52,8 +52,14 @@ def realtime_frame(mn: str, pw: str, at: datetime, values: dict[str, float], *, 
         [{"DataTime": format_time(at)}]
         + [{f"{code}-Rtd": v, f"{code}-Flag": "N"} for code, v in values.items()]
     )
-    header = {"QN": format_time(at, millis=True), "ST": st, "CN": "2011", "PW": pw, "MN": mn,
-              "Flag": 5}
+    header = {
+        "QN": format_time(at, millis=True),
+        "ST": st,
+        "CN": "2011",
+        "PW": pw,
+        "MN": mn,
+        "Flag": 5,
+    }
     return encode.frame(encode.segment(header, cp))
 
 
@@ -84,12 +90,16 @@ class Station:
         self.counts.connections += 1
         conn = Connection(Role.STATION)
         await asyncio.sleep(self.rng.uniform(0, self.interval))  # spread the fleet
+        last = datetime.min.replace(tzinfo=UTC)
         try:
             while time.monotonic() < deadline:
                 tick = time.monotonic()
-                now = datetime.now(UTC).replace(microsecond=0)
-                wire = realtime_frame(self.mn, self.password, now,
-                                      sample(factors, now, self.rng), st=st)
+                # DataTime strictly increases, as on a real logger, even if a tick comes early
+                now = max(datetime.now(UTC).replace(microsecond=0), last + timedelta(seconds=1))
+                last = now
+                wire = realtime_frame(
+                    self.mn, self.password, now, sample(factors, now, self.rng), st=st
+                )
                 await self._send_with_retries(reader, writer, conn, wire)
                 await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - tick)))
         except (OSError, asyncio.IncompleteReadError):
@@ -98,7 +108,10 @@ class Station:
             writer.close()
 
     async def _send_with_retries(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: Connection,
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        conn: Connection,
         wire: bytes,
     ) -> None:
         qn = wire.split(b"QN=", 1)[1][:17].decode()
@@ -132,8 +145,14 @@ class Station:
 
 
 async def run_fleet(
-    stations: int, host: str, port: int, duration: float, *, interval: float = 5.0,
-    seed: int = 212, progress: Callable[[Counts], None] | None = None,
+    stations: int,
+    host: str,
+    port: int,
+    duration: float,
+    *,
+    interval: float = 5.0,
+    seed: int = 212,
+    progress: Callable[[Counts], None] | None = None,
 ) -> Counts:
     """Run ``stations`` simulated loggers for ``duration`` seconds; return the counts."""
     counts = Counts(stations=stations)

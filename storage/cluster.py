@@ -109,8 +109,9 @@ class Cluster:
         if state is None or not self._running(state):
             return False
         pg = self._postgres()
-        self._as_owner([str(pg.bindir / "pg_ctl"), "-D", state.data_dir, "-m", "fast", "-w",
-                        "stop"])
+        self._as_owner(
+            [str(pg.bindir / "pg_ctl"), "-D", state.data_dir, "-m", "fast", "-w", "stop"]
+        )
         return True
 
     def status(self) -> Status:
@@ -156,8 +157,14 @@ class Cluster:
             return pwd.getpwnam(OS_USER)
         except KeyError:
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 OS_USER],
+                [
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    OS_USER,
+                ],
                 check=True,
             )
             return pwd.getpwnam(OS_USER)
@@ -180,8 +187,10 @@ class Cluster:
             return preferred
         slug = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
         fallback = Path("/var/lib/hj212/clusters") / slug / "data"
-        print(f"[hj212 db] {self.home} is not reachable by OS user {OS_USER}; "
-              f"keeping PGDATA in {fallback}")
+        print(
+            f"[hj212 db] {self.home} is not reachable by OS user {OS_USER}; "
+            f"keeping PGDATA in {fallback}"
+        )
         return fallback
 
     def _create(self, pg: Postgres) -> State:
@@ -202,11 +211,20 @@ class Cluster:
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         pwfile.chmod(0o600)
         try:
-            self._as_owner([
-                str(pg.bindir / "initdb"), "-D", str(data_dir), "-U", DB_USER,
-                f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=peer",
-                "--encoding=UTF8", "--locale=C.UTF-8",
-            ])
+            self._as_owner(
+                [
+                    str(pg.bindir / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    DB_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=peer",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         with (data_dir / "postgresql.conf").open("a") as conf:
@@ -248,10 +266,21 @@ class Cluster:
         log.touch()
         if owner is not None:
             os.chown(log, owner.pw_uid, owner.pw_gid)
-        self._as_owner([
-            str(pg.bindir / "pg_ctl"), "-D", state.data_dir, "-l", str(log), "-w", "-t", "60",
-            "-o", f"-p {state.port}", "start",
-        ])
+        self._as_owner(
+            [
+                str(pg.bindir / "pg_ctl"),
+                "-D",
+                state.data_dir,
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {state.port}",
+                "start",
+            ]
+        )
         return state
 
     def _ensure_database(self, state: State) -> None:

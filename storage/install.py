@@ -83,9 +83,10 @@ def find_postgres() -> Postgres | None:
 def _privileged(argv: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return argv
-    if shutil.which("sudo") and subprocess.run(
-        ["sudo", "-n", "true"], capture_output=True, check=False
-    ).returncode == 0:
+    if (
+        shutil.which("sudo")
+        and subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False).returncode == 0
+    ):
         return ["sudo", "-n", *argv]
     raise InstallError(
         f"`{' '.join(argv)}` needs root; run `sudo hj212 db install` once, "

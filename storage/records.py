@@ -71,13 +71,28 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
     if isinstance(event, Rejected):
         status = "garbage" if event.code == "framing" and event.mn is None else "rejected"
         return FrameRecord(
-            received_at, peer, transport, event.raw, status, f"{event.code}: {event.detail}",
-            mn=event.mn, qn=event.qn, cn=event.cn,
+            received_at,
+            peer,
+            transport,
+            event.raw,
+            status,
+            f"{event.code}: {event.detail}",
+            mn=event.mn,
+            qn=event.qn,
+            cn=event.cn,
         )
     message: Message = event.message if isinstance(event, DataUpload) else event
     record = FrameRecord(
-        received_at, peer, transport, message.raw, "ok",
-        mn=message.mn, qn=message.qn, st=message.st, cn=message.cn, flag=message.flag,
+        received_at,
+        peer,
+        transport,
+        message.raw,
+        "ok",
+        mn=message.mn,
+        qn=message.qn,
+        st=message.st,
+        cn=message.cn,
+        flag=message.flag,
     )
     if isinstance(event, DataUpload):
         record.measurements = measurements_of(event)

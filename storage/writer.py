@@ -31,8 +31,18 @@ _FRAME_COPY = (
     " error) FROM STDIN (FORMAT BINARY)"
 )
 _FRAME_TYPES = [
-    "timestamptz", "int8", "text", "text", "text", "text", "text", "text", "int2", "bytea",
-    "text", "text",
+    "timestamptz",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int2",
+    "bytea",
+    "text",
+    "text",
 ]
 _STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS measurement_in"
@@ -42,8 +52,17 @@ _MEASUREMENT_COLUMNS = (
     "data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd, zs_min, zs_avg, zs_max,"
     " flag, eflag, frame_id, received_at"
 )
-_MEASUREMENT_TYPES = ["timestamptz", "text", "text", "text", *["float8"] * 9, "text", "text",
-                      "int8", "timestamptz"]
+_MEASUREMENT_TYPES = [
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    *["float8"] * 9,
+    "text",
+    "text",
+    "int8",
+    "timestamptz",
+]
 
 
 class Writer:
@@ -53,6 +72,7 @@ class Writer:
         self.dsn = dsn
         self.max_batch = max_batch
         self._queue: asyncio.Queue[tuple[FrameRecord, asyncio.Future[None]]] = asyncio.Queue()
+        self._pending: set[asyncio.Future[None]] = set()
         self.committed_frames = 0
         self.failed_batches = 0
 
@@ -63,6 +83,8 @@ class Writer:
     def submit(self, record: FrameRecord) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((record, future))
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
         return future
 
     async def run(self) -> None:
@@ -100,8 +122,8 @@ class Writer:
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has been written or failed."""
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
+        while self._pending:
+            await asyncio.wait(list(self._pending))
 
     def _fail_queued(self) -> None:
         while not self._queue.empty():
@@ -134,8 +156,22 @@ class Writer:
             async with cur.copy(_FRAME_COPY) as copy:
                 copy.set_types(_FRAME_TYPES)
                 for frame_id, r in zip(ids, records, strict=True):
-                    await copy.write_row((r.received_at, frame_id, r.peer, r.transport, r.mn,
-                                          r.qn, r.st, r.cn, r.flag, r.raw, r.status, r.error))
+                    await copy.write_row(
+                        (
+                            r.received_at,
+                            frame_id,
+                            r.peer,
+                            r.transport,
+                            r.mn,
+                            r.qn,
+                            r.st,
+                            r.cn,
+                            r.flag,
+                            r.raw,
+                            r.status,
+                            r.error,
+                        )
+                    )
             if any(r.measurements for r in records):
                 async with cur.copy(
                     f"COPY measurement_in ({_MEASUREMENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
@@ -143,8 +179,19 @@ class Writer:
                     copy.set_types(_MEASUREMENT_TYPES)
                     for frame_id, r in zip(ids, records, strict=True):
                         for m in r.measurements:
-                            await copy.write_row((m.data_time, m.mn, m.cn, m.pollutant, *m.values,
-                                                  m.flag, m.eflag, frame_id, r.received_at))
+                            await copy.write_row(
+                                (
+                                    m.data_time,
+                                    m.mn,
+                                    m.cn,
+                                    m.pollutant,
+                                    *m.values,
+                                    m.flag,
+                                    m.eflag,
+                                    frame_id,
+                                    r.received_at,
+                                )
+                            )
                 await cur.execute(
                     f"INSERT INTO hj212.measurement ({_MEASUREMENT_COLUMNS})"
                     f" SELECT {_MEASUREMENT_COLUMNS} FROM measurement_in"

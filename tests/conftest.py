@@ -1,0 +1,64 @@
+"""Shared fixtures. Database tests run against a real PostgreSQL with TimescaleDB.
+
+``HJ212_TEST_DSN`` points the suite at an existing TimescaleDB; otherwise the fixture
+starts the project's embedded cluster in ``var/test-pg`` (the same code as
+``hj212 db up``), creates a fresh database for this run, and drops it and stops the
+cluster at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from storage.cluster import Cluster
+from storage.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> tuple[str, dict[str, object]]:
+    return ("asyncio", {"use_uvloop": True})
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """DSN of a TimescaleDB server to create test databases on."""
+    if dsn := os.environ.get("HJ212_TEST_DSN"):
+        yield dsn
+        return
+    cluster = Cluster(ROOT / "var" / "test-pg")
+    was_running = cluster.status().running
+    dsn = cluster.up()
+    try:
+        yield dsn
+    finally:
+        if not was_running:
+            cluster.down()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_dsn: str) -> Iterator[str]:
+    """An empty database of its own for this test session (schema not applied)."""
+    name = f"hj212_test_{uuid.uuid4().hex[:10]}"
+    admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_dsn.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def dsn(fresh_database: str) -> str:
+    """The session's database with every migration applied."""
+    migrate(fresh_database)
+    return fresh_database

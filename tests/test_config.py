@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_file_loads_with_documented_defaults() -> None:
+    settings = load(ROOT / "config" / "example.toml", env={})
+    assert settings.gateway.port == 9212
+    assert settings.database.dsn is None
+    assert settings.database.home == Path("var/pg")
+
+
+def test_environment_overrides_file_and_flags_override_environment(tmp_path: Path) -> None:
+    path = tmp_path / "hj212.toml"
+    path.write_text("[gateway]\nport = 1000\nmax_batch = 10\n")
+    env = {"HJ212_GATEWAY_PORT": "2000", "HJ212_DSN": "postgresql://x/y"}
+    settings = load(path, env=env, overrides={"gateway": {"port": 3000}})
+    assert settings.gateway.port == 3000
+    assert settings.gateway.max_batch == 10
+    assert settings.database.dsn == "postgresql://x/y"
+    assert load(path, env=env).gateway.port == 2000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[gateway]\nport = 'many'\n", "[gateway]\nbogus = 1\n", "[nope]\n", "not toml ["],
+)
+def test_bad_settings_are_clear_errors(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "hj212.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        load(path, env={})
