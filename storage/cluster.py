@@ -8,6 +8,9 @@ it on 127.0.0.1, on a free port unless one is configured. Layout of the home::
     run/           the server's unix socket directory
     postgres.log   the server's log
 
+(``data/``, ``run/`` and the log move to ``/var/lib/hj212/clusters/<id>/`` when the
+server's OS user cannot reach the home, e.g. a checkout under ``/root``.)
+
 PostgreSQL refuses to run as root, so when invoked as root every server command runs
 as the OS user ``hj212`` (created if missing). A production deployment does not use
 this at all: it sets ``HJ212_DSN`` to its own TimescaleDB.
@@ -202,12 +205,13 @@ class Cluster:
         if data_dir.exists() and any(data_dir.iterdir()):
             shutil.rmtree(data_dir)  # a half-created cluster from an interrupted run
         data_dir.mkdir(parents=True, exist_ok=True)
-        (self.home / "run").mkdir(exist_ok=True)
+        runtime = data_dir.parent  # home, or the fallback the server's OS user can reach
+        (runtime / "run").mkdir(exist_ok=True)
         password = secrets.token_urlsafe(18)
-        pwfile = self.home / ".pwfile"
+        pwfile = runtime / ".pwfile"
         pwfile.write_text(password + "\n")
         if owner is not None:
-            for path in (data_dir, self.home / "run", pwfile):
+            for path in (runtime, data_dir, runtime / "run", pwfile):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         pwfile.chmod(0o600)
         try:
@@ -231,7 +235,7 @@ class Cluster:
             conf.write("\n# hj212 embedded cluster\n")
             for key, value in _SERVER_SETTINGS.items():
                 conf.write(f"{key} = {value}\n")
-            conf.write(f"unix_socket_directories = '{self.home / 'run'}'\n")
+            conf.write(f"unix_socket_directories = '{runtime / 'run'}'\n")
         state = State(self.configured_port or _free_port(), password, str(data_dir))
         self._save(state)
         return state
@@ -261,7 +265,7 @@ class Cluster:
                 raise ClusterError(f"configured port {state.port} on 127.0.0.1 is in use")
             state.port = _free_port()
         self._save(state)
-        log = self.home / "postgres.log"
+        log = Path(state.data_dir).parent / "postgres.log"
         owner = self._owner()
         log.touch()
         if owner is not None:
