@@ -8,6 +8,7 @@ cluster at the end.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -33,14 +34,23 @@ def server_dsn() -> Iterator[str]:
     if dsn := os.environ.get("HJ212_TEST_DSN"):
         yield dsn
         return
-    cluster = Cluster(ROOT / "var" / "test-pg")
-    was_running = cluster.status().running
-    dsn = cluster.up()
-    try:
-        yield dsn
-    finally:
-        if not was_running:
-            cluster.down()
+    home = ROOT / "var" / "test-pg"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    # Several test sessions may share the test cluster: each holds a shared lock while it
+    # runs, and the last one out (the one that gets the lock exclusively) stops it.
+    with (ROOT / "var" / "test-pg.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        cluster = Cluster(home)
+        dsn = cluster.up()
+        try:
+            yield dsn
+        finally:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # another session still uses it
+            else:
+                cluster.down()
 
 
 @pytest.fixture(scope="session")
