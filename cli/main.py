@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli import commands
+    from cli import commands, decode
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -60,10 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
     demo.set_defaults(func=commands.demo)
 
-    decode = sub.add_parser("decode", help="decode frames (arguments or stdin) to JSON lines")
-    decode.add_argument("frames", nargs="*")
-    decode.add_argument("--max-length", type=int, default=9999)
-    decode.set_defaults(func=commands.decode)
+    decode.add_parser(sub)
     return parser
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import cast
 
-from protocol import Connection, DataUpload, Event, Message, Rejected, Role
+from protocol import Connection, Event, Message, Rejected, Role
 from storage.records import record_of
 from storage.writer import Writer
 
@@ -38,7 +38,8 @@ class StationSession(asyncio.Protocol):
     def __init__(self, writer: Writer, stats: Stats, *, max_segment: int) -> None:
         self.writer = writer
         self.stats = stats
-        self.conn = Connection(Role.PLATFORM, max_segment=max_segment)
+        # answers go out only once the frame is stored: see _stored()
+        self.conn = Connection(Role.PLATFORM, max_segment=max_segment, auto_answer=False)
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
 
@@ -63,21 +64,23 @@ class StationSession(asyncio.Protocol):
     def _handle(self, events: list[Event]) -> None:
         received_at = datetime.now(UTC)
         for event in events:
+            if not isinstance(event, Message | Rejected):
+                continue  # split-set and request outcomes: nothing of their own to archive
             self.stats.frames += 1
             if isinstance(event, Rejected):
                 self.stats.rejected += 1
                 log.warning("rejected from %s: %s: %s", self.peer, event.code, event.detail)
             else:
-                cn = (event.message if isinstance(event, DataUpload) else event).cn or "?"
+                cn = event.cn or "?"
                 self.stats.by_cn[cn] = self.stats.by_cn.get(cn, 0) + 1
             record = record_of(event, received_at=received_at, peer=self.peer, transport="tcp")
             self.writer.submit(record).add_done_callback(partial(self._stored, event))
 
-    def _stored(self, event: Event, future: asyncio.Future[None]) -> None:
+    def _stored(self, event: Event, future: asyncio.Future[str]) -> None:
         if future.cancelled() or future.exception() is not None:
             self.stats.store_failures += 1
             return  # not stored: not acknowledged; the device will send it again
-        if isinstance(event, Message | DataUpload) and self.conn.acknowledge(event):
+        if isinstance(event, Message) and self.conn.acknowledge(event):
             wire = self.conn.data_to_send()
             if self.transport is not None and not self.transport.is_closing():
                 self.transport.write(wire)

@@ -1,34 +1,50 @@
-"""From a framed byte string to a typed event: CRC, header, CP, version."""
+"""From a framed byte string to a typed event: decryption, CRC, header, CP, version.
+
+Acceptance follows one rule: take every frame a real device sends that can be
+understood, note each way it bends the standard in ``deviations``, and reject the rest
+with a stable code. Deviation words: ``length-mismatch`` (the length field did not land
+on the CRC), ``oversized`` (segment over the standard's 1024 bytes), ``crc-lowercase``,
+``legacy-crc:<variant>``, ``encrypted``, ``key-case``, ``header-comma``,
+``bad-value:<key>``, ``qn-format``, ``mn-length``, ``unknown-st``, ``unknown-cn``,
+``unknown-version:<bits>``, ``split-without-pnum``, ``codes-2005``.
+"""
 
 from __future__ import annotations
 
-from protocol._crc import crc16
+from dataclasses import dataclass, field
+
+from protocol._crc import crc16, match_variant
 from protocol._frame import RawFrame
 from protocol._segment import group_values, parse_cp, parse_time, split_segment
-from protocol.codes import DATA_UPLOADS, VERSION_BITS
+from protocol._sm4 import decrypt_segment, is_encrypted
+from protocol.codes import COMMANDS, REPLY_CODES, SYSTEM_CODES, VERSION_BITS, Flag
 from protocol.errors import RemoteProtocolError
-from protocol.events import DataUpload, Event, Message, Rejected
+from protocol.events import DataUpload, Message, Rejected, Reply, Values
+from protocol.pollutants import to_2017
+
+STANDARD_MAX_SEGMENT = 1024
 
 
-def _version(flag: int | None, header: dict[str, str]) -> str:
-    if flag is None:
-        return "2005" if "QN" not in header or len(header.get("MN", "")) == 14 else "2017"
-    return VERSION_BITS.get(flag >> 2, "unknown")
+@dataclass(frozen=True, slots=True)
+class DecodeOptions:
+    """Per-connection (per-station) decoding policy.
+
+    :param accept_crc: legacy CRC variants to accept (``modbus``, ``modbus-swapped``);
+        by default none: a frame with a legacy CRC is rejected as ``legacy-crc``.
+    :param sm4_key: the station's SM4 key for HJ 212-2025 encrypted CP areas.
+    """
+
+    accept_crc: frozenset[str] = field(default_factory=frozenset)
+    sm4_key: bytes | None = None
 
 
-def _int_field(header: dict[str, str], key: str, maximum: int) -> int | None:
-    text = header.get(key)
-    if text is None:
-        return None
-    if not text.isdigit() or int(text) > maximum:
-        raise RemoteProtocolError("syntax", f"{key}={text!r} is not a number 0..{maximum}")
-    return int(text)
+DEFAULT_OPTIONS = DecodeOptions()
 
 
-def decode(frame: RawFrame) -> Event:
+def decode(frame: RawFrame, options: DecodeOptions = DEFAULT_OPTIONS) -> Message | Rejected:
     """Check and parse one framed segment; damage comes back as :class:`Rejected`."""
     try:
-        return _decode(frame)
+        return _decode(frame, options)
     except RemoteProtocolError as exc:
         header = _best_effort_header(frame.segment)
         return Rejected(
@@ -38,6 +54,7 @@ def decode(frame: RawFrame) -> Event:
             mn=header.get("MN"),
             cn=header.get("CN"),
             qn=header.get("QN"),
+            crc_variant=exc.variant,
         )
 
 
@@ -51,32 +68,151 @@ def _best_effort_header(segment: bytes) -> dict[str, str]:
     return fields
 
 
-def _decode(frame: RawFrame) -> Event:
-    computed = crc16(frame.segment)
-    if int(frame.declared_crc, 16) != computed:
-        raise RemoteProtocolError("crc", f"declared {frame.declared_crc}, computed {computed:04X}")
-    header, cp_text = split_segment(frame.segment)
-    cp = parse_cp(cp_text)
-    flag = _int_field(header, "Flag", 255)
-    deviations = () if frame.length_matches else ("length-mismatch",)
-    message = Message(
+def _check_crc(frame: RawFrame, plain: bytes, options: DecodeOptions, devs: list[str]) -> str:
+    declared = int(frame.declared_crc, 16)
+    if crc16(plain) == declared:
+        variant = "hj212"
+    else:
+        variant_or_none = match_variant(plain, declared)
+        if variant_or_none is None:
+            raise RemoteProtocolError(
+                "crc", f"declared {frame.declared_crc}, computed {crc16(plain):04X}"
+            )
+        variant = variant_or_none
+        if variant not in options.accept_crc:
+            raise RemoteProtocolError(
+                "legacy-crc",
+                f"CRC {frame.declared_crc} is {variant}, not accepted",
+                variant=variant,
+            )
+        devs.append(f"legacy-crc:{variant}")
+    if not frame.declared_crc.isupper() and not frame.declared_crc.isdigit():
+        devs.append("crc-lowercase")
+    return variant
+
+
+def _flag(header: dict[str, str]) -> int | None:
+    text = header.get("Flag")
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) > 255:
+        raise RemoteProtocolError("syntax", f"Flag={text!r} is not a number 0..255")
+    return int(text)
+
+
+def _version(flag: int | None, header: dict[str, str], devs: list[str]) -> str:
+    if flag is None:
+        # 2005 devices omit Flag; 2017+ always send it. A 14-character MN is the 2005 form.
+        return "2005" if "QN" not in header or len(header.get("MN", "")) == 14 else "2017"
+    version = VERSION_BITS.get(flag >> 2)
+    if version is None:
+        devs.append(f"unknown-version:{flag >> 2}")
+        return "2017"
+    return version
+
+
+def _check_header(header: dict[str, str], version: str, flag: int | None, devs: list[str]) -> None:
+    cn = header.get("CN")
+    if cn is None or len(cn) != 4 or not cn.isdigit():
+        raise RemoteProtocolError("syntax", f"CN={cn!r} is not a 4-digit command code")
+    for key in ("PNUM", "PNO"):
+        text = header.get(key)
+        if text is not None and (not text.isdigit() or len(text) > 4):
+            raise RemoteProtocolError("syntax", f"{key}={text!r} is not a number 0..9999")
+    qn = header.get("QN")
+    if qn is not None and (len(qn) != 17 or not qn.isdigit()):
+        devs.append("qn-format")
+    mn = header.get("MN", "")
+    if len(mn) != (14 if version == "2005" else 24) and not (version == "2005" and len(mn) == 24):
+        devs.append("mn-length")
+    if header.get("ST") not in SYSTEM_CODES:
+        devs.append("unknown-st")
+    if cn not in COMMANDS:
+        devs.append("unknown-cn")
+    if flag is not None and flag & Flag.SPLIT and "PNUM" not in header:
+        devs.append("split-without-pnum")
+
+
+def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
+    devs: list[str] = [] if frame.length_matches else ["length-mismatch"]
+    segment = frame.segment
+    if len(segment) > STANDARD_MAX_SEGMENT:
+        devs.append("oversized")
+    if is_encrypted(segment):
+        if options.sm4_key is None:
+            raise RemoteProtocolError("decrypt", "encrypted CP area and no SM4 key for it")
+        segment = decrypt_segment(segment, options.sm4_key)
+        devs.append("encrypted")
+    variant = _check_crc(frame, segment, options, devs)
+    try:
+        text = segment.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RemoteProtocolError("syntax", f"segment is not UTF-8: {exc.reason}") from None
+    header, cp_text, seg_devs = split_segment(text)
+    devs += seg_devs
+    cp = parse_cp(cp_text, devs)
+    flag = _flag(header)
+    version = _version(flag, header, devs)
+    _check_header(header, version, flag, devs)
+    cn = header["CN"]
+    if cn in REPLY_CODES:
+        return Reply(
+            raw=frame.raw,
+            segment=segment,
+            header=header,
+            cp=cp,
+            version=version,
+            flag=flag,
+            crc_variant=variant,
+            deviations=tuple(devs),
+            answers_qn=header.get("QN") or cp.get("QN"),
+            qn_rtn=_int_or_none(cp.get("QnRtn")),
+            exe_rtn=_int_or_none(cp.get("ExeRtn")),
+        )
+    data_time_text = cp.get("DataTime")
+    if data_time_text is None:
+        return Message(
+            raw=frame.raw,
+            segment=segment,
+            header=header,
+            cp=cp,
+            version=version,
+            flag=flag,
+            crc_variant=variant,
+            deviations=tuple(devs),
+        )
+    data_time = parse_time(data_time_text)
+    values = group_values(cp, devs)
+    code_map: dict[str, str] = {}
+    if version == "2005":
+        values, code_map = _map_2005(values)
+        if code_map:
+            devs.append("codes-2005")
+    return DataUpload(
         raw=frame.raw,
-        segment=frame.segment,
+        segment=segment,
         header=header,
         cp=cp,
-        version=_version(flag, header),
-        qn=header.get("QN"),
-        st=header.get("ST"),
-        cn=header.get("CN"),
-        pw=header.get("PW"),
-        mn=header.get("MN"),
+        version=version,
         flag=flag,
-        pnum=_int_field(header, "PNUM", 9999),
-        pno=_int_field(header, "PNO", 9999),
-        deviations=deviations,
+        crc_variant=variant,
+        deviations=tuple(devs),
+        data_time=data_time,
+        values=values,
+        code_map=code_map,
     )
-    if message.cn in DATA_UPLOADS and "DataTime" in cp:
-        return DataUpload(
-            message=message, data_time=parse_time(cp["DataTime"]), values=group_values(cp)
-        )
-    return message
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def _map_2005(values: Values) -> tuple[Values, dict[str, str]]:
+    mapped: Values = {}
+    code_map: dict[str, str] = {}
+    for code, fields in values.items():
+        new = to_2017(code)
+        if new != code:
+            code_map[code] = new
+        mapped[new] = fields
+    return mapped, code_map

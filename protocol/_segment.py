@@ -1,67 +1,190 @@
 """Data segment: header fields and the CP area (HJ 212-2017 §6.3.2-6.3.3, Tables 3-4).
 
-``QN=..;ST=..;CN=..;PW=..;MN=..;Flag=..;[PNUM=..;PNO=..;]CP=&&<CP area>&&``
+``QN=..;ST=..;CN=..;PW=..;MN=..;Flag=..;[PNUM=..;PNO=..;][RF=1;]CP=&&<CP area>&&``
 
 Fields are read by key, in any order (real devices put MN before PW, QN after CN).
 In the CP area ``;`` separates items and ``,`` separates values of one item, but the
-standard's own examples mix them, so both are accepted alike. Keys of the form
-``<code>-<Suffix>`` (``w01018-Rtd``) are grouped per pollutant code.
+standard's own examples mix them, so both are accepted alike. Known keys match
+case-insensitively and are stored in the standard's spelling (the 2017 text itself
+writes ``CTime``/``Ctime`` and ``Overtime``/``OverTime``); unknown keys are kept as sent.
+Keys of the form ``<code>-<Suffix>`` (``w01018-Rtd``) are grouped per factor code.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 from protocol.errors import RemoteProtocolError
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-_CP_OPEN = b"CP=&&"
-_SPLIT = re.compile(r"[;,]")
-_NUMERIC_SUFFIXES = frozenset(
-    {"Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax"}
+
+HEADER_KEYS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO", "RF")
+CP_KEYS = (
+    "DataTime",
+    "SystemTime",
+    "BeginTime",
+    "EndTime",
+    "RestartTime",
+    "QnRtn",
+    "ExeRtn",
+    "RtdInterval",
+    "MinInterval",
+    "NewPW",
+    "OverTime",
+    "ReCount",
+    "VaseNo",
+    "CstartTime",
+    "Ctime",
+    "Stime",
+    "PolId",
+    "InfoId",
+    "SKCreateTime",
+    "NewSK",
+    "QN",
+    "CN",
+    "PNO",
+    "PNUM",
+    "AlarmTime",
+    "AlarmType",
+    "ReportTarget",
+    "AlarmTarget",
+    "ReportTime",
+    "WarnTime",
+    "CalibrationType",
+)
+SUFFIXES = (
+    "Rtd",
+    "Min",
+    "Avg",
+    "Max",
+    "Cou",
+    "ZsRtd",
+    "ZsMin",
+    "ZsAvg",
+    "ZsMax",
+    "ZsCou",
+    "Flag",
+    "EFlag",
+    "SampleTime",
+    "RS",
+    "RT",
+    "Data",
+    "DayData",
+    "NightData",
+    "Info",
+    "SN",
+    "Ala",
+    "UpValue",
+    "LowValue",
+    "ValidNum",
+    "TotalNum",
+    "SampleRd",
+    "StandardValue",
+    "ResultType",
+    "CompleteTime",
+    "SampleType",
+)
+NUMERIC_SUFFIXES = frozenset(
+    {
+        "Rtd",
+        "Min",
+        "Avg",
+        "Max",
+        "Cou",
+        "ZsRtd",
+        "ZsMin",
+        "ZsAvg",
+        "ZsMax",
+        "ZsCou",
+        "RT",
+        "Data",
+        "DayData",
+        "NightData",
+        "Ala",
+        "UpValue",
+        "LowValue",
+        "SampleRd",
+        "StandardValue",
+    }
+)
+INTEGER_SUFFIXES = frozenset({"RS", "ValidNum", "TotalNum"})
+TIME_SUFFIXES = frozenset({"SampleTime", "CompleteTime"})
+TIME_KEYS = frozenset(
+    {"DataTime", "SystemTime", "BeginTime", "EndTime", "RestartTime", "AlarmTime", "SKCreateTime"}
 )
 
+_HEADER_CANON = {k.lower(): k for k in HEADER_KEYS}
+_HEADER_SET = frozenset(HEADER_KEYS)
+_CP_CANON = {k.lower(): k for k in CP_KEYS}
+_CP_SET = frozenset(CP_KEYS)
+_SUFFIX_CANON = {k.lower(): k for k in SUFFIXES}
+_CP_OPEN = "CP=&&"
 
-def split_segment(segment: bytes) -> tuple[dict[str, str], str]:
-    """Split a data segment into its header fields and the raw CP text.
 
-    :raises RemoteProtocolError: ``syntax`` when the segment is not UTF-8, has no
-        ``CP=&&...&&`` or a header item without ``=``.
+def _canon_header(key: str) -> str:
+    return key if key in _HEADER_SET else _HEADER_CANON.get(key.lower(), key)
+
+
+def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
+    """Header fields, the raw CP text, and deviations found on the way.
+
+    :raises RemoteProtocolError: ``syntax`` without ``CP=&&...&&`` or with a header item
+        that has no ``=``.
     """
-    try:
-        text = segment.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RemoteProtocolError("syntax", f"segment is not UTF-8: {exc.reason}") from None
-    cp_at = text.find(_CP_OPEN.decode())
+    deviations: list[str] = []
+    cp_at = text.find(_CP_OPEN)
     if cp_at < 0:
-        raise RemoteProtocolError("syntax", "no 'CP=&&' in the data segment")
-    body = text[cp_at + len(_CP_OPEN) :]
+        cp_at = text.lower().find("cp=&&")
+        if cp_at < 0:
+            raise RemoteProtocolError("syntax", "no 'CP=&&' in the data segment")
+        deviations.append("key-case")
+    body = text[cp_at + 5 :]
     if not body.endswith("&&"):
         raise RemoteProtocolError("syntax", "CP area does not end with '&&'")
+    head = text[:cp_at]
+    if ",QN=" in head or ",ST=" in head or ",CN=" in head:
+        deviations.append("header-comma")  # HJ 212-2017 C.22/C.48 misprint: "QN=..534,ST=32"
+        head = head.replace(",", ";")
     header: dict[str, str] = {}
-    for item in _SPLIT.split(text[:cp_at]):
-        item = item.strip()
+    for item in head.split(";"):
         if not item:
             continue
         key, sep, value = item.partition("=")
         if not sep:
+            # "Flag=5CP=&&" (C.19) leaves "Flag=5" fine; a bare word is not
             raise RemoteProtocolError("syntax", f"header item {item!r} has no '='")
-        header[key.strip()] = value.strip()
-    return header, body[:-2]
+        key = key.strip()
+        canon = _canon_header(key)
+        if canon != key:
+            deviations.append("key-case")
+        header[canon] = value.strip()
+    return header, body[:-2], deviations
 
 
-def parse_cp(cp: str) -> dict[str, str]:
-    """Every ``key=value`` of the CP area, in order, values as raw strings."""
+def parse_cp(cp: str, deviations: list[str]) -> dict[str, str]:
+    """Every ``key=value`` of the CP area in order, values as the original text."""
     items: dict[str, str] = {}
-    for item in _SPLIT.split(cp):
-        item = item.strip()
-        if not item:
+    if not cp:
+        return items
+    for item in cp.replace(",", ";").split(";"):
+        if not item or item.isspace():  # "CP=&& &&" (HJ 212-2017 C.4, C.13)
             continue
         key, sep, value = item.partition("=")
         if not sep:
             raise RemoteProtocolError("syntax", f"CP item {item!r} has no '='")
-        items[key.strip()] = value.strip()
+        key = key.strip()
+        code, dash, suffix = key.partition("-")
+        if dash:
+            canon_suffix = _SUFFIX_CANON.get(suffix.lower(), suffix)
+            if canon_suffix != suffix:
+                deviations.append("key-case")
+                key = f"{code}-{canon_suffix}"
+        elif key not in _CP_SET:
+            canon = _CP_CANON.get(key.lower())
+            if canon is not None:
+                deviations.append("key-case")
+                key = canon
+        items[key] = value.strip()
     return items
 
 
@@ -70,14 +193,22 @@ def parse_time(text: str) -> datetime:
 
     :raises RemoteProtocolError: ``syntax`` when it is not such a timestamp.
     """
-    if not text.isdigit() or len(text) not in (14, 17):
+    if len(text) not in (14, 17) or not text.isdigit():
         raise RemoteProtocolError("syntax", f"bad timestamp {text!r}")
     try:
-        base = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        moment = datetime(
+            int(text[0:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10]),
+            int(text[10:12]),
+            int(text[12:14]),
+            int(text[14:17] or 0) * 1000,
+            BEIJING,
+        )
     except ValueError:
         raise RemoteProtocolError("syntax", f"bad timestamp {text!r}") from None
-    millis = int(text[14:]) if len(text) == 17 else 0
-    return base + timedelta(milliseconds=millis)
+    return moment
 
 
 def format_time(moment: datetime, *, millis: bool = False) -> str:
@@ -87,24 +218,38 @@ def format_time(moment: datetime, *, millis: bool = False) -> str:
     return text + f"{local.microsecond // 1000:03d}" if millis else text
 
 
-def typed_value(suffix: str, text: str) -> float | str:
-    """A CP value typed by its suffix: numbers as float, everything else kept as text."""
-    if suffix in _NUMERIC_SUFFIXES:
+def typed(suffix: str, text: str) -> float | str | datetime | None:
+    """A CP value typed by its suffix; None for a number or time that does not parse."""
+    if suffix in NUMERIC_SUFFIXES:
         try:
             return float(text)
         except ValueError:
-            raise RemoteProtocolError(
-                "syntax", f"{suffix} value {text!r} is not a number"
-            ) from None
+            return None
+    if suffix in INTEGER_SUFFIXES:
+        return int(text) if text.isdigit() else None
+    if suffix in TIME_SUFFIXES:
+        try:
+            return parse_time(text)
+        except RemoteProtocolError:
+            return None
     return text
 
 
-def group_values(cp: dict[str, str]) -> dict[str, dict[str, float | str]]:
+def group_values(
+    cp: dict[str, str], deviations: list[str]
+) -> dict[str, dict[str, float | str | datetime | None]]:
     """Group ``code-Suffix`` keys per code: ``{"w01018": {"Rtd": 13.6, "Flag": "N"}}``."""
-    grouped: dict[str, dict[str, float | str]] = {}
+    grouped: dict[str, dict[str, float | str | datetime | None]] = {}
     for key, text in cp.items():
         code, sep, suffix = key.partition("-")
         if not sep or not code or not suffix:
             continue
-        grouped.setdefault(code, {})[suffix] = typed_value(suffix, text)
+        value = typed(suffix, text)
+        if value is None:
+            deviations.append(f"bad-value:{key}")
+        fields = grouped.get(code)
+        if fields is None:
+            grouped[code] = {suffix: value}
+        else:
+            fields[suffix] = value
     return grouped

@@ -1,55 +1,217 @@
-"""Code tables of HJ 212 (HJ 212-2017 §6.6 Tables 5-7). The full tables come with the codec."""
+"""Code tables of HJ 212 in one place (HJ 212-2017 §6.6, Tables 5-9; HJ/T 212-2005 §6.5;
+HJ 212-2025 additions as reported in ``shared/notes/hj212.md`` §13).
+
+Pollutant and information codes (Appendix B) and the 2005 -> 2017 map live in
+:mod:`protocol.pollutants`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 
 
-class SystemCode(StrEnum):
-    """ST: the system a frame belongs to (HJ 212-2017 Table 5, excerpt)."""
-
-    SURFACE_WATER = "21"
-    AIR_QUALITY = "22"
-    NOISE = "23"
-    AIR_EMISSION = "31"
-    SURFACE_WATER_EMISSION = "32"
-    REPLY = "91"
-
-
-class CommandCode(StrEnum):
-    """CN: what a frame asks or carries (HJ 212-2017 Table 7, excerpt)."""
-
-    SET_TIME = "1012"
-    TIME_CALIBRATION_REQUEST = "1013"
-    REALTIME_DATA = "2011"
-    STATUS_DATA = "2021"
-    DAY_DATA = "2031"
-    RUNTIME_DAY_DATA = "2041"
-    MINUTE_DATA = "2051"
-    HOUR_DATA = "2061"
-    REQUEST_ANSWER = "9011"
-    EXECUTION_RESULT = "9012"
-    NOTIFICATION_ANSWER = "9013"
-    DATA_ANSWER = "9014"
-    HEARTBEAT = "9015"
-
-
 class Flag(IntFlag):
-    """Low bits of the header Flag (bit position, not letter: 2025 swapped the letters)."""
+    """Low bits of the header Flag, by bit position (2025 swapped the letters, not the bits)."""
 
-    ACK = 1
-    SPLIT = 2
+    ACK = 1  # 2017 "A": the command wants an answer
+    SPLIT = 2  # 2017 "D": the packet carries PNUM/PNO
 
 
-VERSION_BITS = {0: "2005", 1: "2017", 2: "2025"}
+VERSION_BITS = {0: "2005", 1: "2017", 2: "2025"}  # Flag >> 2
 VERSION_FLAG = {version: bits << 2 for bits, version in VERSION_BITS.items()}
-DATA_UPLOADS = frozenset(
+
+# ST, HJ 212-2017 Table 5 (GB/T 16706-1996); 44/45 are 2025 additions reported by third parties.
+SYSTEM_CODES: dict[str, tuple[str, str]] = {
+    "21": ("地表水质量监测", "surface water quality"),
+    "22": ("空气质量监测", "air quality"),
+    "23": ("声环境质量监测", "acoustic environment quality"),
+    "24": ("地下水质量监测", "groundwater quality"),
+    "25": ("土壤质量监测", "soil quality"),
+    "26": ("海水质量监测", "seawater quality"),
+    "27": ("挥发性有机物监测", "volatile organic compounds"),
+    "31": ("大气环境污染源", "air pollution source"),
+    "32": ("地表水体环境污染源", "surface-water pollution source"),
+    "33": ("地下水体环境污染源", "groundwater pollution source"),
+    "34": ("海洋环境污染源", "marine pollution source"),
+    "35": ("土壤环境污染源", "soil pollution source"),
+    "36": ("声环境污染源", "noise pollution source"),
+    "37": ("振动环境污染源", "vibration pollution source"),
+    "38": ("放射性环境污染源", "radioactive pollution source"),
+    "39": ("工地扬尘污染源", "construction-site dust"),
+    "41": ("电磁环境污染源", "electromagnetic pollution source"),
+    "44": ("用电监控", "power-usage monitoring (2025)"),
+    "45": ("关键生产工况监控", "key production conditions (2025)"),
+    "51": ("烟气排放过程监控", "flue-gas process monitoring"),
+    "52": ("污水排放过程监控", "waste-water process monitoring"),
+    "91": ("系统交互", "system interaction"),
+}
+
+
+class Flow(StrEnum):
+    """How a command is carried out (HJ 212-2017 §6.5)."""
+
+    REQUEST = "request"  # U->F request -> 9011 -> [data] -> 9012
+    UPLOAD = "upload"  # F->U data -> 9014 when Flag asks
+    NOTIFY = "notify"  # sender -> receiver answers 9013
+    INTERACTION = "interaction"  # 9011-9015 themselves
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    cn: str
+    name_zh: str
+    name_en: str
+    flow: Flow
+    sender: str  # "platform", "station" or "both"
+    since: str = "2005"  # first standard that has it
+    answer: str | None = None  # the answer the receiver owes: "9011", "9013", "9014"
+
+
+def _c(cn: str, zh: str, en: str, flow: Flow, sender: str, since: str = "2005") -> Command:
+    answer = {Flow.REQUEST: "9011", Flow.NOTIFY: "9013", Flow.UPLOAD: "9014"}.get(flow)
+    return Command(cn, zh, en, flow, sender, since, answer)
+
+
+R, U, N, I = Flow.REQUEST, Flow.UPLOAD, Flow.NOTIFY, Flow.INTERACTION
+# CN, HJ 212-2017 Table 9 and Appendix C. Codes used both ways (2011: the platform asks,
+# the station uploads) are listed under the platform's request; UPLOAD_CODES says which
+# of them a station sends as data.
+COMMANDS: dict[str, Command] = {
+    c.cn: c
+    for c in (
+        _c("1000", "设置超时时间及重发次数", "set timeout and retries", R, "platform"),
+        _c("1001", "上传数采仪硬件序列号", "upload data-logger hardware ids", U, "station", "2025"),
+        _c("1002", "设置数采仪入网编码", "set data-logger MN", R, "platform", "2025"),
+        _c("1011", "提取现场机时间", "get field time", R, "platform"),
+        _c("1012", "设置现场机时间", "set field time", R, "platform"),
+        _c("1013", "现场机时间校准请求", "time-calibration request", N, "station", "2017"),
+        _c("1014", "密钥更新", "new secret key", N, "both", "2025"),
+        _c("1061", "提取实时数据间隔", "get real-time interval", R, "platform"),
+        _c("1062", "设置实时数据间隔", "set real-time interval", R, "platform"),
+        _c("1063", "提取分钟数据间隔", "get minute interval", R, "platform", "2017"),
+        _c("1064", "设置分钟数据间隔", "set minute interval", R, "platform", "2017"),
+        _c("1072", "设置现场机访问密码", "set field password", R, "platform"),
+        _c("2011", "取污染物实时数据", "real-time data", R, "platform"),
+        _c("2012", "停止察看污染物实时数据", "stop real-time data", N, "platform"),
+        _c("2013", "原始监测数据", "raw monitoring data", R, "platform", "2025"),
+        _c("2021", "取设备运行状态数据", "facility running state", R, "platform"),
+        _c("2022", "停止察看设备运行状态", "stop facility running state", N, "platform"),
+        _c("2031", "取污染物日历史数据", "daily history data", R, "platform"),
+        _c("2041", "取设备运行时间日历史数据", "daily facility run time", R, "platform"),
+        _c("2051", "取污染物分钟数据", "minute data", R, "platform"),
+        _c("2061", "取污染物小时数据", "hourly data", R, "platform"),
+        _c(
+            "2062",
+            "自动标样核查数据",
+            "automatic standard-sample check data",
+            R,
+            "platform",
+            "2025",
+        ),
+        _c(
+            "2072",
+            "上传报警事件（HJ/T 212-2005，2017 已删除）",
+            "alarm event (2005 only)",
+            N,
+            "station",
+        ),
+        _c("2081", "上传数采仪开机时间", "data-logger restart time", U, "station", "2017"),
+        _c("3011", "零点校准量程校准", "zero/span calibration", R, "platform"),
+        _c("3012", "即时采样", "immediate sampling", R, "platform"),
+        _c("3013", "启动清洗/反吹", "start cleaning / blow-back", R, "platform"),
+        _c("3014", "比对采样", "comparison sampling", R, "platform"),
+        _c("3015", "超标留样", "over-limit sample retention", R, "platform", "2017"),
+        _c("3016", "设置采样时间周期", "set sampling period", R, "platform", "2017"),
+        _c("3017", "提取采样时间周期", "get sampling period", R, "platform", "2017"),
+        _c("3018", "提取出样时间", "get sample-output time", R, "platform", "2017"),
+        _c("3019", "提取设备唯一标识", "get instrument id", R, "platform", "2017"),
+        _c("3020", "提取现场机信息", "field information", R, "platform", "2017"),
+        _c("3021", "设置现场机参数", "set field parameter", R, "platform", "2017"),
+        _c("3022", "即时留样", "immediate sample retention", R, "platform", "2025"),
+        _c(
+            "3024",
+            "启动自动标样核查",
+            "start automatic standard-sample check",
+            R,
+            "platform",
+            "2025",
+        ),
+        _c("9011", "请求应答", "request answer", I, "station"),
+        _c("9012", "执行结果", "execution result", I, "station"),
+        _c("9013", "通知应答", "notification answer", I, "both"),
+        _c("9014", "数据应答", "data answer", I, "both"),
+        _c("9015", "心跳", "heartbeat", N, "station", "2025"),
+    )
+}
+del R, U, N, I
+
+# What a station sends as data (answered with 9014 when its Flag asks), whether pushed on
+# its own schedule or returned inside a request flow.
+UPLOAD_CODES = frozenset(
     {
-        CommandCode.REALTIME_DATA,
-        CommandCode.STATUS_DATA,
-        CommandCode.DAY_DATA,
-        CommandCode.RUNTIME_DAY_DATA,
-        CommandCode.MINUTE_DATA,
-        CommandCode.HOUR_DATA,
+        "1001",
+        "1011",
+        "1061",
+        "1063",
+        "2011",
+        "2013",
+        "2021",
+        "2031",
+        "2041",
+        "2051",
+        "2061",
+        "2062",
+        "2081",
+        "3015",
+        "3017",
+        "3018",
+        "3019",
+        "3020",
     }
 )
+# Uploads whose CP carries measurements per pollutant (stored as measurements).
+MEASUREMENT_CODES = frozenset({"2011", "2031", "2051", "2061"})
+# Notifications a platform answers with 9013 (1013; 2005 alarm event 2072; 2025 heartbeat
+# 9015 and key update 1014).
+PLATFORM_ANSWERS_9013 = frozenset({"1013", "1014", "2072", "9015"})
+# Notifications a station answers with 9013.
+STATION_ANSWERS_9013 = frozenset({"1014", "2012", "2022"})
+REPLY_CODES = frozenset({"9011", "9012", "9013", "9014"})
+
+# QnRtn (9011), HJ 212-2017 Table 7; 2005 had 1-3.
+QN_RTN = {
+    1: "准备执行请求 ready to execute",
+    2: "请求被拒绝 request rejected",
+    3: "PW错误 wrong password",
+    4: "MN错误 wrong MN",
+    5: "ST错误 wrong ST",
+    6: "Flag错误 wrong Flag",
+    7: "QN错误 wrong QN",
+    8: "CN错误 wrong CN",
+    9: "CRC校验错误 CRC error",
+    100: "未知错误 unknown error",
+}
+# ExeRtn (9012), HJ 212-2017 Table 6; 2005 had 1, 2 and 100.
+EXE_RTN = {
+    1: "执行成功 success",
+    2: "执行失败，但不知道原因 failed, reason unknown",
+    3: "命令请求条件错误 request conditions wrong",
+    4: "通讯超时 communication timeout",
+    5: "系统繁忙不能执行 system busy",
+    6: "系统故障 system fault",
+    100: "没有数据 no data",
+}
+# Data flags (-Flag), HJ 212-2017 Table 8; P is 2005 only (power failure), F changed meaning.
+DATA_FLAGS = {
+    "N": "在线监控（监测）仪器仪表工作正常 normal",
+    "F": "在线监控（监测）仪器仪表停运 instrument stopped",
+    "M": "在线监控（监测）仪器仪表处于维护期间产生的数据 maintenance",
+    "S": "手工输入的设定值 manually set value",
+    "D": "在线监控（监测）仪器仪表故障 instrument fault",
+    "C": "在线监控（监测）仪器仪表处于校准状态 calibration",
+    "T": "在线监控（监测）仪器仪表采样数值超过测量上限 over the measuring range",
+    "B": "在线监控（监测）仪器仪表与数采仪通讯异常 communication fault",
+    "P": "电源故障 power failure (HJ/T 212-2005)",
+}
+VALID_DATA_FLAGS = frozenset({"N"})  # the others mark data that is not normal

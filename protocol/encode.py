@@ -1,33 +1,95 @@
-"""Encoders: build data segments and frames (events in, bytes out)."""
+"""Encoders: events in, bytes out, for both roles (HJ 212-2017 Appendix C).
+
+* :func:`frame` wraps a data segment: ``##`` + length + segment + CRC + CRLF.
+* :func:`command` builds any request or notification the platform sends, checked
+  against :data:`PLATFORM_PARAMS` (what each CN takes).
+* :func:`upload` builds what a station sends (data uploads of every kind), split into
+  PNUM/PNO packets when a segment would exceed the limit (1024 bytes).
+* :func:`answer` builds 9011-9015 answers, in the 2005 layout for 2005 devices.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 
 from protocol._crc import crc16_hex
+from protocol._segment import format_time, parse_time
+from protocol._sm4 import encrypt_segment
+from protocol.codes import VERSION_FLAG, Flag
 from protocol.errors import LocalProtocolError
 
 MAX_SEGMENT = 9999
+STANDARD_SEGMENT = 1024
+
+# CP keys of every platform request/notification: (required, optional).
+PLATFORM_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "1000": (("OverTime", "ReCount"), ()),
+    "1002": (("i23005-Info",), ()),
+    "1011": ((), ("PolId",)),
+    "1012": (("SystemTime",), ("PolId",)),
+    "1014": (("SKCreateTime", "NewSK"), ()),
+    "1061": ((), ()),
+    "1062": (("RtdInterval",), ()),
+    "1063": ((), ()),
+    "1064": (("MinInterval",), ()),
+    "1072": (("NewPW",), ()),
+    "2011": ((), ()),
+    "2012": ((), ()),
+    "2013": ((), ("PolId", "BeginTime", "EndTime")),
+    "2021": ((), ()),
+    "2022": ((), ()),
+    "2031": (("BeginTime", "EndTime"), ()),
+    "2041": (("BeginTime", "EndTime"), ()),
+    "2051": (("BeginTime", "EndTime"), ()),
+    "2061": (("BeginTime", "EndTime"), ()),
+    "2062": ((), ("PolId", "BeginTime", "EndTime")),
+    "3011": (("PolId",), ("CalibrationType",)),
+    "3012": (("PolId",), ()),
+    "3013": (("PolId",), ()),
+    "3014": (("PolId",), ()),
+    "3015": ((), ()),
+    "3016": (("PolId", "CstartTime", "Ctime"), ()),
+    "3017": (("PolId",), ()),
+    "3018": (("PolId",), ()),
+    "3019": (("PolId",), ()),
+    "3020": (("InfoId",), ("PolId", "BeginTime", "EndTime")),
+    "3021": (("PolId", "InfoId"), ()),  # plus the parameter itself: "<InfoId>-Info"
+    "3022": ((), ("PolId",)),
+    "3024": (("PolId",), ()),
+}
+NOTIFICATIONS = frozenset({"2012", "2022", "1014"})
+_Build = Callable[[list[str], int | None, int | None, str], str]
 
 
-def frame(segment: str | bytes) -> bytes:
-    """Wrap a data segment: ``##`` + length + segment + CRC + CRLF.
+def frame(segment: str | bytes, *, length: int | None = None) -> bytes:
+    """Wrap a data segment; ``length`` overrides the length field (encrypted frames).
 
     :raises LocalProtocolError: when the segment does not fit the 4-digit length.
     """
     data = segment.encode("utf-8") if isinstance(segment, str) else segment
     if len(data) > MAX_SEGMENT:
         raise LocalProtocolError(f"segment of {len(data)} bytes does not fit 4 digits")
-    return b"##%04d%b%b\r\n" % (len(data), data, crc16_hex(data).encode("ascii"))
+    crc = crc16_hex(data).encode("ascii")
+    return b"##%04d%b%b\r\n" % (len(data) if length is None else length, data, crc)
+
+
+def text(value: object) -> str:
+    """The wire text of a CP value: numbers without noise, times as YYYYMMDDhhmmss."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value) if "e" not in repr(value) else f"{value:.6f}".rstrip("0").rstrip(".")
+    if isinstance(value, datetime):
+        return format_time(value)
+    return str(value)
 
 
 def cp_text(items: Iterable[Mapping[str, object]]) -> str:
     """CP area text: ``,`` between values of one item, ``;`` between items."""
-    return ";".join(",".join(f"{k}={_text(v)}" for k, v in item.items()) for item in items)
-
-
-def _text(value: object) -> str:
-    return str(value)
+    return ";".join(",".join(f"{k}={text(v)}" for k, v in item.items()) for item in items)
 
 
 def segment(header: Mapping[str, object], cp: str) -> str:
@@ -36,28 +98,171 @@ def segment(header: Mapping[str, object], cp: str) -> str:
     return f"{head}CP=&&{cp}&&"
 
 
-def data_answer(
+def new_qn(now: datetime) -> str:
+    """A QN for a frame created at ``now`` (``YYYYMMDDhhmmsszzz``, Beijing time)."""
+    return format_time(now, millis=True)
+
+
+def _flag(version: str, *, ack: bool, split: bool = False) -> int | None:
+    if version == "2005" and not ack and not split:
+        return None
+    return VERSION_FLAG.get(version, 4) | (Flag.ACK if ack else 0) | (Flag.SPLIT if split else 0)
+
+
+def command(
+    cn: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    qn: str,
+    st: str,
+    pw: str,
+    mn: str,
+    version: str = "2017",
+    ack: bool = True,
+) -> bytes:
+    """A platform request or notification (``cn`` in :data:`PLATFORM_PARAMS`).
+
+    :raises LocalProtocolError: for an unknown CN, or a missing or unknown parameter.
+    """
+    params = dict(params or {})
+    if cn not in PLATFORM_PARAMS:
+        raise LocalProtocolError(f"CN {cn} is not a command the platform sends")
+    required, optional = PLATFORM_PARAMS[cn]
+    missing = [k for k in required if k not in params]
+    if missing:
+        raise LocalProtocolError(f"CN {cn} needs {', '.join(missing)}")
+    allowed = set(required) | set(optional)
+    info = f"{params.get('InfoId')}-Info" if cn == "3021" else None
+    unknown = [k for k in params if k not in allowed and k != info]
+    if unknown:
+        raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown)}")
+    header = {"QN": qn, "ST": st, "CN": cn, "PW": pw, "MN": mn, "Flag": _flag(version, ack=ack)}
+    cp = ";".join(f"{k}={text(v)}" for k, v in params.items())
+    return frame(segment(header, cp))
+
+
+def answer(
+    cn: str,
     *,
     qn: str | None,
     pw: str | None,
     mn: str | None,
-    flag: int | None,
-    cn: str | None,
     version: str,
+    request_cn: str | None = None,
+    qn_rtn: int | None = None,
+    exe_rtn: int | None = None,
+    st: str = "91",
+    pno: int | None = None,
+    pnum: int | None = None,
+    flag: int | None = None,
 ) -> bytes:
-    """The 9014 data answer to an upload that asked for one.
+    """An answer frame: 9011 (``qn_rtn``), 9012 (``exe_rtn``), 9013 or 9014.
 
-    HJ 212-2017 Tables C.14-C.19: ``QN=<same>;ST=91;CN=9014;PW=<same>;MN=<same>;
-    Flag=<version bits, no ack/split>;CP=&&&&``. HJ/T 212-2005 §C puts the request's
-    QN and CN inside the CP area instead: ``ST=91;CN=9014;PW=..;MN=..;CP=&&QN=..;CN=..&&``.
+    HJ 212-2017 (Tables C.1-C.50): same QN as the frame answered, ST=91, same PW and MN,
+    Flag = version bits only, CP empty or ``QnRtn=``/``ExeRtn=``. HJ/T 212-2005 (App. C)
+    puts the answered QN (and CN, PNO/PNUM for 9014) inside CP instead, and carries a
+    Flag only when the answered frame had one (example 10: ``Flag=0``).
     """
+    cp_items: list[str] = []
     if version == "2005":
-        cp = f"QN={qn};CN={cn}" if qn else f"CN={cn}"
-        head: dict[str, object] = {"ST": "91", "CN": "9014", "PW": pw, "MN": mn}
+        if qn is not None:
+            cp_items.append(f"QN={qn}")
+        if cn == "9014" and request_cn is not None:
+            cp_items.append(f"CN={request_cn}")
+        if cn == "9014" and pno is not None and pnum is not None:
+            cp_items += [f"PNO={pno}", f"PNUM={pnum}"]
+    if qn_rtn is not None:
+        cp_items.append(f"QnRtn={qn_rtn}")
+    if exe_rtn is not None:
+        cp_items.append(f"ExeRtn={exe_rtn}")
+    header: dict[str, object]
+    if version != "2005":
+        header = {
+            "QN": qn,
+            "ST": st,
+            "CN": cn,
+            "PW": pw,
+            "MN": mn,
+            "Flag": VERSION_FLAG.get(version, 4),
+        }
+    elif cn == "9014":
+        header = {"ST": st, "CN": cn}  # 2005 App. C example 6: the 9014 has no PW nor MN
+    else:
+        header = {"ST": st, "CN": cn, "PW": pw, "MN": mn}
         if flag is not None:
-            head["Flag"] = flag & 0xFC
-        return frame(segment(head, cp))
-    reply_flag = (flag or 0) & 0xFC
-    return frame(
-        segment({"QN": qn, "ST": "91", "CN": "9014", "PW": pw, "MN": mn, "Flag": reply_flag}, "")
-    )
+            header["Flag"] = flag & 0xFC
+    return frame(segment(header, ";".join(cp_items)))
+
+
+def _group_items(values: Mapping[str, Mapping[str, object]]) -> list[str]:
+    return [
+        ",".join(f"{code}-{k}={text(v)}" for k, v in fields.items())
+        for code, fields in values.items()
+    ]
+
+
+def upload(
+    cn: str,
+    *,
+    data_time: datetime,
+    values: Mapping[str, Mapping[str, object]],
+    qn: str,
+    st: str,
+    pw: str,
+    mn: str,
+    version: str = "2017",
+    ack: bool = True,
+    resent: bool = False,
+    extra: Mapping[str, object] | None = None,
+    limit: int = STANDARD_SEGMENT,
+    sm4_key: bytes | None = None,
+) -> list[bytes]:
+    """The frames of one station upload, split into PNUM/PNO packets when it exceeds
+    ``limit`` bytes (each packet repeats DataTime, carries its own QN and its own
+    share of the factors, HJ 212-2017 Tables C.47-C.50). ``resent`` adds 2025's ``RF=1``.
+    ``sm4_key`` encrypts the CP area (HJ 212-2025 §6.4).
+    """
+    head_cp = [f"DataTime={format_time(data_time)}"]
+    head_cp += [f"{k}={text(v)}" for k, v in (extra or {}).items()]
+    items = _group_items(values)
+
+    def build(part: list[str], pno: int | None, pnum: int | None, packet_qn: str) -> str:
+        header: dict[str, object] = {
+            "QN": packet_qn,
+            "ST": st,
+            "CN": cn,
+            "PW": pw,
+            "MN": mn,
+            "Flag": _flag(version, ack=ack, split=pnum is not None),
+        }
+        if pnum is not None:
+            header.update({"PNUM": pnum, "PNO": pno})
+        if resent:
+            header["RF"] = 1
+        return segment(header, ";".join(head_cp + part))
+
+    whole = build(items, None, None, qn)
+    packets = [whole] if len(whole.encode()) <= limit else _split(items, build, qn, limit)
+    if sm4_key is None:
+        return [frame(p) for p in packets]
+    out = []
+    for p in packets:
+        plain = p.encode()
+        out.append(frame(encrypt_segment(plain, sm4_key), length=len(plain)))
+    return out
+
+
+def _split(items: list[str], build: _Build, qn: str, limit: int) -> list[str]:
+    groups: list[list[str]] = [[]]
+    for item in items:
+        trial = groups[-1] + [item]
+        if groups[-1] and len(build(trial, 9999, 9999, qn).encode()) > limit:
+            groups.append([item])
+        else:
+            groups[-1] = trial
+    base = parse_time(qn) if len(qn) == 17 and qn.isdigit() else None
+    packets = []
+    for i, group in enumerate(groups):
+        packet_qn = qn if base is None else new_qn(base + timedelta(milliseconds=i))
+        packets.append(build(group, i + 1, len(groups), packet_qn))
+    return packets

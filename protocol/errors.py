@@ -31,10 +31,12 @@ class LocalProtocolError(ProtocolError):
 class RemoteProtocolError(ProtocolError):
     """Raised when bytes from the peer cannot be understood.
 
-    :param code: a stable code word: ``framing``, ``length``, ``crc`` or ``syntax``.
+    :param code: a stable code word: ``framing``, ``length``, ``crc``, ``legacy-crc``,
+        ``syntax`` or ``decrypt``.
     """
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: str, detail: str, *, variant: str | None = None) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+        self.variant = variant

@@ -12,7 +12,7 @@ UPLOAD_2017 = encode.frame(
 
 def test_9014_for_a_2017_upload_is_the_standards_example() -> None:
     # Table C.14: the answer echoes QN, PW and MN, with ST=91, Flag=4 and an empty CP
-    conn = Connection(Role.PLATFORM)
+    conn = Connection(Role.PLATFORM, auto_answer=False)
     [upload] = conn.receive_data(UPLOAD_2017)
     assert isinstance(upload, DataUpload)
     assert conn.data_to_send() == b""  # nothing is answered before the data are stored
@@ -23,7 +23,7 @@ def test_9014_for_a_2017_upload_is_the_standards_example() -> None:
 
 
 def test_no_answer_when_none_was_asked() -> None:
-    conn = Connection(Role.PLATFORM)
+    conn = Connection(Role.PLATFORM, auto_answer=False)
     [upload] = conn.receive_data(
         encode.frame(
             "QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=X;Flag=4;"
@@ -36,7 +36,7 @@ def test_no_answer_when_none_was_asked() -> None:
 
 
 def test_2025_answer_keeps_the_version_bits() -> None:
-    conn = Connection(Role.PLATFORM)
+    conn = Connection(Role.PLATFORM, auto_answer=False)
     [upload] = conn.receive_data(
         encode.frame(
             "QN=20240520210700000;ST=31;CN=2051;PW=123456;MN=010000A8900016F000169DC0;Flag=9;"
@@ -44,13 +44,13 @@ def test_2025_answer_keeps_the_version_bits() -> None:
         )
     )
     assert isinstance(upload, DataUpload)
-    assert upload.message.version == "2025"
+    assert upload.version == "2025"
     assert conn.acknowledge(upload)
     assert b";Flag=8;CP=&&&&" in conn.data_to_send()
 
 
 def test_2005_answer_carries_qn_and_cn_in_cp() -> None:
-    conn = Connection(Role.PLATFORM)
+    conn = Connection(Role.PLATFORM, auto_answer=False)
     [upload] = conn.receive_data(
         encode.frame(
             "QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=1;"
@@ -58,8 +58,8 @@ def test_2005_answer_carries_qn_and_cn_in_cp() -> None:
         )
     )
     assert isinstance(upload, DataUpload)
-    assert upload.message.version == "2005"
+    assert upload.version == "2005"
     assert conn.acknowledge(upload)
     assert conn.data_to_send() == encode.frame(
-        "ST=91;CN=9014;PW=123456;MN=88888880000001;Flag=0;CP=&&QN=20040516010101001;CN=2051&&"
+        "ST=91;CN=9014;CP=&&QN=20040516010101001;CN=2051&&"  # HJ/T 212-2005 App. C example 6
     )
