@@ -100,7 +100,7 @@ def serve(args: argparse.Namespace) -> int:
         return _err("no database: set HJ212_DSN or run `hj212 db up`")
 
     async def main() -> None:
-        gateway = Gateway(settings.gateway, dsn)
+        gateway = Gateway(settings.gateway, dsn, settings.storage)
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             await _until_signal()
@@ -179,7 +179,6 @@ def demo(args: argparse.Namespace) -> int:
         host="127.0.0.1",
         port=_pick_port(args.port or settings.gateway.port),
         max_segment=settings.gateway.max_segment,
-        max_batch=settings.gateway.max_batch,
     )
     print(
         f"""
@@ -198,7 +197,7 @@ Ctrl-C stops everything (gateway, stations and the database it started).
     )
 
     async def main() -> None:
-        gateway = Gateway(gw_settings, dsn)
+        gateway = Gateway(gw_settings, dsn, settings.storage)
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)

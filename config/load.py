@@ -17,9 +17,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from config.settings import DatabaseSettings, GatewaySettings, Settings
+from config.settings import DatabaseSettings, GatewaySettings, Settings, StorageSettings
 
-_SECTIONS: dict[str, type[Any]] = {"database": DatabaseSettings, "gateway": GatewaySettings}
+_SECTIONS: dict[str, type[Any]] = {
+    "database": DatabaseSettings,
+    "gateway": GatewaySettings,
+    "storage": StorageSettings,
+}
 
 
 class ConfigError(ValueError):
@@ -71,6 +75,9 @@ def load(
     unknown = set(data) - set(_SECTIONS)
     if unknown:
         raise ConfigError(f"{path}: unknown sections: {', '.join(sorted(unknown))}")
+    gateway = data.get("gateway", {})
+    if "max_batch" in gateway:  # before [storage] existed it lived in [gateway]
+        data.setdefault("storage", {}).setdefault("max_batch", gateway.pop("max_batch"))
     if env.get("HJ212_DSN"):
         data.setdefault("database", {})["dsn"] = env["HJ212_DSN"]
     for section, cls in _SECTIONS.items():

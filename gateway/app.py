@@ -8,7 +8,7 @@ import logging
 import anyio
 from anyio.abc import TaskStatus
 
-from config.settings import GatewaySettings
+from config.settings import GatewaySettings, StorageSettings
 from gateway.session import StationSession, Stats
 from storage.writer import Writer
 
@@ -18,9 +18,14 @@ log = logging.getLogger(__name__)
 class Gateway:
     """A running gateway: its writer, its counters and the port it listens on."""
 
-    def __init__(self, settings: GatewaySettings, dsn: str) -> None:
+    def __init__(
+        self, settings: GatewaySettings, dsn: str, storage: StorageSettings | None = None
+    ) -> None:
         self.settings = settings
-        self.writer = Writer(dsn, max_batch=settings.max_batch)
+        storage = storage or StorageSettings()
+        self.writer = Writer(
+            dsn, max_batch=storage.max_batch, max_delay=storage.max_delay_ms / 1000
+        )
         self.stats = Stats()
         self.port: int | None = None
 

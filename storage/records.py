@@ -1,14 +1,28 @@
-"""What the storage layer writes: protocol events turned into rows."""
+"""What the storage layer writes: protocol events turned into rows.
+
+Every frame becomes one :class:`FrameRecord` (the archive row), carrying the rows its
+content adds: measurements for the data uploads 2011/2051/2061/2031 (HJ 212-2017
+§6.6, Table 9) and device-status rows for 2021 (SBx-RS), 2041 (SBx-RT) and 3020
+(ixxxxx-Info, with its PolId).
+
+The codec is read through what every version of :mod:`protocol` has in common (a
+message's ``raw``/``cp``/``mn``/``cn``..., a data upload's ``data_time`` and
+``values``), so the codec can evolve without this module changing with it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from protocol import DataUpload, Event, Message, Rejected
+from protocol import Event, Message, Rejected
 
 # measurement columns in COPY order, after (data_time, mn, cn, pollutant)
 VALUE_FIELDS = ("Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax")
+MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
+STATUS_CNS = frozenset({"2021", "2041", "3020"})
+_BEIJING = timezone(timedelta(hours=8))  # DataTime is Beijing time (HJ 212-2017 §6.3.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +35,36 @@ class MeasurementRow:
     flag: str | None
     eflag: str | None
 
+    @property
+    def key(self) -> tuple[str, str, str, datetime]:
+        """What makes a record unique: a retransmission has the same key."""
+        return (self.mn, self.cn, self.pollutant, self.data_time)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    """One item of a 2021/2041/3020 upload: ``SB1-RS=1`` is device SB1, item RS."""
+
+    data_time: datetime
+    mn: str
+    cn: str
+    device: str
+    item: str
+    value: float | None
+    text_value: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str, datetime]:
+        return (self.mn, self.cn, self.device, self.item, self.data_time)
+
 
 @dataclass(slots=True)
 class FrameRecord:
-    """One received frame, ready to archive, with the measurements it carries."""
+    """One received frame, ready to archive, with the rows it carries.
+
+    ``status`` is ``ok``, ``rejected`` or ``garbage`` here; the writer turns ``ok`` into
+    ``duplicate`` when every row the frame carries was already stored.
+    """
 
     received_at: datetime
     peer: str
@@ -38,36 +78,109 @@ class FrameRecord:
     cn: str | None = None
     flag: int | None = None
     measurements: list[MeasurementRow] = field(default_factory=list)
+    status_rows: list[StatusRow] = field(default_factory=list)
+
+    @property
+    def chain(self) -> str:
+        """The hash chain this frame belongs to: its MN, or '' when it has none."""
+        return self.mn or ""
 
 
-def _number(value: float | str | None) -> float | None:
-    return value if isinstance(value, float) else None
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, float | int) else None
 
 
-def _text(value: float | str | None) -> str | None:
+def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def measurements_of(upload: DataUpload) -> list[MeasurementRow]:
-    message = upload.message
-    if message.mn is None or message.cn is None:
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_data_time(text: str) -> datetime | None:
+    """``YYYYMMDDhhmmss[zzz]`` in Beijing time, or None when it is not one."""
+    if not text.isdigit() or len(text) not in (14, 17):
+        return None
+    try:
+        base = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=_BEIJING)
+    except ValueError:
+        return None
+    return base + timedelta(milliseconds=int(text[14:] or 0))
+
+
+def _message_of(event: object) -> Message | None:
+    # Older codecs wrap the message (DataUpload.message); newer ones subclass it.
+    inner = getattr(event, "message", event)
+    return inner if isinstance(inner, Message) else None
+
+
+def _data_time(event: object, message: Message) -> datetime | None:
+    at = getattr(event, "data_time", None)
+    if isinstance(at, datetime):
+        return at
+    return parse_data_time(message.cp.get("DataTime", ""))
+
+
+def measurements_of(event: object) -> list[MeasurementRow]:
+    """One row per pollutant of a 2011/2051/2061/2031 upload (none for anything else)."""
+    message = _message_of(event)
+    values = getattr(event, "values", None)
+    if message is None or message.mn is None or message.cn not in MEASUREMENT_CNS:
         return []
-    return [
-        MeasurementRow(
-            data_time=upload.data_time,
-            mn=message.mn,
-            cn=message.cn,
-            pollutant=code,
-            values=tuple(_number(fields.get(name)) for name in VALUE_FIELDS),
-            flag=_text(fields.get("Flag")),
-            eflag=_text(fields.get("EFlag")),
+    at = _data_time(event, message)
+    if at is None or not isinstance(values, Mapping):
+        return []
+    rows = []
+    for code, fields in values.items():
+        if not isinstance(fields, Mapping):
+            continue
+        rows.append(
+            MeasurementRow(
+                data_time=at,
+                mn=message.mn,
+                cn=message.cn,
+                pollutant=str(code),
+                values=tuple(_number(fields.get(name)) for name in VALUE_FIELDS),
+                flag=_text(fields.get("Flag")),
+                eflag=_text(fields.get("EFlag")),
+            )
         )
-        for code, fields in upload.values.items()
-    ]
+    return rows
+
+
+def status_rows_of(event: object) -> list[StatusRow]:
+    """The items of a 2021/2041/3020 upload, read from the CP text as sent."""
+    message = _message_of(event)
+    if message is None or message.mn is None or message.cn not in STATUS_CNS:
+        return []
+    at = _data_time(event, message)
+    if at is None:
+        return []
+    pol_id = message.cp.get("PolId", "")
+    rows = []
+    for key, text in message.cp.items():
+        code, sep, suffix = key.partition("-")
+        if not sep or not code or not suffix:
+            continue
+        if message.cn == "3020":  # DataTime;[PolId;]ixxxxx-Info=... (§6.6 Table 9)
+            device, item = pol_id, code
+        else:  # SB1-RS=1 / SB1-RT=23.5
+            device, item = code, suffix
+        rows.append(StatusRow(at, message.mn, message.cn, device, item, _float_or_none(text), text))
+    return rows
 
 
 def record_of(event: Event, *, received_at: datetime, peer: str, transport: str) -> FrameRecord:
-    """The archive record of one event (valid, rejected or garbage)."""
+    """The archive record of one frame event (valid, rejected or garbage).
+
+    :raises TypeError: for an event that is not a frame (it has no bytes to archive).
+    """
     if isinstance(event, Rejected):
         status = "garbage" if event.code == "framing" and event.mn is None else "rejected"
         return FrameRecord(
@@ -81,8 +194,10 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
             qn=event.qn,
             cn=event.cn,
         )
-    message: Message = event.message if isinstance(event, DataUpload) else event
-    record = FrameRecord(
+    message = _message_of(event)
+    if message is None:
+        raise TypeError(f"{type(event).__name__} is not a frame: nothing to archive")
+    return FrameRecord(
         received_at,
         peer,
         transport,
@@ -93,7 +208,6 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
         st=message.st,
         cn=message.cn,
         flag=message.flag,
+        measurements=measurements_of(event),
+        status_rows=status_rows_of(event),
     )
-    if isinstance(event, DataUpload):
-        record.measurements = measurements_of(event)
-    return record

@@ -1,62 +1,94 @@
 """The batched writer: frames in, one transaction per batch, a future per frame.
 
-:meth:`Writer.submit` returns a future that resolves once the frame's archive row
-and its measurements are committed (``synchronous_commit`` on: the WAL is flushed).
-The gateway acknowledges a frame only then. Batching is group commit: while one
-transaction commits, new frames queue up, and the next batch takes them all (up to
-``max_batch``), so the batch size follows the load without an added delay.
+:meth:`Writer.submit` returns a future that resolves, with the frame's archive status
+(``ok``, ``duplicate``, ``rejected``, ``garbage``), once the frame's archive row and
+its rows are committed (``synchronous_commit`` on: the WAL is flushed). The gateway
+acknowledges a frame only then. A database error fails the futures of that batch (the
+caller decides: the gateway does not acknowledge, the device sends again) and the
+writer reconnects with backoff; no frame is dropped silently.
 
-Rows go in with binary COPY. Measurements pass through a temporary staging table so
-that a retransmitted record (same MN, CN, pollutant, DataTime) is skipped by
-``ON CONFLICT DO NOTHING`` instead of failing the batch.
+Group commit: a batch closes when it holds ``max_batch`` frames or when its oldest
+frame has waited ``max_delay`` seconds, whichever comes first; while one batch commits
+the next one fills, so under load batches grow without any added delay.
 
-A database error fails the futures of that batch (the caller decides: the gateway
-does not acknowledge) and the writer reconnects with backoff.
+One transaction per batch (storage/chain.py explains the chain):
+
+1. lock the ``hj212.chain_head`` row of every station in the batch, in key order (no
+   deadlocks between gateway processes); the lock serializes all writers of a station;
+2. take frame ids (within a chain, id order is chain order);
+3. find which measurements are repeats. Under the station's lock nobody else inserts
+   its rows, so a check-then-insert is exact. A record newer than the station's
+   high-water DataTime per CN (``chain_head.data_high``) cannot be stored yet, so in the
+   usual, in-order case no lookup is made at all; older ones (retransmissions,
+   back-filled 补传 data) are looked up on the unique index, bounded in time so that
+   only the chunks concerned are probed;
+4. binary COPY of the new measurements straight into the hypertable (no staging table,
+   no ON CONFLICT), device-status rows with ON CONFLICT DO NOTHING (a few per frame);
+5. hash chain, then binary COPY of every frame with its status: a frame whose every
+   record was already stored is archived as ``duplicate``;
+6. advance the chain heads; commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import psycopg
+from psycopg.rows import TupleRow
 
-from storage.records import FrameRecord
+from storage.chain import GENESIS, link_hash, micros
+from storage.records import FrameRecord, MeasurementRow, StatusRow
 
 log = logging.getLogger(__name__)
 
+Connection = psycopg.AsyncConnection[TupleRow]
+Cursor = psycopg.AsyncCursor[TupleRow]
+
+_LOCK_HEADS = (
+    "INSERT INTO hj212.chain_head AS h (chain) SELECT unnest(%s::text[])"
+    " ON CONFLICT (chain) DO UPDATE SET updated_at = now()"
+    " RETURNING chain, last_hash, data_high"
+)
+_NEXT_IDS = "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)"
+_EXISTING = (
+    "SELECT k.mn, k.cn, k.pollutant, k.data_time"
+    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+    " AS k(mn, cn, pollutant, data_time)"
+    " WHERE EXISTS (SELECT 1 FROM hj212.measurement m WHERE m.mn = k.mn AND m.cn = k.cn"
+    " AND m.pollutant = k.pollutant AND m.data_time = k.data_time"
+    " AND m.data_time BETWEEN %s AND %s)"
+)
+_STATUS_INSERT = (
+    "INSERT INTO hj212.device_status"
+    " (data_time, mn, cn, device, item, value, text_value, frame_id, received_at)"
+    " SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::float8[], %s::text[], %s::int8[], %s::timestamptz[])"
+    " ON CONFLICT DO NOTHING RETURNING mn, cn, device, item, data_time"
+)
+_UPDATE_HEADS = (
+    "UPDATE hj212.chain_head AS h SET last_id = u.last_id, last_hash = u.last_hash,"
+    " frames = h.frames + u.n, data_high = h.data_high || u.high::jsonb, updated_at = now()"
+    " FROM unnest(%s::text[], %s::int8[], %s::bytea[], %s::int8[], %s::text[])"
+    " AS u(chain, last_id, last_hash, n, high) WHERE h.chain = u.chain"
+)
 _FRAME_COPY = (
     "COPY hj212.frame (received_at, id, peer, transport, mn, qn, st, cn, flag, raw, status,"
-    " error) FROM STDIN (FORMAT BINARY)"
+    " error, hash, prev_hash) FROM STDIN (FORMAT BINARY)"
 )
-_FRAME_TYPES = [
-    "timestamptz",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int2",
-    "bytea",
-    "text",
-    "text",
-]
-_STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS measurement_in"
-    " (LIKE hj212.measurement INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-)
-_MEASUREMENT_COLUMNS = (
-    "data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd, zs_min, zs_avg, zs_max,"
-    " flag, eflag, frame_id, received_at"
+_FRAME_TYPES = ["timestamptz", "int8", *["text"] * 6, "int2", "bytea", "text", "text"]
+_FRAME_TYPES += ["bytea", "bytea"]
+_MEASUREMENT_COPY = (
+    "COPY hj212.measurement (data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd,"
+    " zs_min, zs_avg, zs_max, flag, eflag, frame_id, received_at) FROM STDIN (FORMAT BINARY)"
 )
 _MEASUREMENT_TYPES = [
     "timestamptz",
-    "text",
-    "text",
-    "text",
+    *["text"] * 3,
     *["float8"] * 9,
     "text",
     "text",
@@ -65,45 +97,67 @@ _MEASUREMENT_TYPES = [
 ]
 
 
-class Writer:
-    """Group-committing writer into ``hj212.frame`` and ``hj212.measurement``."""
+@dataclass
+class _Head:
+    last_hash: bytes
+    data_high: dict[str, int]  # CN -> latest DataTime stored, µs since the epoch
+    last_id: int | None = None
+    frames: int = 0
 
-    def __init__(self, dsn: str, *, max_batch: int = 2000) -> None:
+
+@dataclass
+class _Item:
+    record: FrameRecord
+    future: asyncio.Future[str]
+    submitted: float  # loop time
+
+
+class Writer:
+    """Group-committing writer into ``hj212.frame``, ``measurement`` and ``device_status``."""
+
+    def __init__(self, dsn: str, *, max_batch: int = 2000, max_delay: float = 0.0) -> None:
         self.dsn = dsn
-        self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[FrameRecord, asyncio.Future[None]]] = asyncio.Queue()
-        self._pending: set[asyncio.Future[None]] = set()
+        self.max_batch = max(1, max_batch)
+        self.max_delay = max(0.0, max_delay)  # seconds
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._pending: set[asyncio.Future[str]] = set()
+        self._inflight: list[_Item] = []
         self.committed_frames = 0
+        self.committed_batches = 0
+        self.committed_rows = 0  # new measurement rows
+        self.duplicate_frames = 0
         self.failed_batches = 0
+        self.last_batch_size = 0
 
     @property
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def submit(self, record: FrameRecord) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((record, future))
+    def submit(self, record: FrameRecord) -> asyncio.Future[str]:
+        """Queue one frame; the future resolves to its archive status once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        self._queue.put_nowait(_Item(record, future, loop.time()))
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
     async def run(self) -> None:
-        """Write batches until cancelled; on cancellation, fail what is still queued."""
-        conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        """Write batches until cancelled; on cancellation, fail what is not yet written."""
+        conn: Connection | None = None
         backoff = 0.1
         try:
             while True:
-                batch = await self._collect()
+                self._inflight = await self._collect()
                 try:
                     if conn is None or conn.closed:
-                        conn = await self._connect()
-                    await self._write(conn, [record for record, _ in batch])
-                except psycopg.Error as exc:
+                        conn = await psycopg.AsyncConnection.connect(self.dsn)
+                    statuses = await self._write(conn, [item.record for item in self._inflight])
+                except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
-                    log.error("database write of %d frames failed: %s", len(batch), exc)
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    log.error("write of %d frames failed: %s", len(self._inflight), exc)
+                    self._fail(self._inflight, exc)
+                    self._inflight = []
                     if conn is not None:
                         await conn.close()
                     conn = None
@@ -111,11 +165,9 @@ class Writer:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.1
-                self.committed_frames += len(batch)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+                self._committed(statuses)
         finally:
+            self._fail(self._inflight, ConnectionError("writer stopped while writing the frame"))
             self._fail_queued()
             if conn is not None:
                 await conn.close()
@@ -125,75 +177,222 @@ class Writer:
         while self._pending:
             await asyncio.wait(list(self._pending))
 
+    def _committed(self, statuses: list[str]) -> None:
+        self.committed_batches += 1
+        self.committed_frames += len(statuses)
+        self.last_batch_size = len(statuses)
+        self.duplicate_frames += statuses.count("duplicate")
+        for item, status in zip(self._inflight, statuses, strict=True):
+            if not item.future.done():
+                item.future.set_result(status)
+        self._inflight = []
+
+    @staticmethod
+    def _fail(items: list[_Item], exc: BaseException) -> None:
+        for item in items:
+            if not item.future.done():
+                item.future.set_exception(exc)
+
     def _fail_queued(self) -> None:
         while not self._queue.empty():
-            _, future = self._queue.get_nowait()
-            if not future.done():
-                future.set_exception(ConnectionError("writer stopped before the frame was stored"))
+            self._fail([self._queue.get_nowait()], ConnectionError("writer stopped"))
 
-    async def _connect(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
-        conn = await psycopg.AsyncConnection.connect(self.dsn)
-        await conn.execute(_STAGING)
-        await conn.commit()
-        return conn
-
-    async def _collect(self) -> list[tuple[FrameRecord, asyncio.Future[None]]]:
+    async def _collect(self) -> list[_Item]:
         batch = [await self._queue.get()]
-        while len(batch) < self.max_batch and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
+        deadline = batch[0].submitted + self.max_delay
+        loop = asyncio.get_running_loop()
+        while len(batch) < self.max_batch:
+            if not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(remaining):
+                    batch.append(await self._queue.get())
+            except TimeoutError:
+                break
         return batch
 
-    async def _write(
-        self, conn: psycopg.AsyncConnection[tuple[object, ...]], records: Sequence[FrameRecord]
-    ) -> None:
+    async def _write(self, conn: Connection, records: Sequence[FrameRecord]) -> list[str]:
+        for r in records:
+            if r.received_at.tzinfo is None:  # hashed and stored as the same instant
+                r.received_at = r.received_at.replace(tzinfo=UTC)
         async with conn.transaction():
             cur = conn.cursor()
-            await cur.execute(
-                "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)",
-                (len(records),),
-            )
-            ids = [int(row[0]) for row in await cur.fetchall()]  # type: ignore[call-overload]
-            async with cur.copy(_FRAME_COPY) as copy:
-                copy.set_types(_FRAME_TYPES)
-                for frame_id, r in zip(ids, records, strict=True):
-                    await copy.write_row(
-                        (
-                            r.received_at,
-                            frame_id,
-                            r.peer,
-                            r.transport,
-                            r.mn,
-                            r.qn,
-                            r.st,
-                            r.cn,
-                            r.flag,
-                            r.raw,
-                            r.status,
-                            r.error,
-                        )
-                    )
-            if any(r.measurements for r in records):
-                async with cur.copy(
-                    f"COPY measurement_in ({_MEASUREMENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-                ) as copy:
-                    copy.set_types(_MEASUREMENT_TYPES)
-                    for frame_id, r in zip(ids, records, strict=True):
-                        for m in r.measurements:
-                            await copy.write_row(
-                                (
-                                    m.data_time,
-                                    m.mn,
-                                    m.cn,
-                                    m.pollutant,
-                                    *m.values,
-                                    m.flag,
-                                    m.eflag,
-                                    frame_id,
-                                    r.received_at,
-                                )
-                            )
-                await cur.execute(
-                    f"INSERT INTO hj212.measurement ({_MEASUREMENT_COLUMNS})"
-                    f" SELECT {_MEASUREMENT_COLUMNS} FROM measurement_in"
-                    " ON CONFLICT DO NOTHING"
+            heads = await _lock_heads(cur, sorted({r.chain for r in records}))
+            await cur.execute(_NEXT_IDS, (len(records),))
+            ids = [int(row[0]) for row in await cur.fetchall()]
+            new_m = await _new_measurements(cur, records, heads)
+            new_s = await _insert_status(cur, records, ids)
+            statuses = [_status(r, new_m[i], new_s[i]) for i, r in enumerate(records)]
+            await _copy_frames(cur, records, ids, statuses, heads)
+            await _copy_measurements(cur, records, ids, new_m)
+            await _advance_heads(cur, heads)
+        self.committed_rows += sum(len(rows) for rows in new_m)
+        return statuses
+
+
+def _status(record: FrameRecord, new_m: list[MeasurementRow], new_s: int) -> str:
+    carried = len(record.measurements) + len(record.status_rows)
+    if record.status == "ok" and carried and not new_m and not new_s:
+        return "duplicate"
+    return record.status
+
+
+async def _lock_heads(cur: Cursor, chains: list[str]) -> dict[str, _Head]:
+    await cur.execute(_LOCK_HEADS, (chains,))
+    heads = {}
+    for chain, last_hash, data_high in await cur.fetchall():
+        high = {str(cn): int(us) for cn, us in (data_high or {}).items()}
+        heads[chain] = _Head(bytes(last_hash) if last_hash is not None else GENESIS, high)
+    return heads
+
+
+async def _new_measurements(
+    cur: Cursor, records: Sequence[FrameRecord], heads: dict[str, _Head]
+) -> list[list[MeasurementRow]]:
+    """Per record, the measurements not stored yet (in the database or earlier in the batch)."""
+    maybe_stored = [
+        m
+        for r in records
+        for m in r.measurements
+        if micros(m.data_time) <= heads[r.chain].data_high.get(m.cn, 1 << 62)
+    ]
+    stored: set[tuple[str, str, str, datetime]] = set()
+    if maybe_stored:
+        times = [m.data_time for m in maybe_stored]
+        await cur.execute(
+            _EXISTING,
+            (
+                [m.mn for m in maybe_stored],
+                [m.cn for m in maybe_stored],
+                [m.pollutant for m in maybe_stored],
+                times,
+                min(times),
+                max(times),
+            ),
+            prepare=False,  # planned with the time bounds as constants: chunk exclusion
+        )
+        stored = {(mn, cn, pollutant, at) for mn, cn, pollutant, at in await cur.fetchall()}
+    seen: set[tuple[str, str, str, datetime]] = set()
+    out = []
+    for r in records:
+        fresh = []
+        for m in r.measurements:
+            key = m.key
+            if key in stored or key in seen:
+                continue
+            seen.add(key)
+            fresh.append(m)
+            head = heads[r.chain]
+            us = micros(m.data_time)
+            if us > head.data_high.get(m.cn, -(1 << 62)):
+                head.data_high[m.cn] = us
+        out.append(fresh)
+    return out
+
+
+async def _insert_status(cur: Cursor, records: Sequence[FrameRecord], ids: list[int]) -> list[int]:
+    """Insert the device-status rows; per record, how many of its rows were new."""
+    rows: list[tuple[StatusRow, int, datetime, int]] = []
+    seen: set[tuple[str, str, str, str, datetime]] = set()
+    for index, (r, frame_id) in enumerate(zip(records, ids, strict=True)):
+        for s in r.status_rows:
+            if s.key not in seen:
+                seen.add(s.key)
+                rows.append((s, frame_id, r.received_at, index))
+    counts = [0] * len(records)
+    if not rows:
+        return counts
+    columns = (
+        [s.data_time for s, *_ in rows],
+        [s.mn for s, *_ in rows],
+        [s.cn for s, *_ in rows],
+        [s.device for s, *_ in rows],
+        [s.item for s, *_ in rows],
+        [s.value for s, *_ in rows],
+        [s.text_value for s, *_ in rows],
+        [frame_id for _, frame_id, _, _ in rows],
+        [received_at for _, _, received_at, _ in rows],
+    )
+    await cur.execute(_STATUS_INSERT, columns)
+    inserted = {tuple(row) for row in await cur.fetchall()}
+    for s, _, _, index in rows:
+        if s.key in inserted:
+            counts[index] += 1
+    return counts
+
+
+async def _copy_frames(
+    cur: Cursor,
+    records: Sequence[FrameRecord],
+    ids: list[int],
+    statuses: list[str],
+    heads: dict[str, _Head],
+) -> None:
+    async with cur.copy(_FRAME_COPY) as copy:
+        copy.set_types(_FRAME_TYPES)
+        for frame_id, r, status in zip(ids, records, statuses, strict=True):
+            head = heads[r.chain]
+            prev = head.last_hash
+            head.last_hash = link_hash(prev, r.received_at, r.transport, r.peer, r.raw)
+            head.last_id = frame_id
+            head.frames += 1
+            await copy.write_row(
+                (
+                    r.received_at,
+                    frame_id,
+                    r.peer,
+                    r.transport,
+                    r.mn,
+                    r.qn,
+                    r.st,
+                    r.cn,
+                    r.flag,
+                    r.raw,
+                    status,
+                    r.error,
+                    head.last_hash,
+                    prev,
                 )
+            )
+
+
+async def _copy_measurements(
+    cur: Cursor, records: Sequence[FrameRecord], ids: list[int], new: list[list[MeasurementRow]]
+) -> None:
+    if not any(new):
+        return
+    async with cur.copy(_MEASUREMENT_COPY) as copy:
+        copy.set_types(_MEASUREMENT_TYPES)
+        for frame_id, r, rows in zip(ids, records, new, strict=True):
+            for m in rows:
+                await copy.write_row(
+                    (
+                        m.data_time,
+                        m.mn,
+                        m.cn,
+                        m.pollutant,
+                        *m.values,
+                        m.flag,
+                        m.eflag,
+                        frame_id,
+                        r.received_at,
+                    )
+                )
+
+
+async def _advance_heads(cur: Cursor, heads: dict[str, _Head]) -> None:
+    touched = [(chain, head) for chain, head in heads.items() if head.last_id is not None]
+    await cur.execute(
+        _UPDATE_HEADS,
+        (
+            [chain for chain, _ in touched],
+            [head.last_id for _, head in touched],
+            [head.last_hash for _, head in touched],
+            [head.frames for _, head in touched],
+            [json.dumps(head.data_high) for _, head in touched],
+        ),
+    )

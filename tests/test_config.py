@@ -18,11 +18,11 @@ def test_example_file_loads_with_documented_defaults() -> None:
 
 def test_environment_overrides_file_and_flags_override_environment(tmp_path: Path) -> None:
     path = tmp_path / "hj212.toml"
-    path.write_text("[gateway]\nport = 1000\nmax_batch = 10\n")
+    path.write_text("[gateway]\nport = 1000\n[storage]\nmax_batch = 10\n")
     env = {"HJ212_GATEWAY_PORT": "2000", "HJ212_DSN": "postgresql://x/y"}
     settings = load(path, env=env, overrides={"gateway": {"port": 3000}})
     assert settings.gateway.port == 3000
-    assert settings.gateway.max_batch == 10
+    assert settings.storage.max_batch == 10
     assert settings.database.dsn == "postgresql://x/y"
     assert load(path, env=env).gateway.port == 2000
 
@@ -36,3 +36,17 @@ def test_bad_settings_are_clear_errors(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError):
         load(path, env={})
+
+
+def test_storage_defaults_keep_raw_records_five_years() -> None:
+    settings = load(ROOT / "config" / "example.toml", env={})
+    assert settings.storage.retention_days_frame >= 5 * 365
+    assert settings.storage.retention_days_measurement >= 5 * 365
+    assert settings.storage.retention_days_audit >= 5 * 365
+    assert settings.storage.max_delay_ms == 20
+
+
+def test_max_batch_in_the_old_gateway_section_still_counts(tmp_path: Path) -> None:
+    path = tmp_path / "hj212.toml"
+    path.write_text("[gateway]\nmax_batch = 7\n")
+    assert load(path, env={}).storage.max_batch == 7

@@ -16,7 +16,7 @@ from storage.writer import Writer
 pytestmark = pytest.mark.db
 
 
-def test_timescaledb_is_loaded_and_both_tables_are_hypertables(dsn: str) -> None:
+def test_timescaledb_is_loaded_and_the_time_series_are_hypertables(dsn: str) -> None:
     with psycopg.connect(dsn) as conn:
         ext = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
         assert ext.fetchone() is not None
@@ -24,7 +24,7 @@ def test_timescaledb_is_loaded_and_both_tables_are_hypertables(dsn: str) -> None
             "SELECT hypertable_name FROM timescaledb_information.hypertables"
             " WHERE hypertable_schema = 'hj212' ORDER BY 1"
         ).fetchall()
-        assert [t[0] for t in tables] == ["frame", "measurement"]
+        assert [t[0] for t in tables] == ["audit_log", "device_status", "frame", "measurement"]
 
 
 def test_migrations_apply_cleanly_twice(fresh_database: str, dsn: str) -> None:

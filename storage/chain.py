@@ -1,0 +1,203 @@
+"""The tamper-evident raw archive: a SHA-256 hash chain over every frame, per station.
+
+Each row of ``hj212.frame`` stores ``hash`` and ``prev_hash``. Frames chain per station:
+the chain key is the frame's MN, or ``''`` for frames without one (garbage, or a header
+too damaged to read). Chain order is frame id order within the key (the writer takes a
+chain's ids only while it holds that chain's ``hj212.chain_head`` row lock, so ids
+follow the chain). The first frame of a chain has ``prev_hash`` = 32 zero bytes.
+
+The hashed message is unambiguous (every variable part is length-prefixed)::
+
+    SHA-256( b"hj212-frame-v1\\x00"
+             || prev_hash                                   (32 bytes)
+             || received_at, µs since 1970-01-01 UTC        (8 bytes, big-endian, signed)
+             || len(transport) || transport (UTF-8)         (length: 8 bytes, big-endian)
+             || len(peer)      || peer      (UTF-8)
+             || len(raw)       || raw )
+
+Changing a stored byte of ``raw``, the receive time, the peer or the transport breaks
+that frame's hash; removing, inserting or reordering frames breaks the next frame's
+``prev_hash`` link; removing frames at the end disagrees with ``chain_head``.
+Retention (``drop_chunks``) removes the oldest frames whole, so verification anchors on
+the stored ``prev_hash`` of the first frame it reads (and says whether that is genesis).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg.rows import TupleRow
+
+GENESIS = bytes(32)
+DOMAIN = b"hj212-frame-v1\x00"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch, UTC (a naive moment is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def link_hash(prev: bytes, received_at: datetime, transport: str, peer: str, raw: bytes) -> bytes:
+    """The hash of one frame, chained to ``prev`` (see the module docstring)."""
+    digest = hashlib.sha256(DOMAIN)
+    digest.update(prev)
+    digest.update(micros(received_at).to_bytes(8, "big", signed=True))
+    for part in (transport.encode(), peer.encode(), raw):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link found in one chain."""
+
+    chain: str
+    frame_id: int
+    received_at: datetime
+    reason: str
+
+
+@dataclass
+class Report:
+    chains: int = 0
+    frames: int = 0
+    breaks: list[Break] = field(default_factory=list)
+    unanchored: list[str] = field(default_factory=list)  # chains not starting at genesis
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+_FRAMES = (
+    "SELECT id, received_at, transport, peer, raw, hash, prev_hash FROM hj212.frame"
+    " WHERE {chain} {window} ORDER BY id"
+)
+
+
+def _chain_filter(chain: str) -> str:
+    return "(mn IS NULL OR mn = '')" if chain == "" else "mn = %(chain)s"
+
+
+def _window(start: datetime | None, end: datetime | None) -> str:
+    parts = []
+    if start is not None:
+        parts.append("AND received_at >= %(start)s")
+    if end is not None:
+        parts.append("AND received_at < %(end)s")
+    return " ".join(parts)
+
+
+def chains(
+    conn: psycopg.Connection[TupleRow], start: datetime | None = None, end: datetime | None = None
+) -> list[str]:
+    """Every chain key with frames (in the window), and every chain head."""
+    sql = f"SELECT DISTINCT coalesce(mn, '') FROM hj212.frame WHERE true {_window(start, end)}"
+    keys = {str(row[0]) for row in conn.execute(sql.encode(), {"start": start, "end": end})}
+    if start is None and end is None:
+        keys |= {str(row[0]) for row in conn.execute("SELECT chain FROM hj212.chain_head")}
+    return sorted(keys)
+
+
+def _rows(
+    conn: psycopg.Connection[TupleRow],
+    chain: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> Iterator[TupleRow]:
+    sql = _FRAMES.format(chain=_chain_filter(chain), window=_window(start, end))
+    with conn.cursor(name=f"verify_chain_{abs(hash(chain))}") as cur:
+        cur.itersize = 2000
+        cur.execute(sql.encode(), {"chain": chain, "start": start, "end": end})
+        yield from cur
+
+
+def verify_chain(
+    conn: psycopg.Connection[TupleRow],
+    chain: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    report: Report | None = None,
+) -> Report:
+    """Recompute one chain (in the window, if any); record its first broken link."""
+    report = report if report is not None else Report()
+    report.chains += 1
+    prev_id: int | None = None
+    prev_hash: bytes | None = None
+    for frame_id, received_at, transport, peer, raw, stored, linked in _rows(
+        conn, chain, start, end
+    ):
+        if stored is None:
+            if prev_hash is None:
+                continue  # archived before the chain existed (migration 0003)
+            report.breaks.append(Break(chain, frame_id, received_at, "frame has no hash"))
+            return report
+        report.frames += 1
+        link = bytes(linked) if linked is not None else b""
+        if prev_hash is None:
+            if link != GENESIS:
+                report.unanchored.append(chain)  # retention dropped the start, or a window
+        elif link != prev_hash:
+            reason = f"prev_hash does not match the hash of frame {prev_id}: frames removed,"
+            report.breaks.append(Break(chain, frame_id, received_at, reason + " added or moved"))
+            return report
+        computed = link_hash(link, received_at, transport, peer, bytes(raw))
+        if computed != bytes(stored):
+            reason = "hash does not match the frame's content: raw, time, peer or transport changed"
+            report.breaks.append(Break(chain, frame_id, received_at, reason))
+            return report
+        prev_id, prev_hash = frame_id, computed
+    if end is None:
+        _check_head(conn, chain, prev_id, prev_hash, report)
+    return report
+
+
+def _check_head(
+    conn: psycopg.Connection[TupleRow],
+    chain: str,
+    last_id: int | None,
+    last_hash: bytes | None,
+    report: Report,
+) -> None:
+    row = conn.execute(
+        "SELECT last_id, last_hash FROM hj212.chain_head WHERE chain = %s", (chain,)
+    ).fetchone()
+    if row is None or row[0] is None:
+        if last_id is not None:
+            report.breaks.append(
+                Break(chain, last_id, _EPOCH, "chain head missing: hj212.chain_head was altered")
+            )
+        return
+    head_id, head_hash = row
+    if head_id != last_id or bytes(head_hash) != last_hash:
+        report.breaks.append(
+            Break(
+                chain,
+                int(head_id),
+                _EPOCH,
+                f"chain head names frame {head_id} but the last stored frame is {last_id}:"
+                " frames removed from the end",
+            )
+        )
+
+
+def verify(
+    conn: psycopg.Connection[TupleRow],
+    mn: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Report:
+    """Verify one chain (``mn``; '' for frames without MN) or all of them."""
+    report = Report()
+    for chain in [mn] if mn is not None else chains(conn, start, end):
+        verify_chain(conn, chain, start, end, report)
+    return report
