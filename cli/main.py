@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli import commands, decode
+    from cli import commands, decode, storage_commands
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -33,11 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the database: install, embedded cluster, migrations")
-    db.add_argument("action", choices=["install", "up", "down", "status", "url", "migrate"])
+    db.add_argument(
+        "action",
+        choices=["install", "up", "down", "status", "url", "migrate", "verify-chain", "retention"],
+    )
     db.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
     db.add_argument("--db-port", type=int, help="embedded cluster port (default: a free one)")
     db.add_argument("--dsn", help="use this database instead of the embedded cluster")
-    db.set_defaults(func=commands.db)
+    db.add_argument("--mn", help="verify-chain: only this station's chain ('' = frames without MN)")
+    db.add_argument(
+        "--from", dest="start", type=storage_commands.moment, help="verify-chain: ISO time"
+    )
+    db.add_argument("--to", dest="end", type=storage_commands.moment, help="verify-chain: ISO time")
+    db.set_defaults(func=storage_commands.db)
 
     serve = sub.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
@@ -61,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=commands.demo)
 
     decode.add_parser(sub)
+    storage_commands.add_parsers(sub)
     return parser
 
 

@@ -24,8 +24,9 @@ the stored ``prev_hash`` of the first frame it reads (and says whether that is g
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -113,9 +114,10 @@ def _rows(
     chain: str,
     start: datetime | None,
     end: datetime | None,
-) -> Iterator[TupleRow]:
+) -> Generator[TupleRow, None, None]:
     sql = _FRAMES.format(chain=_chain_filter(chain), window=_window(start, end))
-    with conn.cursor(name=f"verify_chain_{abs(hash(chain))}") as cur:
+    # a server-side cursor streams a long chain; it needs a transaction (or savepoint)
+    with conn.transaction(), conn.cursor(name=f"verify_chain_{abs(hash(chain))}") as cur:
         cur.itersize = 2000
         cur.execute(sql.encode(), {"chain": chain, "start": start, "end": end})
         yield from cur
@@ -131,11 +133,21 @@ def verify_chain(
     """Recompute one chain (in the window, if any); record its first broken link."""
     report = report if report is not None else Report()
     report.chains += 1
+    with contextlib.closing(_rows(conn, chain, start, end)) as frames:
+        return _walk(conn, chain, frames, start, end, report)
+
+
+def _walk(
+    conn: psycopg.Connection[TupleRow],
+    chain: str,
+    frames: Iterator[TupleRow],
+    start: datetime | None,
+    end: datetime | None,
+    report: Report,
+) -> Report:
     prev_id: int | None = None
     prev_hash: bytes | None = None
-    for frame_id, received_at, transport, peer, raw, stored, linked in _rows(
-        conn, chain, start, end
-    ):
+    for frame_id, received_at, transport, peer, raw, stored, linked in frames:
         if stored is None:
             if prev_hash is None:
                 continue  # archived before the chain existed (migration 0003)

@@ -1,0 +1,167 @@
+"""``hj212 db verify-chain`` / ``db retention`` and ``hj212 stations import`` / ``list``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+
+from cli import commands
+from config.settings import Settings
+from storage import chain, maintenance, stations
+from storage.cluster import Cluster
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _err(message: str) -> int:
+    print(f"hj212: {message}", file=sys.stderr)
+    return 1
+
+
+def _dsn(settings: Settings) -> str | None:
+    return settings.database.dsn or Cluster(settings.database.home, settings.database.port).url()
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 time for --from/--to; without an offset it is Beijing time (UTC+8)."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+def db(args: argparse.Namespace) -> int:
+    """``hj212 db ACTION``: the storage actions here, the cluster ones in cli.commands."""
+    if args.action == "verify-chain":
+        return verify_chain(args)
+    if args.action == "retention":
+        return retention(args)
+    status = commands.db(args)
+    if status == 0 and args.action in ("up", "migrate"):
+        dsn = _dsn(args.settings)
+        if dsn is not None:
+            try:
+                configure(dsn, args.settings)
+            except psycopg.Error as exc:
+                return _err(str(exc))
+    return status
+
+
+def configure(dsn: str, settings: Settings) -> None:
+    """After migrating: chunk intervals from the settings (cheap, idempotent)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        maintenance.apply_chunk_intervals(conn, settings.storage)
+
+
+# -- db verify-chain ------------------------------------------------------------------
+def verify_chain(args: argparse.Namespace) -> int:
+    dsn = _dsn(args.settings)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    start = getattr(args, "start", None)
+    end = getattr(args, "end", None)
+    try:
+        with psycopg.connect(dsn) as conn:
+            report = chain.verify(conn, args.mn, start, end)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    for b in report.breaks:
+        where = f"chain {b.chain!r}" if b.chain else "chain '' (frames without MN)"
+        print(f"BROKEN {where} at frame {b.frame_id} ({b.received_at.isoformat()}): {b.reason}")
+    summary = f"{report.frames} frames in {report.chains} chain(s) checked"
+    if report.unanchored and start is None:
+        summary += f"; {len(report.unanchored)} start after retention (anchored on prev_hash)"
+    print(("OK: " if report.ok else "FAILED: ") + summary)
+    return 0 if report.ok else 1
+
+
+# -- db retention ---------------------------------------------------------------------
+def retention(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    dsn = _dsn(settings)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            dropped = maintenance.apply_retention(conn, settings.storage, datetime.now(UTC))
+            message = maintenance.apply_compression(conn, settings.storage)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    for d in dropped:
+        print(f"{d.table}: {len(d.chunks)} chunk(s) older than {d.older_than:%Y-%m-%d} dropped")
+    print(message)
+    return 0
+
+
+# -- stations -------------------------------------------------------------------------
+def stations_command(args: argparse.Namespace) -> int:
+    dsn = _dsn(args.settings)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    if args.action == "import":
+        return _import(dsn, args.file)
+    return _list(dsn, args.format)
+
+
+def _import(dsn: str, path: Path | None) -> int:
+    if path is None:
+        return _err("stations import needs a FILE (.csv or .toml)")
+    try:
+        parsed = stations.parse_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _err(f"cannot read {path}: {exc}")
+    for error in parsed.errors:
+        print(f"{path}: {error}", file=sys.stderr)
+    try:
+        with psycopg.connect(dsn) as conn:
+            count = stations.upsert(conn, parsed.stations)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    print(f"{count} station(s) imported, {len(parsed.errors)} bad entr(y/ies) skipped")
+    return 1 if parsed.errors else 0
+
+
+def _list(dsn: str, fmt: str) -> int:
+    try:
+        with psycopg.connect(dsn) as conn:
+            found = stations.list_stations(conn)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    columns = [c for c in stations.COLUMNS if c != "password"]  # not shown
+    if fmt == "json":
+        for s in found:
+            row = {c: getattr(s, c) for c in columns if c != "pollutants"}
+            row["pollutants"] = [p.__dict__ for p in s.pollutants]
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(columns)
+    for s in found:
+        out.writerow(
+            [
+                stations.format_pollutants(s.pollutants) if c == "pollutants" else _cell(s, c)
+                for c in columns
+            ]
+        )
+    return 0
+
+
+def _cell(station: stations.Station, column: str) -> str:
+    value = getattr(station, column)
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The ``stations`` subcommand (``db verify-chain``/``retention`` extend ``db``)."""
+    st = sub.add_parser("stations", help="the station registry: import a CSV/TOML file, list")
+    st.add_argument("action", choices=["import", "list"])
+    st.add_argument("file", nargs="?", type=Path, help="stations file (.csv or .toml)")
+    st.add_argument("--format", choices=["csv", "json"], default="csv", help="list output")
+    st.add_argument("--dsn", help="use this database instead of the embedded cluster")
+    st.set_defaults(func=stations_command)

@@ -1,0 +1,136 @@
+"""The writer on a real TimescaleDB: duplicates, device status, group commit, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from storage.writer import Writer
+from tests.storage.support import AT, new_mn, rows, running, status_upload, upload
+
+pytestmark = [pytest.mark.db, pytest.mark.anyio]
+
+
+async def test_a_retransmitted_frame_is_archived_as_duplicate_with_one_measurement_row(
+    dsn: str,
+) -> None:
+    mn = new_mn()
+    async with running(Writer(dsn)) as writer:
+        first = await writer.submit(upload(mn, values={"w01018": 1.0}, raw=b"first"))
+        again = await writer.submit(upload(mn, values={"w01018": 2.0}, raw=b"again"))
+    assert (first, again) == ("ok", "duplicate")
+    assert rows(dsn, "SELECT rtd FROM hj212.measurement WHERE mn = %s", mn) == [(1.0,)]
+    archived = rows(dsn, "SELECT raw, status FROM hj212.frame WHERE mn = %s ORDER BY id", mn)
+    assert archived == [(b"first", "ok"), (b"again", "duplicate")]
+
+
+async def test_duplicates_inside_one_batch_and_partial_repeats(dsn: str) -> None:
+    mn = new_mn()
+    writer = Writer(dsn, max_batch=100)
+    futures = [
+        writer.submit(upload(mn, values={"w01018": 1.0})),
+        writer.submit(upload(mn, values={"w01018": 1.0})),  # same record, same batch
+        writer.submit(upload(mn, values={"w01018": 1.0, "w21003": 2.0})),  # one new value
+    ]
+    async with running(writer):
+        statuses = await asyncio.gather(*futures)
+    assert statuses == ["ok", "duplicate", "ok"]
+    assert writer.committed_batches == 1
+    stored = rows(dsn, "SELECT pollutant FROM hj212.measurement WHERE mn = %s ORDER BY 1", mn)
+    assert stored == [("w01018",), ("w21003",)]
+
+
+async def test_backfilled_older_records_are_stored_and_their_repeats_are_not(dsn: str) -> None:
+    mn = new_mn()
+    async with running(Writer(dsn)) as writer:
+        assert await writer.submit(upload(mn, AT)) == "ok"
+        # 补传: older data arriving after newer data is new, not a repeat
+        assert await writer.submit(upload(mn, AT - timedelta(hours=30))) == "ok"
+        assert await writer.submit(upload(mn, AT - timedelta(hours=30))) == "duplicate"
+        assert await writer.submit(upload(mn, AT, cn="2051")) == "ok"  # another CN
+    count = rows(dsn, "SELECT count(*) FROM hj212.measurement WHERE mn = %s", mn)
+    assert count == [(6,)]
+
+
+async def test_device_status_rows_and_their_repeats(dsn: str) -> None:
+    mn = new_mn()
+    async with running(Writer(dsn)) as writer:
+        assert await writer.submit(status_upload(mn)) == "ok"
+        assert await writer.submit(status_upload(mn)) == "duplicate"
+    stored = rows(
+        dsn,
+        "SELECT device, item, value, text_value FROM hj212.device_status WHERE mn = %s"
+        " ORDER BY device",
+        mn,
+    )
+    assert stored == [("SB1", "RS", 1.0, "1"), ("SB2", "RS", 0.0, "0")]
+
+
+async def test_rejected_and_garbage_frames_are_archived_with_their_status(dsn: str) -> None:
+    mn = new_mn()
+    record = upload(mn)
+    record.status, record.error, record.measurements = "rejected", "crc: bad", []
+    async with running(Writer(dsn)) as writer:
+        assert await writer.submit(record) == "rejected"
+    assert rows(dsn, "SELECT status, error FROM hj212.frame WHERE mn = %s", mn) == [
+        ("rejected", "crc: bad")
+    ]
+
+
+async def test_group_commit_by_size(dsn: str) -> None:
+    mn = new_mn()
+    writer = Writer(dsn, max_batch=2, max_delay=3600)
+    # queued before the writer runs: 4 frames make two batches of 2 ...
+    futures = [writer.submit(upload(mn, AT + timedelta(minutes=i))) for i in range(4)]
+    async with running(writer):
+        await asyncio.gather(*futures)
+        assert writer.committed_batches == 2  # ... the size closed both, not the hour
+        assert writer.last_batch_size == 2
+
+
+async def test_group_commit_by_time(dsn: str) -> None:
+    mn = new_mn()
+    async with running(Writer(dsn, max_batch=1000, max_delay=0.05)) as writer:
+        # far fewer frames than max_batch: only the delay can close the batch
+        first = writer.submit(upload(mn, AT))
+        await asyncio.sleep(0)
+        second = writer.submit(upload(mn, AT + timedelta(minutes=1)))
+        assert list(await asyncio.gather(first, second)) == ["ok", "ok"]
+        assert writer.committed_frames == 2
+    # with a long delay and a small size limit, the size decides: both wait for a third
+    async with running(Writer(dsn, max_batch=3, max_delay=3600)) as writer:
+        waiting = [writer.submit(upload(mn, AT + timedelta(minutes=m))) for m in (2, 3)]
+        await asyncio.sleep(0.2)
+        assert not any(f.done() for f in waiting)
+        waiting.append(writer.submit(upload(mn, AT + timedelta(minutes=4))))
+        assert await asyncio.gather(*waiting) == ["ok", "ok", "ok"]
+        assert writer.committed_batches == 1
+
+
+async def test_two_writers_on_one_station_store_each_record_once_and_keep_the_chain(
+    dsn: str,
+) -> None:
+    mn = new_mn()
+    records = [upload(mn, AT + timedelta(minutes=i % 20)) for i in range(60)]
+    a, b = Writer(dsn, max_batch=7), Writer(dsn, max_batch=5)
+    async with running(a), running(b):
+        statuses = await asyncio.gather(
+            *[(a if i % 2 else b).submit(r) for i, r in enumerate(records)]
+        )
+    assert statuses.count("ok") == 20
+    assert statuses.count("duplicate") == 40
+    assert rows(dsn, "SELECT count(*) FROM hj212.measurement WHERE mn = %s", mn) == [(40,)]
+    links = rows(dsn, "SELECT hash, prev_hash FROM hj212.frame WHERE mn = %s ORDER BY id", mn)
+    assert all(links[i][0] == links[i + 1][1] for i in range(len(links) - 1))
+    head = rows(dsn, "SELECT last_hash, frames FROM hj212.chain_head WHERE chain = %s", mn)
+    assert head == [(links[-1][0], 60)]
+
+
+async def test_a_database_error_fails_the_future_and_the_writer_goes_on() -> None:
+    writer = Writer("postgresql://nobody:x@127.0.0.1:9/none?connect_timeout=2")
+    async with running(writer):
+        with pytest.raises(Exception, match="connection"):
+            await writer.submit(upload(new_mn()))
+        assert writer.failed_batches == 1
