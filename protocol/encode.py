@@ -62,16 +62,20 @@ NOTIFICATIONS = frozenset({"2012", "2022", "1014"})
 _Build = Callable[[list[str], int | None, int | None, str], str]
 
 
-def frame(segment: str | bytes, *, length: int | None = None) -> bytes:
-    """Wrap a data segment; ``length`` overrides the length field (encrypted frames).
+def frame(segment: str | bytes, *, plaintext: bytes | None = None) -> bytes:
+    """Wrap a data segment: ``##`` + length + segment + CRC + CRLF.
+
+    For an encrypted segment pass its ``plaintext``: HJ 212-2025 computes the CRC over
+    the plaintext, and its examples write the plaintext length.
 
     :raises LocalProtocolError: when the segment does not fit the 4-digit length.
     """
     data = segment.encode("utf-8") if isinstance(segment, str) else segment
     if len(data) > MAX_SEGMENT:
         raise LocalProtocolError(f"segment of {len(data)} bytes does not fit 4 digits")
-    crc = crc16_hex(data).encode("ascii")
-    return b"##%04d%b%b\r\n" % (len(data) if length is None else length, data, crc)
+    plain = data if plaintext is None else plaintext
+    crc = crc16_hex(plain).encode("ascii")
+    return b"##%04d%b%b\r\n" % (len(plain), data, crc)
 
 
 def text(value: object) -> str:
@@ -248,7 +252,7 @@ def upload(
     out = []
     for p in packets:
         plain = p.encode()
-        out.append(frame(encrypt_segment(plain, sm4_key), length=len(plain)))
+        out.append(frame(encrypt_segment(plain, sm4_key), plaintext=plain))
     return out
 
 
