@@ -78,7 +78,7 @@ class Connection:
         return events
 
     def _follow(self, message: Message, events: list[Event]) -> None:
-        if self.role is Role.PLATFORM:
+        if self.role is Role.PLATFORM and self._requests.pending:
             outcome = self._requests.on_message(message, self._now)
             if outcome is ACK_MODE and message.version == "2005":
                 message = replace(message, flow_ack=True)

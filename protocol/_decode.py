@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from protocol._crc import crc16, match_variant
 from protocol._frame import RawFrame
-from protocol._segment import group_values, parse_cp, parse_time, split_segment
+from protocol._segment import parse_cp_values, parse_time, split_segment
 from protocol._sm4 import decrypt_segment, is_encrypted
 from protocol.codes import COMMANDS, REPLY_CODES, SYSTEM_CODES, VERSION_BITS, Flag
 from protocol.errors import RemoteProtocolError
@@ -150,7 +150,7 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
         raise RemoteProtocolError("syntax", f"segment is not UTF-8: {exc.reason}") from None
     header, cp_text, seg_devs = split_segment(text)
     devs += seg_devs
-    cp = parse_cp(cp_text, devs)
+    cp, values = parse_cp_values(cp_text, devs)
     flag = _flag(header)
     version = _version(flag, header, devs)
     _check_header(header, version, flag, devs)
@@ -182,7 +182,6 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
             deviations=tuple(devs),
         )
     data_time = parse_time(data_time_text)
-    values = group_values(cp, devs)
     code_map: dict[str, str] = {}
     if version == "2005":
         values, code_map = _map_2005(values)

@@ -67,11 +67,28 @@ class Framer:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[RawFrame | Garbage]:
+        if not self._buffer:
+            whole = self._whole(data)
+            if whole is not None:
+                return [whole]
         self._buffer += data
         out: list[RawFrame | Garbage] = []
         while (item := self._next()) is not None:
             out.append(item)
         return out
+
+    def _whole(self, data: bytes) -> RawFrame | None:
+        """Fast path: ``data`` is exactly one well-formed frame (the usual TCP read)."""
+        n = len(data)
+        if n < 12 or data[:2] != HEADER or data[-2:] != TERMINATOR:
+            return None
+        digits = data[2:6]
+        if not digits.isdigit() or int(digits) != n - 12 or n - 12 > self.max_segment:
+            return None
+        crc = data[-6:-2]
+        if not all(b in _HEX for b in crc):
+            return None
+        return RawFrame(data, data[6:-6], crc.decode("ascii"), True)
 
     def flush(self) -> list[RawFrame | Garbage]:
         """At end of stream: whatever is left is an incomplete frame."""

@@ -13,6 +13,7 @@ Keys of the form ``<code>-<Suffix>`` (``w01018-Rtd``) are grouped per factor cod
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from protocol.errors import RemoteProtocolError
 
@@ -142,6 +143,13 @@ def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
     if not body.endswith("&&"):
         raise RemoteProtocolError("syntax", "CP area does not end with '&&'")
     head = text[:cp_at]
+    if " " not in head and "," not in head:
+        try:
+            fast = dict([item.split("=", 1) for item in head.split(";") if item])
+        except ValueError:
+            fast = None
+        if fast is not None and fast.keys() <= _HEADER_SET:
+            return fast, body[:-2], deviations
     if ",QN=" in head or ",ST=" in head or ",CN=" in head:
         deviations.append("header-comma")  # HJ 212-2017 C.22/C.48 misprint: "QN=..534,ST=32"
         head = head.replace(",", ";")
@@ -188,6 +196,7 @@ def parse_cp(cp: str, deviations: list[str]) -> dict[str, str]:
     return items
 
 
+@lru_cache(maxsize=4096)  # a fleet reporting on the same tick repeats the same stamps
 def parse_time(text: str) -> datetime:
     """``YYYYMMDDhhmmss`` (or with ``zzz`` milliseconds) in Beijing time.
 
@@ -253,3 +262,69 @@ def group_values(
         else:
             fields[suffix] = value
     return grouped
+
+
+_KIND: dict[str, int] = {s: 0 for s in SUFFIXES}
+_KIND.update({s: 1 for s in NUMERIC_SUFFIXES})
+_KIND.update({s: 2 for s in INTEGER_SUFFIXES})
+_KIND.update({s: 3 for s in TIME_SUFFIXES})
+
+
+class _SlowPath(Exception):
+    pass
+
+
+def parse_cp_values(
+    cp_text: str, deviations: list[str]
+) -> tuple[dict[str, str], dict[str, dict[str, float | str | datetime | None]]]:
+    """:func:`parse_cp` and :func:`group_values` in one pass.
+
+    The common frame (no spaces, canonical keys, well-formed items) takes a fast path of
+    C-level splits and one loop; anything unusual falls back to the two careful passes,
+    which give the same result plus the deviations and error details.
+    """
+    if " " not in cp_text and "\t" not in cp_text:
+        try:
+            return _fast_cp(cp_text)
+        except _SlowPath:
+            pass
+    cp = parse_cp(cp_text, deviations)
+    return cp, group_values(cp, deviations)
+
+
+def _fast_cp(
+    cp_text: str,
+) -> tuple[dict[str, str], dict[str, dict[str, float | str | datetime | None]]]:
+    if not cp_text:
+        return {}, {}
+    try:
+        cp = dict([item.split("=", 1) for item in cp_text.replace(",", ";").split(";") if item])
+    except ValueError:
+        raise _SlowPath from None
+    values: dict[str, dict[str, float | str | datetime | None]] = {}
+    kinds = _KIND
+    for key, text in cp.items():
+        code, sep, suffix = key.partition("-")
+        if not sep:
+            if key not in _CP_SET and key.lower() in _CP_CANON:
+                raise _SlowPath
+            continue
+        kind = kinds.get(suffix)
+        value: float | str | datetime | None
+        if kind == 1:
+            try:
+                value = float(text)
+            except ValueError:
+                raise _SlowPath from None
+        elif kind == 0:
+            value = text
+        else:
+            raise _SlowPath  # integer/time suffixes, unknown or miscased suffixes
+        if not code:
+            raise _SlowPath
+        fields = values.get(code)
+        if fields is None:
+            values[code] = {suffix: value}
+        else:
+            fields[suffix] = value
+    return cp, values

@@ -18,7 +18,7 @@ from protocol.errors import RemoteProtocolError
 
 TEST_KEY = b"0" * 16
 _BLOCK = 16
-_CIPHERTEXT = re.compile(rb"CP=&&\{((?:0[xX][0-9A-Fa-f]{2},?)*)\}")
+_CIPHERTEXT = re.compile(rb"CP=&&\{(0[xX][0-9A-Fa-f]{2}(?:,0[xX][0-9A-Fa-f]{2})*)\}")
 
 
 def _cipher(key: bytes) -> Cipher[modes.ECB]:
@@ -28,7 +28,7 @@ def _cipher(key: bytes) -> Cipher[modes.ECB]:
 
 
 def is_encrypted(segment: bytes) -> bool:
-    return b"CP=&&{0x" in segment or b"CP=&&{0X" in segment
+    return b"&&{0" in segment and (b"CP=&&{0x" in segment or b"CP=&&{0X" in segment)
 
 
 def decrypt_segment(segment: bytes, key: bytes) -> bytes:
