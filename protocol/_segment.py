@@ -264,10 +264,10 @@ def group_values(
     return grouped
 
 
-_KIND: dict[str, int] = {s: 0 for s in SUFFIXES}
-_KIND.update({s: 1 for s in NUMERIC_SUFFIXES})
-_KIND.update({s: 2 for s in INTEGER_SUFFIXES})
-_KIND.update({s: 3 for s in TIME_SUFFIXES})
+_KIND: dict[str, int] = dict.fromkeys(SUFFIXES, 0)
+_KIND.update(dict.fromkeys(NUMERIC_SUFFIXES, 1))
+_KIND.update(dict.fromkeys(INTEGER_SUFFIXES, 2))
+_KIND.update(dict.fromkeys(TIME_SUFFIXES, 3))
 
 
 class _SlowPath(Exception):

@@ -145,6 +145,49 @@ def command(
     return frame(segment(header, cp))
 
 
+STATION_MESSAGES = frozenset(
+    {
+        "1001",
+        "1011",
+        "1013",
+        "1014",
+        "1061",
+        "1063",
+        "2081",
+        "3015",
+        "3017",
+        "3018",
+        "3019",
+        "3020",
+        "9015",
+    }
+)
+
+
+def station(
+    cn: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    qn: str,
+    st: str,
+    pw: str,
+    mn: str,
+    version: str = "2017",
+    ack: bool = False,
+) -> bytes:
+    """A station frame that is not periodic data: a response inside a request flow (1011
+    SystemTime, 1061 RtdInterval, 3019 SN...), a notification (1013 time calibration,
+    2025 9015 heartbeat) or an event upload (2081 restart, 3020 information).
+
+    :raises LocalProtocolError: for a CN a station does not send this way.
+    """
+    if cn not in STATION_MESSAGES:
+        raise LocalProtocolError(f"CN {cn} is not a station message (see encode.upload)")
+    header = {"QN": qn, "ST": st, "CN": cn, "PW": pw, "MN": mn, "Flag": _flag(version, ack=ack)}
+    cp = ";".join(f"{k}={text(v)}" for k, v in (params or {}).items())
+    return frame(segment(header, cp))
+
+
 def answer(
     cn: str,
     *,

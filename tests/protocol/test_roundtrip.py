@@ -235,3 +235,31 @@ def test_split_set_missing_a_packet_is_reported_after_the_timeout() -> None:
     assert incomplete.received == tuple(range(2, len(frames) + 1))  # type: ignore[union-attr]
     assert incomplete.pnum == len(frames)  # type: ignore[union-attr]
     assert (moment + timedelta(0)) == incomplete.data_time  # type: ignore[union-attr]
+
+
+@given(
+    cn=st.sampled_from(sorted(encode.STATION_MESSAGES)),
+    params=st.dictionaries(
+        st.sampled_from(
+            ["PolId", "SystemTime", "RtdInterval", "VaseNo", "i13004-Info", "RestartTime"]
+        ),
+        st.one_of(codes, moments, st.integers(1, 3600)),
+        max_size=4,
+    ),
+    ack=st.booleans(),
+    moment=moments,
+    version=st.sampled_from(["2017", "2025"]),
+)
+def test_station_messages_round_trip(
+    cn: str, params: dict[str, object], ack: bool, moment: datetime, version: str
+) -> None:
+    wire = encode.station(
+        cn, params, qn=qn_of(moment), st="32", pw="1", mn="A" * 24, version=version, ack=ack
+    )
+    conn = Connection(Role.PLATFORM, auto_answer=False)
+    [event, *_] = conn.receive_data(wire)
+    assert isinstance(event, Message)
+    assert (event.cn, event.ack_requested, event.version) == (cn, ack, version)
+    assert event.cp == {k: encode.text(v) for k, v in params.items()}
+    expected = "9013" if cn in ("1013", "1014", "9015") else ("9014" if ack else None)
+    assert conn.answer_required(event) == expected

@@ -159,3 +159,12 @@ def test_keys_in_any_case_and_order() -> None:
     assert (event.cn, event.qn, event.flag) == ("2011", "20260101000000000", 4)
     assert event.values == {"w01018": {"Rtd": 3.5, "Flag": "N"}}
     assert "key-case" in event.deviations
+
+
+def test_malformed_ciphertext_is_a_decrypt_error() -> None:
+    # found by the fuzz run: two hex bytes run together ("0x520xFE")
+    segment = b"QN=20260101000000000;ST=31;CN=2051;PW=1;MN=A;Flag=9;CP=&&{0x7D,0x520xFE}&&"
+    wire = b"##%04d%b0000\r\n" % (len(segment), segment)
+    event = decode_one(wire, DecodeOptions(sm4_key=TEST_KEY))
+    assert isinstance(event, Rejected)
+    assert event.code == "decrypt"
