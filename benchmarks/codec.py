@@ -42,9 +42,7 @@ def bit_loop_crc(data: bytes) -> int:
 def split_parse(frame: bytes) -> dict[bytes, bytes]:
     """The floor: split the frame into key/value pairs, nothing checked or typed."""
     return dict(
-        item.split(b"=", 1)
-        for item in frame[6:-6].replace(b"&&", b";").split(b";")
-        if b"=" in item
+        item.split(b"=", 1) for item in frame[6:-6].replace(b"&&", b";").split(b";") if b"=" in item
     )
 
 
@@ -74,8 +72,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     seconds = parser.parse_args().seconds
     os.sched_setaffinity(0, {0})  # one core
-    print(f"frame: {len(FRAME)} bytes (segment {len(DATA)}), 6 pollutants; "
-          f"python {platform.python_version()}; {platform.machine()}; pinned to one core")
+    print(
+        f"frame: {len(FRAME)} bytes (segment {len(DATA)}), 6 pollutants; "
+        f"python {platform.python_version()}; {platform.machine()}; pinned to one core"
+    )
     crc = per_second(lambda: crc16(DATA), seconds)
     table = per_second(lambda: crc16_reference(DATA), seconds)
     bits = per_second(lambda: bit_loop_crc(DATA), seconds)
@@ -87,14 +87,22 @@ def main() -> None:
     memory = memory_per_event()
     print("| measure | ours | baseline | ratio |")
     print("|---|---|---|---|")
-    print(f"| CRC µs/frame | {1e6 / crc:.2f} | {1e6 / table:.2f} (table loop); "
-          f"{1e6 / bits:.1f} (bit loop) | {crc / table:.1f}x; {crc / bits:.0f}x |")
-    print(f"| frames/s, Connection.receive_data (frame + CRC + parse + typed event) "
-          f"| {full:,.0f} | {split:,.0f} (bytes.split) | {full / split:.2f}x |")
-    print(f"| frames/s, decode() of a framed segment | {only:,.0f} | {split:,.0f} | "
-          f"{only / split:.2f}x |")
-    print(f"| bytes kept per decoded event | {memory:,.0f} | {len(FRAME)} (the frame) | "
-          f"{memory / len(FRAME):.1f}x |")
+    print(
+        f"| CRC µs/frame | {1e6 / crc:.2f} | {1e6 / table:.2f} (table loop); "
+        f"{1e6 / bits:.1f} (bit loop) | {crc / table:.1f}x; {crc / bits:.0f}x |"
+    )
+    print(
+        f"| frames/s, Connection.receive_data (frame + CRC + parse + typed event) "
+        f"| {full:,.0f} | {split:,.0f} (bytes.split) | {full / split:.2f}x |"
+    )
+    print(
+        f"| frames/s, decode() of a framed segment | {only:,.0f} | {split:,.0f} | "
+        f"{only / split:.2f}x |"
+    )
+    print(
+        f"| bytes kept per decoded event | {memory:,.0f} | {len(FRAME)} (the frame) | "
+        f"{memory / len(FRAME):.1f}x |"
+    )
 
 
 if __name__ == "__main__":
