@@ -15,7 +15,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from protocol import Connection, DataUpload, Role, crc16, decode, encode
+from protocol import Connection, DataUpload, RawFrame, Role, crc16, decode, encode
 from protocol._crc import crc16_reference
 from protocol._frame import Framer
 
@@ -82,6 +82,7 @@ def main() -> None:
     conn = Connection(Role.PLATFORM, auto_answer=False)
     full = per_second(lambda: conn.receive_data(FRAME), seconds)
     [raw] = Framer().feed(FRAME)
+    assert isinstance(raw, RawFrame)
     only = per_second(lambda: decode(raw), seconds)
     split = per_second(lambda: split_parse(FRAME), seconds)
     memory = memory_per_event()
