@@ -50,15 +50,23 @@ Connection = psycopg.AsyncConnection[TupleRow]
 Cursor = psycopg.AsyncCursor[TupleRow]
 
 _LOCK_HEADS = (
+    "SELECT chain, last_hash, data_high FROM hj212.chain_head"
+    " WHERE chain = ANY(%s::text[]) ORDER BY chain FOR UPDATE"
+)
+_NEW_HEADS = (
     "INSERT INTO hj212.chain_head AS h (chain) SELECT unnest(%s::text[])"
     " ON CONFLICT (chain) DO UPDATE SET updated_at = now()"
     " RETURNING chain, last_hash, data_high"
 )
 _NEXT_IDS = "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)"
+_KEYS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS measurement_key"
+    " (mn text, cn text, pollutant text, data_time timestamptz) ON COMMIT DELETE ROWS"
+)
+_KEYS_COPY = "COPY measurement_key FROM STDIN (FORMAT BINARY)"
+_KEY_TYPES = ["text", "text", "text", "timestamptz"]
 _EXISTING = (
-    "SELECT k.mn, k.cn, k.pollutant, k.data_time"
-    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])"
-    " AS k(mn, cn, pollutant, data_time)"
+    "SELECT k.mn, k.cn, k.pollutant, k.data_time FROM measurement_key k"
     " WHERE EXISTS (SELECT 1 FROM hj212.measurement m WHERE m.mn = k.mn AND m.cn = k.cn"
     " AND m.pollutant = k.pollutant AND m.data_time = k.data_time"
     " AND m.data_time BETWEEN %s AND %s)"
@@ -70,11 +78,16 @@ _STATUS_INSERT = (
     " %s::float8[], %s::text[], %s::int8[], %s::timestamptz[])"
     " ON CONFLICT DO NOTHING RETURNING mn, cn, device, item, data_time"
 )
+_HEADS_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS head_update"
+    " (chain text, last_id int8, last_hash bytea, n int8, high text) ON COMMIT DELETE ROWS"
+)
+_HEADS_COPY = "COPY head_update FROM STDIN (FORMAT BINARY)"
+_HEAD_TYPES = ["text", "int8", "bytea", "int8", "text"]
 _UPDATE_HEADS = (
     "UPDATE hj212.chain_head AS h SET last_id = u.last_id, last_hash = u.last_hash,"
     " frames = h.frames + u.n, data_high = h.data_high || u.high::jsonb, updated_at = now()"
-    " FROM unnest(%s::text[], %s::int8[], %s::bytea[], %s::int8[], %s::text[])"
-    " AS u(chain, last_id, last_hash, n, high) WHERE h.chain = u.chain"
+    " FROM head_update u WHERE h.chain = u.chain"
 )
 _FRAME_COPY = (
     "COPY hj212.frame (received_at, id, peer, transport, mn, qn, st, cn, flag, raw, status,"
@@ -120,8 +133,8 @@ class Writer:
         self.max_batch = max(1, max_batch)
         self.max_delay = max(0.0, max_delay)  # seconds
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._pending: set[asyncio.Future[str]] = set()
         self._inflight: list[_Item] = []
+        self._progress = asyncio.Event()  # set whenever a batch is settled
         self.committed_frames = 0
         self.committed_batches = 0
         self.committed_rows = 0  # new measurement rows
@@ -138,8 +151,6 @@ class Writer:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
         self._queue.put_nowait(_Item(record, future, loop.time()))
-        self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
         return future
 
     async def run(self) -> None:
@@ -148,16 +159,17 @@ class Writer:
         backoff = 0.1
         try:
             while True:
-                self._inflight = await self._collect()
+                await self._collect()
                 try:
                     if conn is None or conn.closed:
-                        conn = await psycopg.AsyncConnection.connect(self.dsn)
+                        conn = await _connect(self.dsn)
                     statuses = await self._write(conn, [item.record for item in self._inflight])
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
                     log.error("write of %d frames failed: %s", len(self._inflight), exc)
                     self._fail(self._inflight, exc)
                     self._inflight = []
+                    self._progress.set()
                     if conn is not None:
                         await conn.close()
                     conn = None
@@ -168,14 +180,17 @@ class Writer:
                 self._committed(statuses)
         finally:
             self._fail(self._inflight, ConnectionError("writer stopped while writing the frame"))
+            self._inflight = []
             self._fail_queued()
+            self._progress.set()
             if conn is not None:
                 await conn.close()
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has been written or failed."""
-        while self._pending:
-            await asyncio.wait(list(self._pending))
+        while not self._queue.empty() or self._inflight:
+            self._progress.clear()
+            await self._progress.wait()
 
     def _committed(self, statuses: list[str]) -> None:
         self.committed_batches += 1
@@ -186,6 +201,7 @@ class Writer:
             if not item.future.done():
                 item.future.set_result(status)
         self._inflight = []
+        self._progress.set()
 
     @staticmethod
     def _fail(items: list[_Item], exc: BaseException) -> None:
@@ -197,8 +213,10 @@ class Writer:
         while not self._queue.empty():
             self._fail([self._queue.get_nowait()], ConnectionError("writer stopped"))
 
-    async def _collect(self) -> list[_Item]:
-        batch = [await self._queue.get()]
+    async def _collect(self) -> None:
+        """Fill ``_inflight`` (drain() sees frames as soon as they leave the queue)."""
+        batch = self._inflight
+        batch.append(await self._queue.get())
         deadline = batch[0].submitted + self.max_delay
         loop = asyncio.get_running_loop()
         while len(batch) < self.max_batch:
@@ -213,25 +231,49 @@ class Writer:
                     batch.append(await self._queue.get())
             except TimeoutError:
                 break
-        return batch
 
     async def _write(self, conn: Connection, records: Sequence[FrameRecord]) -> list[str]:
         for r in records:
             if r.received_at.tzinfo is None:  # hashed and stored as the same instant
                 r.received_at = r.received_at.replace(tzinfo=UTC)
-        async with conn.transaction():
-            cur = conn.cursor()
-            heads = await _lock_heads(cur, sorted({r.chain for r in records}))
-            await cur.execute(_NEXT_IDS, (len(records),))
-            ids = [int(row[0]) for row in await cur.fetchall()]
-            new_m = await _new_measurements(cur, records, heads)
-            new_s = await _insert_status(cur, records, ids)
-            statuses = [_status(r, new_m[i], new_s[i]) for i, r in enumerate(records)]
-            await _copy_frames(cur, records, ids, statuses, heads)
-            await _copy_measurements(cur, records, ids, new_m)
-            await _advance_heads(cur, heads)
-        self.committed_rows += sum(len(rows) for rows in new_m)
+        try:
+            statuses, new_rows = await _transaction(conn, records, trust_high_water=True)
+        except psycopg.errors.DeadlockDetected:
+            # two writers met new stations in opposite orders; PostgreSQL broke the tie
+            statuses, new_rows = await _transaction(conn, records, trust_high_water=True)
+        except psycopg.errors.UniqueViolation:
+            # A row the high-water mark did not know of (inserted by something other than
+            # this writer): redo the batch looking every record up. Rare, and exact.
+            log.warning("a stored record was not covered by the high-water mark; rechecking")
+            statuses, new_rows = await _transaction(conn, records, trust_high_water=False)
+        self.committed_rows += new_rows
         return statuses
+
+
+async def _connect(dsn: str) -> Connection:
+    conn = await psycopg.AsyncConnection.connect(dsn)
+    await conn.execute(_KEYS_TABLE)
+    await conn.execute(_HEADS_TABLE)
+    await conn.commit()
+    return conn
+
+
+async def _transaction(
+    conn: Connection, records: Sequence[FrameRecord], *, trust_high_water: bool
+) -> tuple[list[str], int]:
+    """One batch in one transaction: statuses per record, new measurement rows."""
+    async with conn.transaction():
+        cur = conn.cursor()
+        heads = await _lock_heads(cur, sorted({r.chain for r in records}))
+        await cur.execute(_NEXT_IDS, (len(records),))
+        ids = [int(row[0]) for row in await cur.fetchall()]
+        new_m = await _new_measurements(cur, records, heads, trust_high_water)
+        new_s = await _insert_status(cur, records, ids)
+        statuses = [_status(r, new_m[i], new_s[i]) for i, r in enumerate(records)]
+        await _copy_frames(cur, records, ids, statuses, heads)
+        await _copy_measurements(cur, records, ids, new_m)
+        await _advance_heads(cur, heads)
+    return statuses, sum(len(rows) for rows in new_m)
 
 
 def _status(record: FrameRecord, new_m: list[MeasurementRow], new_s: int) -> str:
@@ -242,56 +284,102 @@ def _status(record: FrameRecord, new_m: list[MeasurementRow], new_s: int) -> str
 
 
 async def _lock_heads(cur: Cursor, chains: list[str]) -> dict[str, _Head]:
+    """Lock every chain head of the batch (existing ones in key order, then new ones)."""
     await cur.execute(_LOCK_HEADS, (chains,))
+    rows = await cur.fetchall()
+    if len(rows) < len(chains):
+        known = {row[0] for row in rows}
+        await cur.execute(_NEW_HEADS, ([c for c in chains if c not in known],))
+        rows += await cur.fetchall()
     heads = {}
-    for chain, last_hash, data_high in await cur.fetchall():
+    for chain, last_hash, data_high in rows:
         high = {str(cn): int(us) for cn, us in (data_high or {}).items()}
         heads[chain] = _Head(bytes(last_hash) if last_hash is not None else GENESIS, high)
     return heads
 
 
+_Group = tuple[tuple[str, str, datetime], list[MeasurementRow], int, bool]
+
+
+def _groups(rows: list[MeasurementRow]) -> list[tuple[str, datetime, list[MeasurementRow]]]:
+    """Rows by (CN, DataTime): one group for anything the codec produces (one record)."""
+    first = rows[0]
+    if all(m.data_time == first.data_time and m.cn == first.cn for m in rows):
+        return [(first.cn, first.data_time, rows)]
+    by: dict[tuple[str, datetime], list[MeasurementRow]] = {}
+    for m in rows:
+        by.setdefault((m.cn, m.data_time), []).append(m)
+    return [(cn, at, group) for (cn, at), group in by.items()]
+
+
 async def _new_measurements(
-    cur: Cursor, records: Sequence[FrameRecord], heads: dict[str, _Head]
+    cur: Cursor,
+    records: Sequence[FrameRecord],
+    heads: dict[str, _Head],
+    trust_high_water: bool,
 ) -> list[list[MeasurementRow]]:
-    """Per record, the measurements not stored yet (in the database or earlier in the batch)."""
-    maybe_stored = [
-        m
-        for r in records
-        for m in r.measurements
-        if micros(m.data_time) <= heads[r.chain].data_high.get(m.cn, 1 << 62)
-    ]
-    stored: set[tuple[str, str, str, datetime]] = set()
-    if maybe_stored:
-        times = [m.data_time for m in maybe_stored]
-        await cur.execute(
-            _EXISTING,
-            (
-                [m.mn for m in maybe_stored],
-                [m.cn for m in maybe_stored],
-                [m.pollutant for m in maybe_stored],
-                times,
-                min(times),
-                max(times),
-            ),
-            prepare=False,  # planned with the time bounds as constants: chunk exclusion
-        )
-        stored = {(mn, cn, pollutant, at) for mn, cn, pollutant, at in await cur.fetchall()}
-    seen: set[tuple[str, str, str, datetime]] = set()
-    out = []
+    """Per record, the measurements not stored yet (in the database or earlier in the batch).
+
+    With ``trust_high_water``, a record is looked up only when it is not newer than its
+    station's high-water DataTime for its CN; no mark at all means nothing stored yet.
+    The work is per record (MN, CN, DataTime), per row only when a record repeats.
+    """
+    unknown = -(1 << 62) if trust_high_water else 1 << 62
+    plans: list[list[_Group]] = []
+    candidates: list[MeasurementRow] = []
     for r in records:
-        fresh = []
-        for m in r.measurements:
-            key = m.key
-            if key in stored or key in seen:
-                continue
-            seen.add(key)
-            fresh.append(m)
-            head = heads[r.chain]
-            us = micros(m.data_time)
-            if us > head.data_high.get(m.cn, -(1 << 62)):
-                head.data_high[m.cn] = us
+        plan: list[_Group] = []
+        if r.measurements:
+            high = heads[r.chain].data_high
+            for cn, at, rows in _groups(r.measurements):
+                us = micros(at)
+                lookup = us <= high.get(cn, unknown)
+                if lookup:
+                    candidates.extend(rows)
+                plan.append(((r.chain, cn, at), rows, us, lookup))
+        plans.append(plan)
+    stored = await _stored_keys(cur, candidates) if candidates else set()
+    taken: dict[tuple[str, str, datetime], list[MeasurementRow] | set[str]] = {}
+    out = []
+    for r, plan in zip(records, plans, strict=True):
+        fresh: list[MeasurementRow] = []
+        for key, rows, us, lookup in plan:
+            prior = taken.get(key)
+            if prior is None and not lookup:  # the usual case: a record seen first here
+                fresh.extend(rows)
+                taken[key] = rows  # made a set only if the record comes again
+                added = True
+            else:
+                if isinstance(prior, list):
+                    prior = {m.pollutant for m in prior}
+                prior = prior if prior is not None else set()
+                taken[key] = prior
+                added = False
+                for m in rows:
+                    if m.pollutant in prior or (lookup and m.key in stored):
+                        continue
+                    prior.add(m.pollutant)
+                    fresh.append(m)
+                    added = True
+            high = heads[r.chain].data_high
+            if added and us > high.get(key[1], -(1 << 62)):
+                high[key[1]] = us
         out.append(fresh)
     return out
+
+
+async def _stored_keys(
+    cur: Cursor, candidates: list[MeasurementRow]
+) -> set[tuple[str, str, str, datetime]]:
+    """Which of these records are in hj212.measurement (unique index lookups)."""
+    async with cur.copy(_KEYS_COPY) as copy:
+        copy.set_types(_KEY_TYPES)
+        for m in candidates:
+            await copy.write_row(m.key)
+    times = [m.data_time for m in candidates]
+    # planned with the time bounds as constants (no prepare): chunk exclusion
+    await cur.execute(_EXISTING, (min(times), max(times)), prepare=False)
+    return {(mn, cn, pollutant, at) for mn, cn, pollutant, at in await cur.fetchall()}
 
 
 async def _insert_status(cur: Cursor, records: Sequence[FrameRecord], ids: list[int]) -> list[int]:
@@ -385,14 +473,10 @@ async def _copy_measurements(
 
 
 async def _advance_heads(cur: Cursor, heads: dict[str, _Head]) -> None:
-    touched = [(chain, head) for chain, head in heads.items() if head.last_id is not None]
-    await cur.execute(
-        _UPDATE_HEADS,
-        (
-            [chain for chain, _ in touched],
-            [head.last_id for _, head in touched],
-            [head.last_hash for _, head in touched],
-            [head.frames for _, head in touched],
-            [json.dumps(head.data_high) for _, head in touched],
-        ),
-    )
+    async with cur.copy(_HEADS_COPY) as copy:
+        copy.set_types(_HEAD_TYPES)
+        for chain, head in heads.items():
+            if head.last_id is not None:
+                high = json.dumps(head.data_high)
+                await copy.write_row((chain, head.last_id, head.last_hash, head.frames, high))
+    await cur.execute(_UPDATE_HEADS)

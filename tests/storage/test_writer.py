@@ -134,3 +134,12 @@ async def test_a_database_error_fails_the_future_and_the_writer_goes_on() -> Non
         with pytest.raises(Exception, match="connection"):
             await writer.submit(upload(new_mn()))
         assert writer.failed_batches == 1
+
+
+async def test_drain_waits_for_a_batch_that_is_still_filling(dsn: str) -> None:
+    async with running(Writer(dsn, max_batch=10, max_delay=0.3)) as writer:
+        future = writer.submit(upload(new_mn()))
+        await asyncio.sleep(0.05)  # taken from the queue, waiting for company
+        await writer.drain()
+        assert future.done()
+        assert future.result() == "ok"
