@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import struct
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -36,25 +37,25 @@ from psycopg.rows import TupleRow
 GENESIS = bytes(32)
 DOMAIN = b"hj212-frame-v1\x00"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def micros(moment: datetime) -> int:
-    """Microseconds since the epoch, UTC (a naive moment is taken as UTC)."""
+    """Microseconds since the epoch, UTC (a naive moment is taken as UTC); exact."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_PACK = struct.Struct(">qQ").pack  # received_at µs (signed), then len(transport)
 
 
 def link_hash(prev: bytes, received_at: datetime, transport: str, peer: str, raw: bytes) -> bytes:
     """The hash of one frame, chained to ``prev`` (see the module docstring)."""
-    digest = hashlib.sha256(DOMAIN)
-    digest.update(prev)
-    digest.update(micros(received_at).to_bytes(8, "big", signed=True))
-    for part in (transport.encode(), peer.encode(), raw):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.digest()
+    t, p = transport.encode(), peer.encode()
+    size = len(p).to_bytes(8, "big"), len(raw).to_bytes(8, "big")
+    message = (DOMAIN, prev, _PACK(micros(received_at), len(t)), t, size[0], p, size[1], raw)
+    return hashlib.sha256(b"".join(message)).digest()
 
 
 @dataclass(frozen=True)
