@@ -16,7 +16,6 @@ import psycopg
 
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway
-from protocol import Connection, DataUpload, Message, Rejected, Role, crc16_hex
 from simulators.fleet import Counts, run_fleet
 from storage.cluster import Cluster, ClusterError
 from storage.install import InstallError, ensure_timescaledb
@@ -233,53 +232,4 @@ Ctrl-C stops everything (gateway, stations and the database it started).
         if not was_running and not settings.database.dsn:
             cluster.down()
             print("database stopped", file=sys.stderr)
-    return 0
-
-
-# -- decode ---------------------------------------------------------------------------
-def _decode_one(text: str, max_length: int) -> dict[str, object]:
-    raw = text.encode("utf-8")
-    if not raw.endswith(b"\r\n"):
-        raw = raw.rstrip(b"\n") + b"\r\n"
-    conn = Connection(Role.PLATFORM, max_segment=max_length)
-    events = conn.receive_data(raw) + conn.receive_data(b"")
-    event = events[0] if events else None
-    if event is None or isinstance(event, Rejected):
-        code = event.code if event else "framing"
-        detail = event.detail if event else "no frame"
-        return {
-            "ok": False,
-            "error": f"{code}: {detail}",
-            "mn": event.mn if event else None,
-            "cn": event.cn if event else None,
-        }
-    message = event.message if isinstance(event, DataUpload) else event
-    assert isinstance(message, Message)
-    out: dict[str, object] = {
-        "ok": True,
-        "error": None,
-        "version": message.version,
-        "crc": {"declared": raw[-6:-2].decode(), "computed": crc16_hex(message.segment)},
-        "qn": message.qn,
-        "st": message.st,
-        "cn": message.cn,
-        "pw": message.pw,
-        "mn": message.mn,
-        "flag": message.flag,
-        "ack": message.ack_requested,
-        "pnum": message.pnum,
-        "pno": message.pno,
-        "cp": message.cp,
-        "deviations": list(message.deviations),
-    }
-    if isinstance(event, DataUpload):
-        out["data_time"] = event.data_time.isoformat()
-        out["values"] = event.values
-    return out
-
-
-def decode(args: argparse.Namespace) -> int:
-    lines = args.frames or [line for line in sys.stdin.read().splitlines() if line.strip()]
-    for line in lines:
-        print(json.dumps(_decode_one(line.rstrip("\r"), args.max_length), ensure_ascii=False))
     return 0

@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli import commands, decode, storage_commands
+    from cli import commands, decode, gateway_commands, storage_commands
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -47,11 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--to", dest="end", type=storage_commands.moment, help="verify-chain: ISO time")
     db.set_defaults(func=storage_commands.db)
 
-    serve = sub.add_parser("serve", help="run the gateway")
-    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default 9212)")
-    serve.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
-    serve.set_defaults(func=commands.serve)
+    gateway_commands.add_parsers(sub)
 
     sim = sub.add_parser("simulate", help="simulated data loggers against a gateway")
     sim.add_argument("--stations", type=int, default=10)

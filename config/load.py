@@ -41,12 +41,36 @@ def _convert(cls: type[Any], name: str, value: object) -> object:
         if option is type(None):
             continue
         try:
-            if option is bool and isinstance(value, str):
-                return value.lower() in ("1", "true", "yes", "on")
-            return option(value)
+            converted = _to(option, value)
         except (TypeError, ValueError):
             continue
+        choices = CHOICES.get(name)
+        if choices is not None and converted not in choices:
+            raise ConfigError(f"{cls.__name__}.{name}: {value!r} is not one of {choices}")
+        return converted
     raise ConfigError(f"{cls.__name__}.{name}: {value!r} is not a {hint}")
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "unknown_station": ("accept", "archive", "close"),
+    "bad_password": ("archive", "close"),
+    "log_format": ("text", "json"),
+}
+
+
+def _to(option: Any, value: object) -> object:
+    if typing.get_origin(option) is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise TypeError(value)
+        return tuple(str(v).strip() for v in items if str(v).strip())
+    if option is bool and isinstance(value, str):
+        return value.lower() in ("1", "true", "yes", "on")
+    if option is bool and not isinstance(value, bool):
+        raise TypeError(value)
+    if option in (int, float) and isinstance(value, bool):
+        raise TypeError(value)
+    return option(value)
 
 
 def _section(cls: type[Any], name: str, values: Mapping[str, object]) -> Any:

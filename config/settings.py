@@ -15,11 +15,45 @@ class DatabaseSettings:
     port: int | None = None  # embedded cluster port; None = a free port
 
 
+MINUTES = 60 * SECONDS
+MB = 1 << 20
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # 0.0.0.0 to accept field devices
     port: int = 9212
+    workers: int = 1  # processes sharing the port (SO_REUSEPORT)
+    serial_ports: tuple[str, ...] = ()  # "DEVICE[:BAUD]", e.g. "/dev/ttyUSB0:9600"
     max_segment: int = 9999  # bytes; the standard says 1024, real devices send more
+    # Who may send: a frame from an MN not in the registry is ...
+    #   accept: stored and answered like any other (onboarding, demos; the console lists
+    #           unregistered MNs), archive: archived raw as 'unauthorized', not answered,
+    #   close: archived, then the connection is closed.
+    unknown_station: str = "accept"
+    bad_password: str = "close"  # a registered MN with the wrong PW: archive | close
+    registry_refresh: float = 30 * SECONDS
+    # Limits (hostile or broken peers)
+    idle_timeout: float = 65 * MINUTES  # no byte for this long: close (hourly senders + 5 min)
+    frame_timeout: float = 30 * SECONDS  # a frame started must end within this (slowloris)
+    max_garbage: int = 65536  # bytes of garbage before the first valid frame: close
+    max_connections: int = 19000  # in total, per process (this machine's fd limit is 20 k)
+    max_connections_per_ip: int = 5000  # 4G carrier NAT puts many loggers behind one IP
+    frames_per_second: float = 200.0  # per connection, token bucket
+    frames_burst: int = 1000  # a backlog upload after an outage comes in bursts
+    # Backpressure: stop reading sockets while this many frames wait for storage.
+    queue_high: int = 20000
+    queue_low: int = 5000
+    # Durability when the database is unreachable: an fsync'ed append-only spool.
+    spool_dir: Path = Path("var/spool")
+    spool_max_bytes: int = 1024 * MB
+    # Clock drift (DataTime/QN vs receive time): keep it; above the threshold send 1012.
+    drift_threshold: float = 60 * SECONDS
+    auto_time_correction: bool = False
+    command_poll: float = 2 * SECONDS  # how often queued platform commands are looked for
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9213  # /metrics (Prometheus) and /healthz; 0 = off
+    log_format: str = "text"  # text | json
 
 
 FIVE_YEARS_DAYS = 1827  # 5 x 365 + 2 leap days

@@ -1,54 +1,258 @@
-"""Wiring: the writer and the TCP listener in one task group."""
+"""Wiring: listeners, serial ports, the durable sink, commands, clocks and metrics in
+one anyio task group, plus the gateway-wide policies the sessions call into (limits,
+station binding, backpressure)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter as Tally
+from collections.abc import Coroutine
+from dataclasses import dataclass
 
 import anyio
 from anyio.abc import TaskStatus
 
 from config.settings import GatewaySettings, StorageSettings
-from gateway.session import StationSession, Stats
+from gateway.clock import Clock
+from gateway.commands import Commands
+from gateway.metrics import Metrics, serve_http
+from gateway.registry import Registry
+from gateway.serial_port import open_serial
+from gateway.session import StationSession
+from gateway.sink import DurableSink
+from gateway.spool import Spool
+from storage.records import FrameRecord
 from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Stats:
+    open_connections: int
+    frames: int
+    acks: int
+    rejected: int
+
+
 class Gateway:
-    """A running gateway: its writer, its counters and the port it listens on."""
+    """A running gateway: its sessions, storage path, counters and the port it serves."""
 
     def __init__(
         self, settings: GatewaySettings, dsn: str, storage: StorageSettings | None = None
     ) -> None:
         self.settings = settings
+        self.dsn = dsn
         storage = storage or StorageSettings()
         self.writer = Writer(
             dsn, max_batch=storage.max_batch, max_delay=storage.max_delay_ms / 1000
         )
-        self.stats = Stats()
+        self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
+        self.sink = DurableSink(self.writer, self.spool, dsn)
+        self.sink.on_settled = self._maybe_resume
+        self.registry = Registry()
+        self.metrics = Metrics()
+        self.commands = Commands(self)
+        self.clock = Clock(self)
+        self.sessions: dict[str, StationSession] = {}  # by MN
+        self.connections: set[StationSession] = set()
+        self.per_ip: Tally[str] = Tally()
+        self.reading_paused = False
         self.port: int | None = None
+        self.metrics_port: int | None = None
+        self._writer_scope = anyio.CancelScope(shield=True)
+        self._settled = asyncio.Event()  # set whenever a frame becomes durable (or fails)
+        self._background: set[asyncio.Task[object]] = set()
 
+    def spawn(self, coro: Coroutine[object, object, object]) -> asyncio.Task[object]:
+        """Run database bookkeeping in the background; shutdown waits for it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # -- what sessions call --------------------------------------------------------------
+    def admit(self, session: StationSession) -> bool:
+        if len(self.connections) >= self.settings.max_connections:
+            self.metrics.refused.labels("total").inc()
+            return False
+        if self.per_ip[session.ip] >= self.settings.max_connections_per_ip:
+            self.metrics.refused.labels("per_ip").inc()
+            return False
+        self.connections.add(session)
+        self.per_ip[session.ip] += 1
+        self.metrics.connections.inc()
+        self.metrics.open.set(len(self.connections))
+        return True
+
+    def release(self, session: StationSession) -> None:
+        if session in self.connections:
+            self.connections.discard(session)
+            self.per_ip[session.ip] -= 1
+            if self.per_ip[session.ip] <= 0:
+                del self.per_ip[session.ip]
+        if session.mn is not None and self.sessions.get(session.mn) is session:
+            del self.sessions[session.mn]
+        self.metrics.open.set(len(self.connections))
+
+    def bind(self, mn: str, session: StationSession) -> None:
+        """A second connection with the same MN replaces the first."""
+        old = self.sessions.get(mn)
+        self.sessions[mn] = session
+        if old is not None and old is not session:
+            old.mn = None  # its release must not unbind the new one
+            old.close("replaced by a new connection of the same station")
+
+    def submit(self, record: FrameRecord) -> asyncio.Future[str]:
+        future = self.sink.submit(record)
+        if not self.reading_paused and self.sink.pending > self.settings.queue_high:
+            self.reading_paused = True
+            self.metrics.backpressure.inc()
+            log.warning("storage is %d frames behind: pausing reads", self.sink.pending)
+            for session in self.connections:
+                if session.transport is not None:
+                    session.transport.pause_reading()
+        return future
+
+    def _maybe_resume(self) -> None:
+        self._settled.set()
+        if self.reading_paused and self.sink.pending < self.settings.queue_low:
+            self.reading_paused = False
+            for session in self.connections:
+                if session.transport is not None and not session.paused:
+                    session.transport.resume_reading()
+
+    @property
+    def stats(self) -> Stats:
+        """Totals for progress lines (the same numbers /metrics serves)."""
+
+        def total(name: str) -> int:
+            return int(
+                sum(
+                    s.value
+                    for m in self.metrics.registry.collect()
+                    if m.name == name
+                    for s in m.samples
+                    if s.name == name + "_total"
+                )
+            )
+
+        return Stats(
+            open_connections=len(self.connections),
+            frames=total("hj212_frames"),
+            acks=total("hj212_answers"),
+            rejected=total("hj212_frames_rejected"),
+        )
+
+    def health(self) -> tuple[bool, dict[str, object]]:
+        detail: dict[str, object] = {
+            "database": "up" if self.sink.db_up else "down (spooling)",
+            "spool_bytes": self.spool.size(),
+            "spool_full": self.spool.full,
+            "connections": len(self.connections),
+            "queue": self.sink.pending,
+            "reading_paused": self.reading_paused,
+        }
+        return not self.spool.full, detail
+
+    # -- running ---------------------------------------------------------------------------
     async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Serve until cancelled; then stop accepting and flush what was received."""
+        """Serve until cancelled; then stop accepting, drain what was received, flush."""
         settings = self.settings
+        try:
+            await self.registry.refresh(self.dsn)
+        except Exception as exc:  # noqa: BLE001 - start without a registry, retry later
+            log.error("station registry not loaded (%s); retrying in the background", exc)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self.writer.run)
+            tg.start_soon(self._run_writer)
+            tg.start_soon(self.sink.run_drain)
+            tg.start_soon(self._refresh_registry)
+            tg.start_soon(self._sweep)
+            tg.start_soon(self.commands.run)
+            tg.start_soon(self.clock.run)
             loop = asyncio.get_running_loop()
             server = await loop.create_server(
-                lambda: StationSession(self.writer, self.stats, max_segment=settings.max_segment),
+                lambda: StationSession(self),
                 settings.host,
                 settings.port,
                 reuse_address=True,
+                reuse_port=settings.workers > 1,
                 backlog=4096,
             )
             self.port = int(server.sockets[0].getsockname()[1])
-            log.info("gateway listening on %s:%d", settings.host, self.port)
+            http = None
+            if settings.metrics_port:
+                try:
+                    http = await serve_http(
+                        settings.metrics_host, settings.metrics_port, self.metrics, self.health
+                    )
+                    self.metrics_port = int(http.sockets[0].getsockname()[1])
+                except OSError as exc:  # metrics are not worth refusing data for
+                    log.error(
+                        "metrics endpoint %s:%d not started: %s",
+                        settings.metrics_host,
+                        settings.metrics_port,
+                        exc,
+                    )
+            serials = [
+                open_serial(spec, StationSession(self, "serial"), loop)
+                for spec in settings.serial_ports
+            ]
+            log.info(
+                "gateway listening on %s:%d%s",
+                settings.host,
+                self.port,
+                f", metrics on :{self.metrics_port}" if self.metrics_port else "",
+            )
             task_status.started(self.port)
             try:
                 await anyio.sleep_forever()
             finally:
-                server.close()
-                with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-                    await self.writer.drain()
+                server.close()  # stop accepting
+                for transport in serials:
+                    transport.close()
+                with anyio.CancelScope(shield=True), anyio.move_on_after(15):
+                    await self.sink_idle()
+                    await self.clock.flush()
+                    if self._background:
+                        await asyncio.wait(list(self._background), timeout=10)
+                self._writer_scope.cancel()
+                if http is not None:
+                    http.close()
+                for session in list(self.connections):
+                    if session.transport is not None:
+                        session.transport.close()
                 tg.cancel_scope.cancel()
+
+    async def _run_writer(self) -> None:
+        # Shielded: a shutdown cancels everything else first, then stops the writer only
+        # once every frame received has been written (or spooled).
+        with self._writer_scope:
+            await self.writer.run()
+
+    async def sink_idle(self) -> None:
+        """Until every frame received so far is durable (committed or spooled)."""
+        while self.sink.pending:
+            self._settled.clear()
+            await self._settled.wait()
+
+    async def _refresh_registry(self) -> None:
+        while True:
+            await anyio.sleep(self.settings.registry_refresh)
+            try:
+                await self.registry.refresh(self.dsn)
+            except Exception as exc:  # noqa: BLE001 - keep the last good registry
+                log.warning("station registry refresh failed: %s", exc)
+
+    async def _sweep(self) -> None:
+        while True:
+            await anyio.sleep(1.0)
+            now = time.monotonic()
+            for session in list(self.connections):
+                session.sweep(now)
+            self.metrics.queue.set(self.sink.pending)
+            self.metrics.spool_bytes.set(self.spool.size())
+            self.metrics.db_up.set(1 if self.sink.db_up else 0)
+            self.metrics.db_errors.set(self.writer.failed_batches)

@@ -1,87 +1,260 @@
-"""One TCP connection from a field data logger, as an asyncio Protocol.
+"""One connection from a field data logger (TCP, or a serial port), as an asyncio Protocol.
 
-asyncio's Protocol (under uvloop when available) is the hot path: it measured about
-2.5x the throughput of stream-based servers on this kind of loop (performance.md §3).
-Each received chunk goes through the sans-IO :class:`protocol.Connection`; every frame,
-valid or not, goes to the writer; the 9014 answer is written only after the writer
-reports the frame committed.
+asyncio's Protocol under uvloop is the hot path: it measured about 2.5x the throughput of
+stream-based servers on this kind of loop (performance.md §3). Each chunk goes through
+the sans-IO :class:`protocol.Connection`; every frame, valid or not, is archived; an
+answer (9014, 9013) is written only once the frame is durable (committed, or spooled).
+
+Identification: the station is the MN of each frame, checked against the registry
+(password, allowed legacy CRCs, SM4 key); a frame the codec refused only because of a
+legacy CRC or encryption is decoded again with that station's options. Policies for
+unknown MNs and wrong passwords are in :class:`config.settings.GatewaySettings`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from protocol import Connection, Event, Message, Rejected, Role
+from protocol import (
+    Connection,
+    DataUpload,
+    Event,
+    Framer,
+    Message,
+    ProtocolError,
+    RawFrame,
+    Rejected,
+    RequestFinished,
+    Role,
+    decode,
+    parse_time,
+)
 from storage.records import record_of
-from storage.writer import Writer
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+    from gateway.registry import StationInfo
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Stats:
-    connections: int = 0
-    open_connections: int = 0
-    frames: int = 0
-    rejected: int = 0
-    acks: int = 0
-    store_failures: int = 0
-    by_cn: dict[str, int] = field(default_factory=dict)
-
-
 class StationSession(asyncio.Protocol):
-    def __init__(self, writer: Writer, stats: Stats, *, max_segment: int) -> None:
-        self.writer = writer
-        self.stats = stats
+    def __init__(self, gateway: Gateway, transport_name: str = "tcp") -> None:
+        self.gw = gateway
+        self.transport_name = transport_name
+        settings = gateway.settings
         # answers go out only once the frame is stored: see _stored()
-        self.conn = Connection(Role.PLATFORM, max_segment=max_segment, auto_answer=False)
+        self.conn = Connection(Role.PLATFORM, max_segment=settings.max_segment, auto_answer=False)
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.ip = "?"
+        self.mn: str | None = None
+        self.station: StationInfo | None = None
+        self.valid_frames = 0
+        self.garbage_bytes = 0
+        self.last_data = time.monotonic()
+        self.partial_since: float | None = None
+        self.tokens = float(settings.frames_burst)
+        self.token_time = time.monotonic()
+        self.paused = False  # by this session's own rate limit
+        self.closing = False
+        self.last_future: asyncio.Future[str] | None = None
 
+    # -- asyncio.Protocol ----------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = cast(asyncio.Transport, transport)
-        host, port, *_ = transport.get_extra_info("peername") or ("?", 0)
-        self.peer = f"{host}:{port}"
-        self.stats.connections += 1
-        self.stats.open_connections += 1
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.ip, self.peer = str(peer[0]), f"{peer[0]}:{peer[1]}"
+        else:
+            self.ip = self.peer = str(peer or self.transport_name)
+        if not self.gw.admit(self):
+            self.closing = True
+            self.transport.abort()
+            return
+        if self.gw.reading_paused:
+            self.transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
-        self._handle(self.conn.receive_data(data))
+        now = time.monotonic()
+        self.last_data = now
+        self.gw.metrics.bytes_in.inc(len(data))
+        self._handle(self.conn.receive_data(data, now=now))
+        self.partial_since = (self.partial_since or now) if self.conn_buffered() else None
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.stats.open_connections -= 1
+        if self.closing and self.transport is None:
+            return
         self._handle(self.conn.receive_data(b""))  # an unfinished frame is archived too
+        self.gw.release(self)
+        self.transport = None
 
+    # -- housekeeping, called by the gateway's sweep -----------------------------------
+    def conn_buffered(self) -> bool:
+        return self.conn._framer.buffered > 0
+
+    def sweep(self, now: float) -> None:
+        """Idle timeout, slow senders, request retries, split-set timeouts."""
+        settings = self.gw.settings
+        if now - self.last_data > settings.idle_timeout:
+            self.close("idle timeout")
+            return
+        if self.partial_since is not None and now - self.partial_since > settings.frame_timeout:
+            self.close("frame not completed in time (slow sender)")
+            return
+        self._handle(self.conn.tick(now))
+        self._flush()
+        if self.paused and self._refill(now) >= 1:
+            self.paused = False
+            if self.transport is not None and not self.gw.reading_paused:
+                self.transport.resume_reading()
+
+    def close(self, why: str) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            log.info("closing %s (%s): %s", self.peer, self.mn or "?", why)
+            self.gw.metrics.closed.labels(why.split(" (")[0]).inc()
+            self.transport.close()
+
+    # -- frames ------------------------------------------------------------------------
     def _handle(self, events: list[Event]) -> None:
+        if not events:
+            return
         received_at = datetime.now(UTC)
         for event in events:
-            if not isinstance(event, Message | Rejected):
-                continue  # split-set and request outcomes: nothing of their own to archive
-            self.stats.frames += 1
-            if isinstance(event, Rejected):
-                self.stats.rejected += 1
-                log.warning("rejected from %s: %s: %s", self.peer, event.code, event.detail)
-            else:
-                cn = event.cn or "?"
-                self.stats.by_cn[cn] = self.stats.by_cn.get(cn, 0) + 1
-            record = record_of(event, received_at=received_at, peer=self.peer, transport="tcp")
-            self.writer.submit(record).add_done_callback(partial(self._stored, event))
+            if isinstance(event, RequestFinished):
+                self.gw.commands.finished(self, event)
+            elif isinstance(event, Rejected):
+                self._rejected(event, received_at)
+            elif isinstance(event, Message):
+                self._message(event, received_at)
+        self._rate_limit(len(events))
 
-    def _stored(self, event: Event, future: asyncio.Future[str]) -> None:
+    def _rejected(self, event: Rejected, received_at: datetime) -> None:
+        station = self.gw.registry.get(event.mn)
+        if station is not None and event.code in ("legacy-crc", "decrypt"):
+            again = self._redecode(event.raw, station)
+            if isinstance(again, Message):
+                self._message(again, received_at)
+                return
+        self.gw.metrics.rejected.labels(event.code).inc()
+        if self.valid_frames == 0 and event.code in ("framing", "length"):
+            self.garbage_bytes += len(event.raw)
+            if self.garbage_bytes > self.gw.settings.max_garbage:
+                self.close("too much garbage before a valid frame")
+        self._store(event, received_at, status=None)
+
+    def _redecode(self, raw: bytes, station: StationInfo) -> Event | None:
+        frames = Framer(self.gw.settings.max_segment).feed(raw)
+        if len(frames) == 1 and isinstance(frames[0], RawFrame):
+            return decode(frames[0], station.options)
+        return None
+
+    def _message(self, message: Message, received_at: datetime) -> None:
+        self.valid_frames += 1
+        station = self.gw.registry.get(message.mn)
+        status = None
+        if station is None:
+            policy = self.gw.settings.unknown_station
+            if policy != "accept" and message.cn not in ("9011", "9012", "9013", "9014"):
+                status = "unauthorized"
+        elif message.pw != station.password and message.cn not in ("9013", "9014"):
+            status = "unauthorized"
+        if status is None and message.mn and message.mn != self.mn:
+            self._identified(message.mn, station)
+        self.gw.metrics.frames.labels(message.cn or "?", status or "ok").inc()
+        if isinstance(message, DataUpload) and status is None:
+            self.gw.clock.observe(self, message, received_at)
+        self._store(message, received_at, status)
+        if status is not None:
+            why = "unknown station" if station is None else "wrong password"
+            log.warning("%s from %s: MN=%s CN=%s", why, self.peer, message.mn, message.cn)
+            policy = (
+                self.gw.settings.unknown_station
+                if station is None
+                else self.gw.settings.bad_password
+            )
+            if policy == "close":
+                self.close(why)
+
+    def _identified(self, mn: str, station: StationInfo | None) -> None:
+        self.mn = mn
+        self.station = station
+        if station is not None:
+            self.conn.options = station.options
+        self.gw.bind(mn, self)
+
+    def _store(self, event: Message | Rejected, received_at: datetime, status: str | None) -> None:
+        record = record_of(
+            event, received_at=received_at, peer=self.peer, transport=self.transport_name
+        )
+        if status is not None:
+            record = replace(record, status=status, measurements=[], status_rows=[])
+        submitted = time.monotonic()
+        future = self.gw.submit(record)
+        future.add_done_callback(
+            partial(self._stored, event if status is None else None, submitted)
+        )
+        self.last_future = future
+
+    def _stored(
+        self, event: Message | Rejected | None, submitted: float, future: asyncio.Future[str]
+    ) -> None:
         if future.cancelled() or future.exception() is not None:
-            self.stats.store_failures += 1
-            return  # not stored: not acknowledged; the device will send it again
-        if isinstance(event, Message) and self.conn.acknowledge(event):
-            wire = self.conn.data_to_send()
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.write(wire)
-                self.stats.acks += 1
+            self.gw.metrics.store_failures.inc()
+            return  # not durable: not answered; the device will send it again
+        if not isinstance(event, Message):
+            return
+        if self.conn.acknowledge(event):
+            self.gw.metrics.ack_latency.observe(time.monotonic() - submitted)
+            self.gw.metrics.acks.inc()
+        if event.cn == "1013":  # time calibration asked: 9013, then 1012 (HJ 212-2017 C.4)
+            self.gw.clock.set_time(self, event)
+        self._flush()
+
+    def _flush(self) -> None:
+        wire = self.conn.data_to_send()
+        if wire and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(wire)
+
+    # -- rate limit --------------------------------------------------------------------
+    def _refill(self, now: float) -> float:
+        settings = self.gw.settings
+        self.tokens = min(
+            float(settings.frames_burst),
+            self.tokens + (now - self.token_time) * settings.frames_per_second,
+        )
+        self.token_time = now
+        return self.tokens
+
+    def _rate_limit(self, frames: int) -> None:
+        self._refill(time.monotonic())
+        self.tokens -= frames
+        if self.tokens < 0 and not self.paused and self.transport is not None:
+            self.paused = True
+            self.gw.metrics.rate_limited.inc()
+            self.transport.pause_reading()
+
+
+def drift_seconds(message: Message, received_at: datetime) -> tuple[float | None, float | None]:
+    """Device clock minus receive time, from DataTime (real-time data) and from QN."""
+    by_data = None
+    if isinstance(message, DataUpload) and message.cn == "2011":
+        by_data = (message.data_time - received_at).total_seconds()
+    by_qn = None
+    qn = message.qn
+    if qn is not None and len(qn) == 17 and qn.isdigit():
+        try:
+            by_qn = (parse_time(qn) - received_at).total_seconds()
+        except ProtocolError:
+            by_qn = None  # a QN that is not a time (13-digit epoch ms, ...) says nothing
+    return by_data, by_qn

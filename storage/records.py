@@ -79,6 +79,7 @@ class FrameRecord:
     flag: int | None = None
     measurements: list[MeasurementRow] = field(default_factory=list)
     status_rows: list[StatusRow] = field(default_factory=list)
+    spool_id: str | None = None  # the gateway's spool id, when it was spooled first
 
     @property
     def chain(self) -> str:

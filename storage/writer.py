@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,10 +92,10 @@ _UPDATE_HEADS = (
 )
 _FRAME_COPY = (
     "COPY hj212.frame (received_at, id, peer, transport, mn, qn, st, cn, flag, raw, status,"
-    " error, hash, prev_hash) FROM STDIN (FORMAT BINARY)"
+    " error, hash, prev_hash, spool_id) FROM STDIN (FORMAT BINARY)"
 )
 _FRAME_TYPES = ["timestamptz", "int8", *["text"] * 6, "int2", "bytea", "text", "text"]
-_FRAME_TYPES += ["bytea", "bytea"]
+_FRAME_TYPES += ["bytea", "bytea", "uuid"]
 _MEASUREMENT_COPY = (
     "COPY hj212.measurement (data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd,"
     " zs_min, zs_avg, zs_max, flag, eflag, frame_id, received_at) FROM STDIN (FORMAT BINARY)"
@@ -444,6 +445,8 @@ async def _copy_frames(
                     r.error,
                     head.last_hash,
                     prev,
+                    # set when the frame was acknowledged from the gateway's spool
+                    uuid.UUID(r.spool_id) if r.spool_id else None,
                 )
             )
 

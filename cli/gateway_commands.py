@@ -1,0 +1,183 @@
+"""``hj212 serve`` (the gateway, in one or several processes) and ``hj212 command``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import anyio
+
+from config.settings import Settings
+from gateway.app import Gateway
+from protocol import LocalProtocolError, encode
+from storage import commands as store
+
+log = logging.getLogger(__name__)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the gateway (TCP, serial ports, metrics)")
+    serve.add_argument("--host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (default 9212)")
+    serve.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
+    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    serve.add_argument("--metrics-port", type=int, help="/metrics and /healthz port; 0 = off")
+    serve.add_argument(
+        "--serial",
+        action="append",
+        default=None,
+        metavar="DEVICE[:BAUD]",
+        help="also read a data logger on this serial port (repeatable)",
+    )
+    serve.add_argument("--spool-dir", help="where frames wait while the database is down")
+    serve.set_defaults(func=serve_command)
+
+    command = sub.add_parser("command", help="send a command to a connected station")
+    command.add_argument("action", choices=["send", "show"])
+    command.add_argument("--mn", help="the station (send)")
+    command.add_argument("--cn", help="command code, e.g. 1011, 1012, 2061, 3011 (send)")
+    command.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    command.add_argument("--st", default="32", help="system code of the station (default 32)")
+    command.add_argument("--wait", action="store_true", help="wait for the outcome")
+    command.add_argument("--timeout", type=float, default=120.0, help="seconds to wait")
+    command.add_argument("--id", type=int, help="the command to show")
+    command.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
+    command.set_defaults(func=command_command)
+
+
+def _gateway_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    changes: dict[str, object] = {}
+    for flag, field in (("workers", "workers"), ("metrics_port", "metrics_port")):
+        if getattr(args, flag, None) is not None:
+            changes[field] = getattr(args, flag)
+    if getattr(args, "serial", None):
+        changes["serial_ports"] = tuple(args.serial)
+    if getattr(args, "spool_dir", None):
+        from pathlib import Path
+
+        changes["spool_dir"] = Path(args.spool_dir)
+    return replace(settings, gateway=replace(settings.gateway, **changes))  # type: ignore[arg-type]
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from cli.commands import resolve_dsn
+
+    settings = _gateway_settings(args, args.settings)
+    dsn = resolve_dsn(settings)
+    if dsn is None:
+        print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)
+        return 1
+    workers = settings.gateway.workers
+    if workers > 1 and os.environ.get("HJ212_WORKER_INDEX") is None:
+        return _supervise(workers)
+    index = int(os.environ.get("HJ212_WORKER_INDEX", "0"))
+    gw = settings.gateway
+    if index and gw.metrics_port:
+        gw = replace(gw, metrics_port=gw.metrics_port + index)
+    if index:
+        gw = replace(
+            gw, spool_dir=gw.spool_dir / f"worker-{index}", serial_ports=()
+        )  # serial ports belong to worker 0
+    run_gateway(gw, dsn, settings)
+    return 0
+
+
+def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
+    from config.settings import GatewaySettings
+
+    assert isinstance(gw, GatewaySettings)
+
+    async def main() -> None:
+        gateway = Gateway(gw, dsn, settings.storage)
+        async with anyio.create_task_group() as tg:
+            await tg.start(gateway.run)
+            await _until_signal()
+            log.info("shutting down: no new connections; flushing what was received")
+            tg.cancel_scope.cancel()
+
+    anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
+
+
+async def _until_signal() -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            return
+
+
+def _supervise(workers: int) -> int:
+    """Start ``workers`` processes on the same port (SO_REUSEPORT); stop them together."""
+    children = [
+        subprocess.Popen(
+            [sys.argv[0], *sys.argv[1:]], env={**os.environ, "HJ212_WORKER_INDEX": str(i)}
+        )
+        for i in range(workers)
+    ]
+    stop = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    status = 0
+    for child in children:
+        status = max(status, child.wait())
+    return status if not stop else 0
+
+
+def command_command(args: argparse.Namespace) -> int:
+    from cli.commands import resolve_dsn
+
+    dsn = args.dsn or resolve_dsn(args.settings)
+    if dsn is None:
+        print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)
+        return 1
+    if args.action == "show":
+        if args.id is None:
+            print("hj212 command show: --id is required", file=sys.stderr)
+            return 2
+        print(json.dumps(asyncio.run(store.state_of(dsn, args.id)), ensure_ascii=False))
+        return 0
+    if not args.mn or not args.cn:
+        print("hj212 command send: --mn and --cn are required", file=sys.stderr)
+        return 2
+    params: dict[str, object] = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"hj212 command send: --param {item!r} is not KEY=VALUE", file=sys.stderr)
+            return 2
+        params[key] = value
+    qn = encode.new_qn(datetime.now(UTC))
+    try:  # check the parameters the way the gateway will encode them
+        encode.command(args.cn, params, qn=qn, st=args.st, pw="000000", mn=args.mn)
+    except LocalProtocolError as exc:
+        print(f"hj212 command send: {exc}", file=sys.stderr)
+        return 2
+    who = os.environ.get("USER", "cli")
+    command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
+    if not args.wait:
+        print(json.dumps({"id": command_id, "qn": qn, "state": "queued"}))
+        return 0
+    deadline = time.monotonic() + args.timeout
+    state: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        state = asyncio.run(store.state_of(dsn, command_id))
+        if state.get("state") in ("done", "refused", "failed", "timeout"):
+            break
+        time.sleep(0.5)
+    print(json.dumps(state, ensure_ascii=False))
+    return 0 if state.get("state") == "done" else 1

@@ -1,0 +1,96 @@
+"""Station clocks: answer time-calibration requests, measure drift, correct it if allowed.
+
+HJ 212-2017 C.4: a station sends 1013, the platform answers 9013, then sends 1012 with
+its own time. Drift (device time minus receive time) is measured on every real-time
+upload (DataTime) and every frame with a 17-digit QN, kept per station, and written to
+``hj212.clock_drift`` once a minute. Above ``drift_threshold`` the gateway sends 1012 by
+itself when ``auto_time_correction`` is on (at most once an hour per station), logged as
+a command from 'gateway'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from protocol import DataUpload, Message
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+    from gateway.session import StationSession
+
+log = logging.getLogger(__name__)
+CORRECTION_EVERY = 3600.0
+
+
+@dataclass
+class Drift:
+    measured_at: datetime
+    source: str
+    seconds: float
+    corrected: bool = False
+
+
+class Clock:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gw = gateway
+        self.latest: dict[str, Drift] = {}
+        self._unsaved: dict[str, Drift] = {}
+        self._corrected_at: dict[str, float] = {}
+
+    def observe(self, session: StationSession, message: DataUpload, received_at: datetime) -> None:
+        from gateway.session import drift_seconds
+
+        by_data, by_qn = drift_seconds(message, received_at)
+        seconds, source = (by_data, "datatime") if by_data is not None else (by_qn, "qn")
+        if seconds is None or message.mn is None:
+            return
+        drift = Drift(received_at, source, seconds)
+        self.latest[message.mn] = drift
+        self._unsaved[message.mn] = drift
+        settings = self.gw.settings
+        if settings.auto_time_correction and abs(seconds) > settings.drift_threshold:
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now - self._corrected_at.get(message.mn, -CORRECTION_EVERY) >= CORRECTION_EVERY:
+                self._corrected_at[message.mn] = loop_now
+                drift.corrected = True
+                log.warning("clock of %s is off by %.0f s: sending 1012", message.mn, seconds)
+                self.set_time(session, message)
+
+    def set_time(self, session: StationSession, message: Message) -> None:
+        params: dict[str, object] = {"SystemTime": datetime.now(UTC)}
+        if "PolId" in message.cp:
+            params = {"PolId": message.cp["PolId"], **params}
+        self.gw.commands.send_auto(session, "1012", params)
+
+    async def run(self, every: float = 60.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.flush()
+
+    async def flush(self) -> None:
+        rows, self._unsaved = self._unsaved, {}
+        if not rows:
+            return
+        try:
+            async with (
+                await psycopg.AsyncConnection.connect(self.gw.dsn, connect_timeout=5) as c,
+                c.cursor() as cur,
+            ):
+                await cur.executemany(
+                    "INSERT INTO hj212.clock_drift (measured_at, mn, source, drift_s,"
+                    " corrected) VALUES (%s, %s, %s, %s, %s)",
+                    [
+                        (d.measured_at, mn, d.source, d.seconds, d.corrected)
+                        for mn, d in rows.items()
+                    ],
+                )
+        except (psycopg.Error, OSError) as exc:
+            log.debug("clock drift not saved (%s); will retry", exc)
+            for mn, drift in rows.items():
+                self._unsaved.setdefault(mn, drift)

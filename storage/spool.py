@@ -1,0 +1,24 @@
+"""Queries for the gateway's spool drain (the spool itself is in gateway/spool.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import psycopg
+
+
+async def stored_spool_ids(
+    dsn: str, ids: list[str], earliest: datetime, latest: datetime
+) -> set[str]:
+    """Which of these spool ids are already in ``hj212.frame`` (a replayed drain)."""
+    if not ids:
+        return set()
+    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT spool_id::text FROM hj212.frame WHERE spool_id = ANY(%s::uuid[])"
+                " AND received_at BETWEEN %s AND %s",
+                (ids, earliest - timedelta(seconds=1), latest + timedelta(seconds=1)),
+            )
+        ).fetchall()
+    return {r[0] for r in rows}
