@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli import commands, decode, gateway_commands, storage_commands
+    from cli import commands, decode, gateway_commands, simulate, storage_commands
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -49,12 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
     gateway_commands.add_parsers(sub)
 
-    sim = sub.add_parser("simulate", help="simulated data loggers against a gateway")
-    sim.add_argument("--stations", type=int, default=10)
-    sim.add_argument("--gateway", default="127.0.0.1:9212", help="HOST:PORT")
-    sim.add_argument("--duration", type=float, default=30.0, help="seconds (bounded run)")
-    sim.add_argument("--interval", type=float, default=5.0, help="seconds between frames")
-    sim.set_defaults(func=commands.simulate)
+    simulate.add_parser(sub)
 
     demo = sub.add_parser("demo", help="everything locally: database, gateway, stations")
     demo.add_argument("--stations", type=int, default=6)

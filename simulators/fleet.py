@@ -1,147 +1,239 @@
-"""A fleet of simulated data loggers pushing real-time data (CN 2011) over TCP.
+"""A fleet of simulated data loggers over TCP (or one over a serial port).
 
-Each station keeps one connection, sends a 2011 frame every ``interval`` seconds with
-Flag=5 (HJ 212-2017, answer wanted) and waits for the platform's 9014 with the same
-QN, retrying as the standard's OverTime/ReCount describe (default 5 s x 3). Runs are
-bounded: they end after ``duration`` seconds.
+:func:`run_fleet` builds the stations (models round-robin, versions, scenario
+overrides and faults), runs them on simulated time (``speed`` simulated seconds per
+real second, from ``start``) for ``duration`` real seconds, and returns the counts.
+Targets must be loopback addresses unless ``allow_remote`` is set: a load generator
+pointed at someone else's server by mistake is an attack.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import random
+import resource
+import socket
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 
-from protocol import Connection, Message, Role, encode, format_time
-from simulators.models import GAS, WATER, sample
+from simulators import serial_link
+from simulators.client import Device, Link
+from simulators.logger import DEFAULT_UPLOADS, DataLogger
+from simulators.models import MODELS, Station, make_station
+from simulators.scenario import MODEL_NAMES, Fault, Scenario
+
+DEFAULT_PREFIX = "5131"
 
 
 @dataclass
 class Counts:
+    """What the fleet did. ``acks`` counts every 9014 received; ``uploads_acked`` the
+    uploads whose every packet was answered; ``values_acked`` the pollutant values in
+    acknowledged measurement uploads (2011/2051/2061/2031)."""
+
     stations: int = 0
     connections: int = 0
+    open_connections: int = 0
     connect_errors: int = 0
+    records: int = 0
     frames_sent: int = 0
     acks: int = 0
+    uploads_acked: int = 0
+    values_acked: int = 0
+    resent_acked: int = 0
+    unacked_sent: int = 0
     retries: int = 0
     timeouts: int = 0
+    dropped: int = 0
+    backlog_max: int = 0
+    heartbeats: int = 0
+    answers_9013: int = 0
+    commands: int = 0
+    rejected_in: int = 0
+    duplicates_sent: int = 0
+    bad_crc_sent: int = 0
+    garbage_sent: int = 0
     errors: int = 0
-    ack_latency_ms: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    _latencies: list[float] = field(default_factory=list, repr=False)
+    _seen: int = field(default=0, repr=False)
+    _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+
+    def latency(self, seconds: float) -> None:
+        """Keep a uniform sample of 50,000 ack latencies (reservoir sampling)."""
+        self._seen += 1
+        if len(self._latencies) < 50_000:
+            self._latencies.append(seconds)
+        elif (k := self._rng.randrange(self._seen)) < 50_000:
+            self._latencies[k] = seconds
 
     def summary(self) -> dict[str, object]:
-        data = asdict(self)
-        latencies = sorted(data.pop("ack_latency_ms"))
+        data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        data["elapsed"] = round(self.elapsed, 3)
+        if self.elapsed > 0:
+            data["frames_per_s"] = round(self.frames_sent / self.elapsed, 1)
+            data["acks_per_s"] = round(self.acks / self.elapsed, 1)
+        latencies = sorted(self._latencies)
         if latencies:
-            data["ack_p50_ms"] = round(latencies[len(latencies) // 2], 2)
-            data["ack_p99_ms"] = round(
-                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2
-            )
+            data["ack_p50_ms"] = round(latencies[len(latencies) // 2] * 1000, 2)
+            data["ack_p99_ms"] = round(latencies[int((len(latencies) - 1) * 0.99)] * 1000, 2)
         return data
 
 
-def station_mn(index: int) -> str:
-    """A 24-character MN for simulated station ``index`` (hex digits, as EPC-96)."""
-    return f"5131000000000000{index:08d}"
+class RateLimiter:
+    """A token bucket over the whole fleet; devices without a token queue up and are
+    woken in order as tokens come back."""
 
+    def __init__(self, loop: asyncio.AbstractEventLoop, rate: float | None) -> None:
+        self.loop = loop
+        self.rate = rate if rate and rate > 0 else None
+        self.burst = max(1.0, (self.rate or 0) * 0.02)
+        self.tokens = self.burst
+        self.last = loop.time()
+        self.queue: list[Device] = []
+        self._armed = False
 
-def realtime_frame(mn: str, pw: str, at: datetime, values: dict[str, float], *, st: str) -> bytes:
-    cp = encode.cp_text(
-        [{"DataTime": format_time(at)}]
-        + [{f"{code}-Rtd": v, f"{code}-Flag": "N"} for code, v in values.items()]
-    )
-    header = {
-        "QN": format_time(at, millis=True),
-        "ST": st,
-        "CN": "2011",
-        "PW": pw,
-        "MN": mn,
-        "Flag": 5,
-    }
-    return encode.frame(encode.segment(header, cp))
-
-
-@dataclass
-class Station:
-    index: int
-    host: str
-    port: int
-    interval: float
-    counts: Counts
-    overtime: float = 5.0
-    recount: int = 3
-    password: str = "123456"
-    rng: random.Random = field(default_factory=random.Random)
-
-    @property
-    def mn(self) -> str:
-        return station_mn(self.index)
-
-    async def run(self, deadline: float) -> None:
-        water = self.index % 2 == 0
-        factors, st = (WATER, "32") if water else (GAS, "31")
-        try:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-        except OSError:
-            self.counts.connect_errors += 1
-            return
-        self.counts.connections += 1
-        conn = Connection(Role.STATION)
-        await asyncio.sleep(self.rng.uniform(0, self.interval))  # spread the fleet
-        last = datetime.min.replace(tzinfo=UTC)
-        try:
-            while time.monotonic() < deadline:
-                tick = time.monotonic()
-                # DataTime strictly increases, as on a real logger, even if a tick comes early
-                now = max(datetime.now(UTC).replace(microsecond=0), last + timedelta(seconds=1))
-                last = now
-                wire = realtime_frame(
-                    self.mn, self.password, now, sample(factors, now, self.rng), st=st
-                )
-                await self._send_with_retries(reader, writer, conn, wire)
-                await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - tick)))
-        except (OSError, asyncio.IncompleteReadError):
-            self.counts.errors += 1
-        finally:
-            writer.close()
-
-    async def _send_with_retries(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        conn: Connection,
-        wire: bytes,
-    ) -> None:
-        qn = wire.split(b"QN=", 1)[1][:17].decode()
-        for attempt in range(self.recount + 1):
-            if attempt:
-                self.counts.retries += 1
-            sent = time.monotonic()
-            writer.write(wire)
-            await writer.drain()
-            self.counts.frames_sent += 1
-            if await self._await_ack(reader, conn, qn, sent + self.overtime):
-                self.counts.acks += 1
-                self.counts.ack_latency_ms.append((time.monotonic() - sent) * 1000)
-                return
-        self.counts.timeouts += 1
-
-    async def _await_ack(
-        self, reader: asyncio.StreamReader, conn: Connection, qn: str, until: float
-    ) -> bool:
-        while (left := until - time.monotonic()) > 0:
-            try:
-                chunk = await asyncio.wait_for(reader.read(4096), left)
-            except TimeoutError:
-                return False
-            if not chunk:
-                raise asyncio.IncompleteReadError(b"", None)
-            for event in conn.receive_data(chunk):
-                if isinstance(event, Message) and event.cn == "9014" and event.qn == qn:
-                    return True
+    def acquire(self, device: Device) -> bool:
+        if self.rate is None:
+            return True
+        now = self.loop.time()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        if not device.waiting:
+            device.waiting = True
+            self.queue.append(device)
+        if not self._armed:
+            self._armed = True
+            self.loop.call_later(max(0.002, 1.0 / self.rate), self._wake)
         return False
+
+    def _wake(self) -> None:
+        self._armed = False
+        queue, self.queue = self.queue, []
+        for device in queue:
+            device.waiting = False
+            device.pump()
+
+
+class Fleet:
+    """The run: simulated clock, limiter, counts, and how devices reach the platform."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        start: float,
+        speed: float,
+        deadline: float,
+        rate: float | None,
+        overtime: float,
+        recount: int,
+        counts: Counts,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.host, self.port = host, port
+        self.speed = speed
+        self.start = start
+        self.mono0 = self.loop.time()
+        self.deadline = deadline
+        self.limiter = RateLimiter(self.loop, rate)
+        self.overtime, self.recount = overtime, recount
+        self.counts = counts
+        self.stopping = False
+        self._stop = asyncio.Event()
+        self.open_link: Callable[[Device], asyncio.Future[Link]] = self._tcp
+
+    def sim_now(self) -> float:
+        return self.start + (self.loop.time() - self.mono0) * self.speed
+
+    def real_delay(self, sim_time: float) -> float:
+        """Real seconds until simulated time ``sim_time``."""
+        return max(0.0, (sim_time - self.sim_now()) / self.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake up when the run stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), max(seconds, 0.0))
+
+    def stopped(self) -> bool:
+        return self.stopping
+
+    def stop(self) -> None:
+        self.stopping = True
+        self._stop.set()
+
+    def _tcp(self, device: Device) -> asyncio.Future[Link]:
+        async def connect() -> Link:
+            _, link = await self.loop.create_connection(lambda: Link(device), self.host, self.port)
+            return link
+
+        return asyncio.ensure_future(connect())
+
+
+def check_target(host: str, *, allow_remote: bool) -> None:
+    """Refuse a target that is not a loopback address (unless ``allow_remote``).
+
+    :raises ValueError: for a host that resolves to a non-loopback address.
+    """
+    if allow_remote:
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise ValueError(f"cannot resolve {host!r}: {exc}") from None
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_loopback:
+            raise ValueError(
+                f"{host} is not a loopback address: the simulator only targets this machine"
+                " (pass --allow-remote to override)"
+            )
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (one descriptor per connection)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def station_mn(index: int, version: str = "2017", prefix: str = DEFAULT_PREFIX) -> str:
+    """MN of station ``index``: 24 hex digits (EPC-96, 2017/2025) or 14 digits (2005:
+    7-digit organisation code + 7-digit serial)."""
+    if version == "2005":
+        return (prefix + "0" * 7)[:7] + f"{index:07d}"
+    return (prefix + "0" * 16)[:16] + f"{index:08d}"
+
+
+def build_stations(scenario: Scenario, count: int, seed: int, prefix: str) -> list[Station]:
+    stations = []
+    faults = scenario.faults
+    for i in range(count):
+        o = scenario.overrides.get(i)
+        model = MODELS[(o and o.model) or scenario.models[i % len(scenario.models)]]
+        version = (o and o.version) or scenario.versions[i % len(scenario.versions)]
+        station = make_station(
+            i,
+            station_mn(i, version, prefix),
+            model,
+            seed,
+            o2_ref=o.o2_ref if o else None,
+            version=version,
+            crc=(o and o.crc) or "hj212",
+            sm4_key=o.sm4_key if o else None,
+            password=(o and o.password) or "123456",
+            faults=faults,
+        )
+        stations.append(station)
+    return stations
 
 
 async def run_fleet(
@@ -150,28 +242,123 @@ async def run_fleet(
     port: int,
     duration: float,
     *,
-    interval: float = 5.0,
-    seed: int = 212,
+    interval: float | None = 5.0,
+    seed: int | None = None,
     progress: Callable[[Counts], None] | None = None,
+    scenario: Scenario | None = None,
+    rate: float | None = None,
+    versions: tuple[str, ...] | None = None,
+    speed: float | None = None,
+    start: datetime | None = None,
+    uploads: frozenset[str] = DEFAULT_UPLOADS,
+    allow_remote: bool = False,
+    report_every: float = 1.0,
+    serial_device: str | None = None,
 ) -> Counts:
-    """Run ``stations`` simulated loggers for ``duration`` seconds; return the counts."""
+    """Run ``stations`` simulated loggers against ``host:port`` for ``duration`` real
+    seconds and return the counts.
+
+    ``interval`` is the real seconds between two real-time frames of a station (the
+    RtdInterval is ``interval x speed`` simulated seconds); None takes the scenario's
+    ``rtd_interval``. Explicit arguments win over the scenario's ``[fleet]`` values.
+    With ``serial_device`` one station talks over that serial port instead of TCP.
+
+    :raises ValueError: for a non-loopback target without ``allow_remote``.
+    """
+    if serial_device is None:
+        check_target(host, allow_remote=allow_remote)
+    else:
+        stations = 1
+    raise_fd_limit()
+    scenario = scenario or Scenario()
+    if versions:
+        scenario = replace(scenario, versions=versions)
+    speed = speed or scenario.speed or 1.0
+    seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 212)
+    if interval is not None:
+        rtd = max(1, round(interval * speed))
+    else:
+        # the scenario's RtdInterval, else 5 real seconds up to the standard's usual 30 s
+        rtd = round(scenario.rtd_interval or min(30, max(1, round(5 * speed))))
+    begin = start or scenario.start or datetime.now(UTC).replace(microsecond=0)
+    t0 = begin.timestamp()
     counts = Counts(stations=stations)
-    deadline = time.monotonic() + duration
-    fleet = [
-        Station(i, host, port, interval, counts, rng=random.Random(seed * 100_003 + i))
-        for i in range(stations)
+    loop = asyncio.get_running_loop()
+    fleet = Fleet(
+        host=host,
+        port=port,
+        start=t0,
+        speed=speed,
+        deadline=loop.time() + duration,
+        rate=rate if rate is not None else scenario.rate,
+        overtime=scenario.overtime or 5.0,
+        recount=scenario.recount if scenario.recount is not None else 3,
+        counts=counts,
+    )
+    if serial_device is not None:
+        fleet.open_link = serial_link.opener(serial_device)
+    bound = tuple(f.bind(t0) for f in scenario.faults)
+    scenario = replace(scenario, faults=bound)
+    prefix = scenario.mn_prefix or DEFAULT_PREFIX
+    devices = [
+        Device(fleet, _logger(s, t0, rtd, scenario, uploads), _link_faults(bound, s.index))
+        for s in build_stations(scenario, stations, seed, prefix)
     ]
-    tasks = [asyncio.create_task(s.run(deadline)) for s in fleet]
-    reporter = asyncio.create_task(_report(counts, progress)) if progress else None
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        if reporter:
-            reporter.cancel()
-    return counts
+    return await _run(fleet, devices, duration, progress, report_every)
 
 
-async def _report(counts: Counts, progress: Callable[[Counts], None]) -> None:
+def _logger(
+    station: Station, t0: float, rtd: int, scenario: Scenario, uploads: frozenset[str]
+) -> DataLogger:
+    return DataLogger(
+        station,
+        start=int(t0),
+        rtd_interval=rtd,
+        min_interval=scenario.min_interval or 10,
+        uploads=uploads,
+        link_faults=_link_faults(scenario.faults, station.index),
+    )
+
+
+def _link_faults(faults: tuple[Fault, ...], index: int) -> tuple[Fault, ...]:
+    return tuple(f for f in faults if not f.is_value_fault and f.applies_to(index))
+
+
+async def _run(
+    fleet: Fleet,
+    devices: list[Device],
+    duration: float,
+    progress: Callable[[Counts], None] | None,
+    report_every: float,
+) -> Counts:
+    started = time.monotonic()
+    tasks = [asyncio.create_task(d.run()) for d in devices]
+    reporter = asyncio.create_task(_report(fleet, progress, report_every, started))
+    await fleet.sleep(duration)
+    fleet.stop()
+    # uploads already sent get their answer (or their OverTime) before the links close
+    drain_until = fleet.loop.time() + fleet.overtime
+    while any(d.flight is not None for d in devices) and fleet.loop.time() < drain_until:
+        await asyncio.sleep(0.01)
+    for device in devices:
+        device.stop()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    fleet.counts.errors += sum(1 for r in results if isinstance(r, BaseException))
+    reporter.cancel()
+    fleet.counts.elapsed = time.monotonic() - started
+    if progress is not None:
+        progress(fleet.counts)
+    return fleet.counts
+
+
+async def _report(
+    fleet: Fleet, progress: Callable[[Counts], None] | None, every: float, started: float
+) -> None:
     while True:
-        await asyncio.sleep(1.0)
-        progress(counts)
+        await asyncio.sleep(every)
+        fleet.counts.elapsed = time.monotonic() - started
+        if progress is not None:
+            progress(fleet.counts)
+
+
+__all__ = ["MODEL_NAMES", "Counts", "check_target", "run_fleet", "station_mn"]

@@ -1,0 +1,418 @@
+"""A data logger (数采仪), sans-IO: what it uploads and when, how it answers commands.
+
+No sockets and no clock: ``now`` (simulated seconds since the epoch) comes in, frames
+(bytes) go out. :mod:`simulators.client` and :mod:`simulators.serial_link` carry them.
+
+Uploads (HJ 212-2017 §6.6, Table 9), on the true-time grid:
+
+* 2011 every RtdInterval; 2021 every MinInterval (both while switched on: 2011/2012 and
+  2021/2022 from the platform);
+* 2051 after every MinInterval, 2061 every hour, 2031 and 2041 every day, for the period
+  just ended; 3020 (state and parameters) every hour; 2081 once, at power-on (C.24).
+
+Commands are answered as HJ 212-2017 Appendix C shows: 9011 QnRtn, then the response
+with the request's QN (1011, 1061, 1063, 3015, 3017-3020) or history records with new
+QNs (2031/2041/2051/2061, 3020 logs), then 9012 ExeRtn. 2012/2022 are answered 9013 by
+:class:`protocol.Connection` itself (auto-answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from protocol import Message, Reply, encode, format_time, parse_time
+from protocol.errors import ProtocolError
+from simulators import records
+from simulators.models import Station
+from simulators.records import HOUR, Values
+from simulators.scenario import Fault
+from simulators.signals import DAY
+from simulators.wire import encode_record, legacy_crc, station_frame
+
+MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
+DEFAULT_UPLOADS = frozenset({"2011", "2021", "2051", "2061", "2031", "2041", "3020", "2081"})
+MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
+MAX_HISTORY = 2000  # records returned for one history request at most
+_HISTORY_PERIOD = {"2051": 0, "2061": HOUR, "2031": DAY, "2041": DAY}
+
+
+@dataclass(slots=True)
+class Record:
+    """One upload: ``t`` is the instant (2011) or period start on the true clock,
+    ``stamp`` the DataTime the logger's own clock gives it."""
+
+    cn: str
+    t: int
+    stamp: int
+    values: Values
+    extra: dict[str, object] | None = None
+    resent: bool = False  # 2025 RF=1: sent again after an outage (补传)
+
+
+def _moment(t: float) -> datetime:
+    return datetime.fromtimestamp(int(t), UTC)
+
+
+class DataLogger:
+    """One station's logger. ``due(now)`` yields the uploads whose time has come;
+    ``handle(message, now)`` answers a platform command; ``frames(record, now)``
+    encodes an upload in the station's protocol version."""
+
+    def __init__(
+        self,
+        station: Station,
+        *,
+        start: int,
+        rtd_interval: int = 30,
+        min_interval: int = 10,
+        uploads: frozenset[str] = DEFAULT_UPLOADS,
+        link_faults: tuple[Fault, ...] = (),
+    ) -> None:
+        self.station = station
+        self.password = station.password
+        self.rtd_interval = max(1, rtd_interval)
+        self.min_interval = min_interval
+        self.overtime: float | None = None  # set by CN 1000 (seconds)
+        self.recount: int | None = None
+        if station.version == "2005":
+            uploads -= {"2081", "3020"}  # 2081 and 3020 are new in HJ 212-2017
+        self.uploads = uploads
+        self.realtime_on = "2011" in uploads
+        self.status_on = "2021" in uploads
+        self.drift_faults = tuple(f for f in link_faults if f.kind == "clock_drift")
+        self.offset = 0.0  # set by 1012: the logger's clock minus true time, drift aside
+        self.params: dict[str, object] = {}
+        self.sampling = ("000000", 2)  # 3016 CstartTime, Ctime
+        self._seq = 0
+        self.restart = start
+        minute = min_interval * 60
+        self._next = {
+            "2011": -(-start // self.rtd_interval) * self.rtd_interval,
+            "2021": -(-start // minute) * minute,
+            "2051": start - start % minute,
+            "2061": start - start % HOUR,
+            "3020": -(-start // HOUR) * HOUR,
+            "day": records.day_start(start),
+        }
+        self._pending_restart = "2081" in uploads
+
+    # -- the logger's clock -----------------------------------------------------------
+    def clock(self, now: float) -> float:
+        """What the logger's clock shows at true time ``now``: offset plus drift."""
+        drift = 0.0
+        for f in self.drift_faults:
+            if now > f.begin:
+                drift += f.factor * (min(now, f.end) - f.begin) / 3600.0
+        return now + self.offset + drift
+
+    def new_qn(self, now: float) -> str:
+        """A QN from the logger's clock; the millisecond field counts frames."""
+        self._seq += 1
+        return format_time(_moment(self.clock(now)))[:14] + f"{self._seq % 1000:03d}"
+
+    # -- uploads ----------------------------------------------------------------------
+    def next_due(self) -> int:
+        """The earliest true time at which :meth:`due` will have something."""
+        minute = self.min_interval * 60
+        times = [self._next["2061"] + HOUR, self._next["day"] + DAY, self._next["3020"]]
+        times.append(self._next["2051"] + minute)
+        if self.realtime_on:
+            times.append(self._next["2011"])
+        if self.status_on:
+            times.append(self._next["2021"])
+        return min(times)
+
+    def due(self, now: float) -> list[Record]:
+        """Every upload due at or before ``now``, oldest first."""
+        out: list[Record] = []
+        station, nxt, step = self.station, self._next, self.rtd_interval
+        if self._pending_restart:
+            self._pending_restart = False
+            restart = _moment(self.clock(self.restart))
+            out.append(self._record("2081", self.restart, {}, {"RestartTime": restart}))
+        while nxt["2011"] <= now:
+            if self.realtime_on:
+                out.append(
+                    self._record("2011", nxt["2011"], records.realtime(station, nxt["2011"]))
+                )
+            nxt["2011"] += step
+        minute = self.min_interval * 60
+        while nxt["2021"] <= now:
+            if self.status_on:
+                out.append(self._record("2021", nxt["2021"], records.status(station, nxt["2021"])))
+            nxt["2021"] += minute
+        while nxt["2051"] + minute <= now:
+            out.append(self._period("2051", nxt["2051"], minute))
+            nxt["2051"] += minute
+        while nxt["2061"] + HOUR <= now:
+            out.append(self._period("2061", nxt["2061"], HOUR))
+            nxt["2061"] += HOUR
+        while nxt["3020"] <= now:
+            pol_id, values = records.info(station, nxt["3020"])
+            out.append(self._record("3020", nxt["3020"], values, {"PolId": pol_id}))
+            nxt["3020"] += HOUR
+        while nxt["day"] + DAY <= now:
+            out.append(self._period("2031", nxt["day"], DAY))
+            out.append(self._record("2041", nxt["day"], records.runtime(station, nxt["day"])))
+            nxt["day"] += DAY
+        return [r for r in out if r.cn in self.uploads]
+
+    def _record(
+        self, cn: str, t: int, values: Values, extra: dict[str, object] | None = None
+    ) -> Record:
+        return Record(cn, t, round(self.clock(t)), values, extra)
+
+    def _period(self, cn: str, start: int, seconds: int) -> Record:
+        return self._record(
+            cn, start, records.period(self.station, start, seconds, self.rtd_interval)
+        )
+
+    def frames(
+        self, record: Record, now: float, *, limit: int = encode.STANDARD_SEGMENT
+    ) -> list[bytes]:
+        """The frames of one upload, in the station's version, answer wanted."""
+        return encode_record(self.station, self.password, record, self.new_qn(now), limit=limit)
+
+    def heartbeat(self, now: float) -> bytes:
+        """HJ 212-2025 9015, answered 9013 by the platform."""
+        return station_frame(self.station, self.password, "9015", {}, self.new_qn(now), ack=True)
+
+    # -- commands ---------------------------------------------------------------------
+    def handle(self, message: Message, now: float) -> list[bytes]:
+        """The frames that answer a platform command (nothing for answers themselves)."""
+        cn = message.cn or ""
+        if isinstance(message, Reply) or cn in ("9013", "9014", "9015", "1014"):
+            return []
+        if cn in ("2012", "2022"):  # notifications: protocol.Connection queued the 9013
+            if cn == "2012":
+                self.realtime_on = False
+            else:
+                self.status_on = False
+            return []
+        handler = _HANDLERS.get(cn)
+        rtn = 8 if handler is None else self._check(message)
+        out = [self._reply(message, "9011", qn_rtn=rtn)]
+        if handler is None or rtn != 1:
+            return out
+        try:
+            exe, frames = handler(self, message, now)
+        except (ProtocolError, ValueError, KeyError):
+            exe, frames = 3, []  # HJ 212-2017 Table 6: the request's conditions are wrong
+        out += frames
+        out.append(self._reply(message, "9012", exe_rtn=exe))
+        if cn == "1072" and exe == 1:
+            self.password = _new_password(message)  # the 9012 still has the old PW (C.9)
+        return out
+
+    def _check(self, message: Message) -> int:
+        """QnRtn (HJ 212-2017 Table 7): 3 wrong PW, 4 wrong MN, else 1."""
+        if message.pw is not None and message.pw != self.password:
+            return 3
+        if message.mn is not None and message.mn != self.station.mn:
+            return 4
+        return 1
+
+    def _reply(
+        self, message: Message, cn: str, *, qn_rtn: int | None = None, exe_rtn: int | None = None
+    ) -> bytes:
+        station = self.station
+        wire = encode.answer(
+            cn,
+            qn=message.qn,
+            pw=message.pw,
+            mn=station.mn,
+            version=station.version,
+            qn_rtn=qn_rtn,
+            exe_rtn=exe_rtn,
+        )
+        return legacy_crc(wire, station.crc)
+
+    def respond(self, message: Message, cn: str, params: dict[str, object]) -> bytes:
+        """A response inside a request flow: the request's QN, no answer wanted."""
+        qn = message.qn or self.new_qn(0)
+        return station_frame(self.station, self.password, cn, params, qn, ack=False)
+
+    def respond_new(self, params: dict[str, object], now: float) -> bytes:
+        """A 3020 log record inside a request flow: a new QN of its own (C.41)."""
+        qn = self.new_qn(now)
+        return station_frame(self.station, self.password, "3020", params, qn, ack=False)
+
+    def history(self, message: Message, now: float) -> tuple[int, list[bytes]]:
+        """2031/2041/2051/2061 between BeginTime and EndTime (period starts, inclusive):
+        one record per period, each with a new QN (C.20-C.23), none for periods not
+        yet ended."""
+        cn = message.cn or ""
+        begin = int(parse_time(message.cp["BeginTime"]).timestamp())
+        end = int(parse_time(message.cp["EndTime"]).timestamp())
+        seconds = _HISTORY_PERIOD[cn] or self.min_interval * 60
+        first = records.day_start(begin) if seconds == DAY else begin - begin % seconds
+        if first < begin:
+            first += seconds
+        frames: list[bytes] = []
+        for t in range(first, min(end, int(now) - seconds) + 1, seconds):
+            if len(frames) >= MAX_HISTORY:
+                break
+            values = (
+                records.runtime(self.station, t)
+                if cn == "2041"
+                else records.period(self.station, t, seconds, self.rtd_interval)
+            )
+            record = Record(cn, t, round(self.clock(t)), values)
+            qn = self.new_qn(now)
+            frames += encode_record(self.station, self.password, record, qn, ack=False)
+        return (1 if frames else 100), frames
+
+    def add_fault(self, fault: Fault) -> None:
+        """A fault the platform caused (3011 calibration): it shows in later readings."""
+        self.station = replace(self.station, faults=(*self.station.faults, fault))
+
+
+def _set_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    target = parse_time(m.cp["SystemTime"]).timestamp()
+    logger.offset += target - logger.clock(now)
+    return 1, []
+
+
+def _get_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    params: dict[str, object] = {"PolId": m.cp["PolId"]} if "PolId" in m.cp else {}
+    params["SystemTime"] = _moment(logger.clock(now))
+    return 1, [logger.respond(m, "1011", params)]
+
+
+def _set_rtd(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    value = int(m.cp["RtdInterval"])
+    if not 1 <= value <= 3600:  # the standard says 30..3600; simulations go faster
+        return 3, []
+    logger.rtd_interval = value
+    logger._next["2011"] = -(-int(now) // value) * value
+    return 1, []
+
+
+def _set_min(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    value = int(m.cp["MinInterval"])
+    if value not in MIN_INTERVALS:
+        return 3, []
+    logger.min_interval = value
+    return 1, []
+
+
+def _new_password(m: Message) -> str:
+    # HJ/T 212-2005 carried the new password as PW inside CP; 2017 calls it NewPW
+    return m.cp.get("NewPW", m.cp.get("PW", ""))
+
+
+def _set_pw(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return (1 if 1 <= len(_new_password(m)) <= 6 else 3), []
+
+
+def _switch(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    if m.cn == "2011":
+        logger.realtime_on = True
+    else:
+        logger.status_on = True
+    return 1, []
+
+
+def _calibrate(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    pol_id = m.cp["PolId"]
+    if pol_id not in logger.station.model.codes:
+        return 3, []
+    fault = Fault("calibration", 0, 600, pollutants=frozenset({pol_id}), begin=now, end=now + 600)
+    logger.add_fault(fault)
+    return 1, []
+
+
+def _done(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return 1, []
+
+
+def _set_period(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    logger.sampling = (m.cp["CstartTime"], int(m.cp["Ctime"]))
+    return 1, []
+
+
+def _get_simple(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    cn = m.cn or ""
+    pol_id = m.cp.get("PolId", logger.station.model.codes[0])
+    params: dict[str, object]
+    if cn == "1061":
+        params = {"RtdInterval": logger.rtd_interval}
+    elif cn == "1063":
+        params = {"MinInterval": logger.min_interval}
+    elif cn == "3015":
+        params = {"DataTime": _moment(logger.clock(now)), "VaseNo": 1}
+    elif cn == "3017":
+        params = {"PolId": pol_id, "CstartTime": logger.sampling[0], "Ctime": logger.sampling[1]}
+    elif cn == "3018":
+        params = {"PolId": pol_id, "Stime": 40}
+    else:  # 3019: the instrument's EPC-96 id, derived from the logger's MN
+        params = {"PolId": pol_id, f"{pol_id}-SN": logger.station.mn[:-4] + f"{len(pol_id):04X}"}
+    return 1, [logger.respond(m, cn, params)]
+
+
+def _info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    """3020: logs (i11001...) as records with new QNs; states and parameters with the
+    request's QN (C.41, C.43, C.45)."""
+    info_id = m.cp["InfoId"]
+    pol_id, values = records.info(logger.station, int(now))
+    pol_id = m.cp.get("PolId", pol_id)
+    stamp = _moment(logger.clock(now))
+    if info_id[2] == "1":  # a log: two entries in the window
+        frames = []
+        for text in ("//清洗管路//", "//时间校准//"):
+            params = {"DataTime": stamp, "PolId": pol_id, f"{info_id}-Info": text}
+            frames.append(logger.respond_new(params, now))
+        return 1, frames
+    value = logger.params.get(info_id, values.get(info_id, {}).get("Info"))
+    if value is None:
+        return 100, []
+    params = {"DataTime": stamp, "PolId": pol_id, f"{info_id}-Info": value}
+    return 1, [logger.respond(m, "3020", params)]
+
+
+def _set_info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    info_id = m.cp["InfoId"]
+    logger.params[info_id] = m.cp[f"{info_id}-Info"]
+    return 1, []
+
+
+def _history(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return logger.history(m, now)
+
+
+def _set_timeouts(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    logger.overtime = float(m.cp["OverTime"])
+    logger.recount = int(m.cp["ReCount"])
+    return 1, []
+
+
+_HANDLERS = {
+    "1000": _set_timeouts,
+    "1011": _get_time,
+    "1012": _set_time,
+    "1061": _get_simple,
+    "1062": _set_rtd,
+    "1063": _get_simple,
+    "1064": _set_min,
+    "1072": _set_pw,
+    "2011": _switch,
+    "2021": _switch,
+    "2031": _history,
+    "2041": _history,
+    "2051": _history,
+    "2061": _history,
+    "3011": _calibrate,
+    "3012": _done,
+    "3013": _done,
+    "3014": _done,
+    "3015": _get_simple,
+    "3016": _set_period,
+    "3017": _get_simple,
+    "3018": _get_simple,
+    "3019": _get_simple,
+    "3020": _info,
+    "3021": _set_info,
+    "3022": _done,
+    "3024": _done,
+}

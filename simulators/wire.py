@@ -1,0 +1,125 @@
+"""Frames in the station's own dialect: HJ/T 212-2005, HJ 212-2017, HJ 212-2025, and the
+legacy CRCs old loggers send.
+
+* 2017: :func:`protocol.encode.upload` (Flag=5, split into PNUM/PNO packets over the
+  segment limit);
+* 2025: the same with version bits 2 (Flag=9), ``RF=1`` on data sent again after an
+  outage, and the CP area SM4-encrypted when the station has a key (HJ 212-2025 §6.4);
+* 2005: a 14-character MN, the old codes (``011`` for COD, ``B01`` for flow...), no QN
+  and no Flag in uploads (HJ/T 212-2005 App. C examples 4-8), and responses inside a
+  request flow carry the request's QN in CP;
+* legacy CRC: CRC-16/MODBUS, or the same byte-swapped, in place of the HJ 212 CRC
+  (hj212.md §2: real devices in the wild).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from protocol import encode
+from protocol._crc import modbus
+from protocol.pollutants import CODE_2005_TO_2017
+from simulators.models import Station
+
+if TYPE_CHECKING:
+    from simulators.logger import Record
+
+CODE_2017_TO_2005 = {new: old for old, new in sorted(CODE_2005_TO_2017.items())}
+
+
+def legacy_crc(frame: bytes, variant: str) -> bytes:
+    """``frame`` with its CRC replaced by a legacy variant's (segment unchanged)."""
+    if variant == "hj212":
+        return frame
+    segment = frame[6:-6]
+    value = modbus(segment)
+    if variant == "modbus-swapped":
+        value = (value & 0xFF) << 8 | value >> 8
+    return frame[:-6] + b"%04X\r\n" % value
+
+
+def bad_crc(frame: bytes) -> bytes:
+    """``frame`` with a CRC that no variant computes (line noise, a buggy firmware)."""
+    segment = frame[6:-6]
+    crc = int(frame[-6:-2], 16)
+    value = crc ^ 0x5A5A
+    while value in (crc, modbus(segment), (modbus(segment) & 0xFF) << 8 | modbus(segment) >> 8):
+        value = (value + 1) & 0xFFFF
+    return frame[:-6] + b"%04X\r\n" % value
+
+
+def _moment(t: int) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def encode_record(
+    station: Station,
+    password: str,
+    record: Record,
+    qn: str,
+    *,
+    ack: bool = True,
+    limit: int = encode.STANDARD_SEGMENT,
+) -> list[bytes]:
+    """The frames of one upload in the station's version and CRC variant."""
+    version = station.version
+    if version == "2005":
+        frames = [_upload_2005(station, password, record)]
+    else:
+        frames = encode.upload(
+            record.cn,
+            data_time=_moment(record.stamp),
+            values=record.values,
+            qn=qn,
+            st=station.model.st,
+            pw=password,
+            mn=station.mn,
+            version=version,
+            ack=ack,
+            resent=record.resent and version == "2025",
+            extra=record.extra,
+            limit=limit,
+            sm4_key=station.sm4_key if version == "2025" else None,
+        )
+    return [legacy_crc(f, station.crc) for f in frames]
+
+
+def _upload_2005(station: Station, password: str, record: Record) -> bytes:
+    items = [f"DataTime={encode.text(_moment(record.stamp))}"]
+    items += [f"{k}={encode.text(v)}" for k, v in (record.extra or {}).items()]
+    for code, fields in record.values.items():
+        old = CODE_2017_TO_2005.get(code, code)
+        items.append(",".join(f"{old}-{k}={encode.text(v)}" for k, v in fields.items()))
+    header = {"ST": station.model.st, "CN": record.cn, "PW": password, "MN": station.mn}
+    return encode.frame(encode.segment(header, ";".join(items)))
+
+
+def station_frame(
+    station: Station,
+    password: str,
+    cn: str,
+    params: Mapping[str, object],
+    qn: str,
+    *,
+    ack: bool,
+) -> bytes:
+    """A station message that is not periodic data (a response in a request flow, a
+    3020 log record, a 9015 heartbeat), in the station's version and CRC variant."""
+    if station.version == "2005":
+        header = {"ST": station.model.st, "CN": cn, "PW": password, "MN": station.mn}
+        cp = ";".join(f"{k}={encode.text(v)}" for k, v in {"QN": qn, **params}.items())
+        frame = encode.frame(encode.segment(header, cp))
+    else:
+        frame = encode.station(
+            cn,
+            params,
+            qn=qn,
+            st=station.model.st,
+            pw=password,
+            mn=station.mn,
+            version=station.version,
+            ack=ack,
+        )
+    return legacy_crc(frame, station.crc)
