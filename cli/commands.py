@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import socket
@@ -16,7 +15,7 @@ import psycopg
 
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway
-from simulators.fleet import Counts, run_fleet
+from simulators.fleet import run_fleet
 from storage.cluster import Cluster, ClusterError
 from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
@@ -113,39 +112,6 @@ async def _until_signal() -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _ in signals:
             return
-
-
-# -- simulate -------------------------------------------------------------------------
-def _progress_line(counts: Counts, started: float) -> str:
-    elapsed = max(time.monotonic() - started, 1e-9)
-    return (
-        f"\r[{elapsed:6.0f} s] connections {counts.connections}/{counts.stations}  "
-        f"sent {counts.frames_sent}  acks {counts.acks}  retries {counts.retries}  "
-        f"errors {counts.errors + counts.connect_errors + counts.timeouts}  "
-        f"rate {counts.acks / elapsed:.1f}/s"
-    )
-
-
-def simulate(args: argparse.Namespace) -> int:
-    host, _, port = args.gateway.rpartition(":")
-    started = time.monotonic()
-
-    def progress(counts: Counts) -> None:
-        print(_progress_line(counts, started), end="", file=sys.stderr, flush=True)
-
-    counts = asyncio.run(
-        run_fleet(
-            args.stations,
-            host or "127.0.0.1",
-            int(port),
-            args.duration,
-            interval=args.interval,
-            progress=progress,
-        )
-    )
-    print(file=sys.stderr)
-    print(json.dumps(counts.summary()))
-    return 0 if counts.acks and not counts.connect_errors else 1
 
 
 # -- demo -----------------------------------------------------------------------------
