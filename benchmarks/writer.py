@@ -7,8 +7,10 @@ both start from the same in-memory records (what the gateway hands the writer):
 
 * raw COPY: psycopg 3 async binary COPY of the rows, one commit per batch of
   ``max_batch x P`` rows; no frames, no dedupe, no hash chain: the ceiling;
-* writer: :class:`storage.writer.Writer` with the same batch size; every frame is
-  also archived in ``hj212.frame`` with its hash link, duplicates are checked.
+* writer: :class:`storage.writer.Writer` with the same batch size and the configured
+  lanes (``[storage] writer_lanes``, connections that each write their own stations);
+  every frame is also archived in ``hj212.frame`` with its hash link, duplicates are
+  checked.
 
 Runs alternate (raw, writer, raw, writer, ...); the ratio compares the medians, and the
 median of the per-round ratios is given too (raw COPY alone varies by +-25 % here). Then
@@ -109,9 +111,9 @@ async def raw_copy(dsn: str, frames: list[FrameRecord], batch_frames: int) -> fl
     return sum(len(r.measurements) for r in frames) / elapsed
 
 
-async def through_writer(dsn: str, frames: list[FrameRecord], max_batch: int) -> float:
+async def through_writer(dsn: str, frames: list[FrameRecord], max_batch: int, lanes: int) -> float:
     """Rows/s of the same measurements through the writer (frames archived too)."""
-    writer = Writer(dsn, max_batch=max_batch)
+    writer = Writer(dsn, max_batch=max_batch, lanes=lanes)
     task = asyncio.create_task(writer.run())
     try:
         started = time.perf_counter()
@@ -128,7 +130,13 @@ async def latency(
     dsn: str, stations: int, rate: float, seconds: float, max_delay_ms: int, day: int
 ) -> list[float]:
     """p50/p99/max ms from submit to commit at ``rate`` frames/s."""
-    writer = Writer(dsn, max_batch=StorageSettings().max_batch, max_delay=max_delay_ms / 1000)
+    settings = StorageSettings()
+    writer = Writer(
+        dsn,
+        max_batch=settings.max_batch,
+        max_delay=max_delay_ms / 1000,
+        lanes=settings.writer_lanes,
+    )
     task = asyncio.create_task(writer.run())
     loop = asyncio.get_running_loop()
     samples: list[float] = []
@@ -189,14 +197,14 @@ async def main_async(args: argparse.Namespace, dsn: str) -> str:
             dsn, records(f"RAW{k}", args.stations, args.records, 2 * k), batch_rows
         )
         data = records(f"WRT{k}", args.stations, args.records, 2 * k + 1)
-        wrt = await through_writer(dsn, data, args.max_batch)
+        wrt = await through_writer(dsn, data, args.max_batch, args.lanes)
         raw_rates.append(raw)
         writer_rates.append(wrt)
         print(f"round {k + 1}: raw COPY {raw:,.0f} rows/s, writer {wrt:,.0f} rows/s")
-    storm = await through_writer(dsn, data, args.max_batch)  # all again: all duplicates
+    storm = await through_writer(dsn, data, args.max_batch, args.lanes)  # all again: all duplicates
     back = records("BACK", args.stations, args.records, 100)
-    await through_writer(dsn, back[-args.stations :], args.max_batch)  # newest first
-    backfill = await through_writer(dsn, back[: -args.stations], args.max_batch)
+    await through_writer(dsn, back[-args.stations :], args.max_batch, args.lanes)  # newest first
+    backfill = await through_writer(dsn, back[: -args.stations], args.max_batch, args.lanes)
     default_delay = StorageSettings().max_delay_ms
     lat = {
         delay: await latency(dsn, args.stations, args.rate, args.seconds, delay, 300 + delay)
@@ -206,13 +214,15 @@ async def main_async(args: argparse.Namespace, dsn: str) -> str:
     paired = statistics.median(w / r for w, r in zip(writer_rates, raw_rates, strict=True))
     rows_n = args.stations * args.records * per_frame
     return f"""
-## Writer (`python -m benchmarks.writer --stations {args.stations} --records {args.records} --rounds {args.rounds} --rate {args.rate:g} --seconds {args.seconds:g}`)
+## Writer (`python -m benchmarks.writer --stations {args.stations} --records {args.records} --rounds {args.rounds} --lanes {args.lanes} --rate {args.rate:g} --seconds {args.seconds:g}`)
 
 Machine: {machine(dsn)}, {datetime.now(UTC):%Y-%m-%d}.
 Data: {args.stations} stations x {args.records} real-time records x {per_frame} pollutants
 = {rows_n:,} measurement rows ({rows_n // per_frame:,} frames of 300 bytes) per run, each
 run into a fresh time window of the same hypertable; batches of {args.max_batch} frames
-({batch_rows:,} rows), one commit per batch. Medians of {args.rounds} alternating rounds.
+({batch_rows:,} rows), one commit per batch; the writer with {args.lanes} lane(s) (stations
+split among that many connections), raw COPY on one connection. Medians of
+{args.rounds} alternating rounds.
 
 | measure | writer | raw binary COPY | ratio |
 |---|---|---|---|
@@ -237,7 +247,8 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=500)
     parser.add_argument("--records", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--max-batch", type=int, default=2000)
+    parser.add_argument("--max-batch", type=int, default=StorageSettings().max_batch)
+    parser.add_argument("--lanes", type=int, default=StorageSettings().writer_lanes)
     parser.add_argument("--rate", type=float, default=1000.0, help="frames/s for latency")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--append", action="store_true", help="append to RESULTS.md")

@@ -63,6 +63,7 @@ FIVE_YEARS_DAYS = 1827  # 5 x 365 + 2 leap days
 class StorageSettings:
     max_batch: int = 2000  # frames per transaction (group commit by size)
     max_delay_ms: int = 20  # longest a frame waits for its batch to fill (group commit by time)
+    writer_lanes: int = 2  # connections writing concurrently, stations split among them
     # Chunk intervals (storage/migrations/0003 explains the sizing); new chunks only.
     chunk_hours_frame: int = 12
     chunk_hours_measurement: int = 6

@@ -47,7 +47,10 @@ class Gateway:
         self.dsn = dsn
         storage = storage or StorageSettings()
         self.writer = Writer(
-            dsn, max_batch=storage.max_batch, max_delay=storage.max_delay_ms / 1000
+            dsn,
+            max_batch=storage.max_batch,
+            max_delay=storage.max_delay_ms / 1000,
+            lanes=storage.writer_lanes,
         )
         self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
         self.sink = DurableSink(self.writer, self.spool, dsn)

@@ -35,8 +35,9 @@ import asyncio
 import json
 import logging
 import uuid
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
@@ -126,16 +127,35 @@ class _Item:
     submitted: float  # loop time
 
 
-class Writer:
-    """Group-committing writer into ``hj212.frame``, ``measurement`` and ``device_status``."""
+@dataclass
+class _Lane:
+    """One connection and its queue; a station always goes to the same lane."""
 
-    def __init__(self, dsn: str, *, max_batch: int = 2000, max_delay: float = 0.0) -> None:
+    queue: asyncio.Queue[_Item] = field(default_factory=asyncio.Queue)
+    inflight: list[_Item] = field(default_factory=list)
+    progress: asyncio.Event = field(default_factory=asyncio.Event)  # a batch settled
+
+    @property
+    def idle(self) -> bool:
+        return self.queue.empty() and not self.inflight
+
+
+class Writer:
+    """Group-committing writer into ``hj212.frame``, ``measurement`` and ``device_status``.
+
+    ``lanes`` connections write concurrently, each its own batches of its own stations
+    (a stable hash of the chain key picks the lane), so batches of different lanes never
+    wait for each other's chain locks; the server inserts on several cores. Two lanes
+    measured best on a 2-core machine (benchmarks/RESULTS.md).
+    """
+
+    def __init__(
+        self, dsn: str, *, max_batch: int = 2000, max_delay: float = 0.0, lanes: int = 1
+    ) -> None:
         self.dsn = dsn
         self.max_batch = max(1, max_batch)
         self.max_delay = max(0.0, max_delay)  # seconds
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._inflight: list[_Item] = []
-        self._progress = asyncio.Event()  # set whenever a batch is settled
+        self._lanes = [_Lane() for _ in range(max(1, lanes))]
         self.committed_frames = 0
         self.committed_batches = 0
         self.committed_rows = 0  # new measurement rows
@@ -145,32 +165,37 @@ class Writer:
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        return sum(lane.queue.qsize() for lane in self._lanes)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         """Queue one frame; the future resolves to its archive status once committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str] = loop.create_future()
-        self._queue.put_nowait(_Item(record, future, loop.time()))
+        lanes = self._lanes
+        lane = lanes[zlib.crc32(record.chain.encode()) % len(lanes)] if len(lanes) > 1 else lanes[0]
+        lane.queue.put_nowait(_Item(record, future, loop.time()))
         return future
 
     async def run(self) -> None:
         """Write batches until cancelled; on cancellation, fail what is not yet written."""
+        await asyncio.gather(*(self._run_lane(lane) for lane in self._lanes))
+
+    async def _run_lane(self, lane: _Lane) -> None:
         conn: Connection | None = None
         backoff = 0.1
         try:
             while True:
-                await self._collect()
+                await self._collect(lane)
                 try:
                     if conn is None or conn.closed:
                         conn = await _connect(self.dsn)
-                    statuses = await self._write(conn, [item.record for item in self._inflight])
+                    statuses = await self._write(conn, [item.record for item in lane.inflight])
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
-                    log.error("write of %d frames failed: %s", len(self._inflight), exc)
-                    self._fail(self._inflight, exc)
-                    self._inflight = []
-                    self._progress.set()
+                    log.error("write of %d frames failed: %s", len(lane.inflight), exc)
+                    self._fail(lane.inflight, exc)
+                    lane.inflight = []
+                    lane.progress.set()
                     if conn is not None:
                         await conn.close()
                     conn = None
@@ -178,31 +203,33 @@ class Writer:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.1
-                self._committed(statuses)
+                self._committed(lane, statuses)
         finally:
-            self._fail(self._inflight, ConnectionError("writer stopped while writing the frame"))
-            self._inflight = []
-            self._fail_queued()
-            self._progress.set()
+            self._fail(lane.inflight, ConnectionError("writer stopped while writing the frame"))
+            lane.inflight = []
+            while not lane.queue.empty():
+                self._fail([lane.queue.get_nowait()], ConnectionError("writer stopped"))
+            lane.progress.set()
             if conn is not None:
                 await conn.close()
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has been written or failed."""
-        while not self._queue.empty() or self._inflight:
-            self._progress.clear()
-            await self._progress.wait()
+        for lane in self._lanes:
+            while not lane.idle:
+                lane.progress.clear()
+                await lane.progress.wait()
 
-    def _committed(self, statuses: list[str]) -> None:
+    def _committed(self, lane: _Lane, statuses: list[str]) -> None:
         self.committed_batches += 1
         self.committed_frames += len(statuses)
         self.last_batch_size = len(statuses)
         self.duplicate_frames += statuses.count("duplicate")
-        for item, status in zip(self._inflight, statuses, strict=True):
+        for item, status in zip(lane.inflight, statuses, strict=True):
             if not item.future.done():
                 item.future.set_result(status)
-        self._inflight = []
-        self._progress.set()
+        lane.inflight = []
+        lane.progress.set()
 
     @staticmethod
     def _fail(items: list[_Item], exc: BaseException) -> None:
@@ -210,26 +237,22 @@ class Writer:
             if not item.future.done():
                 item.future.set_exception(exc)
 
-    def _fail_queued(self) -> None:
-        while not self._queue.empty():
-            self._fail([self._queue.get_nowait()], ConnectionError("writer stopped"))
-
-    async def _collect(self) -> None:
-        """Fill ``_inflight`` (drain() sees frames as soon as they leave the queue)."""
-        batch = self._inflight
-        batch.append(await self._queue.get())
+    async def _collect(self, lane: _Lane) -> None:
+        """Fill the lane's batch (drain() sees frames as soon as they leave the queue)."""
+        batch = lane.inflight
+        batch.append(await lane.queue.get())
         deadline = batch[0].submitted + self.max_delay
         loop = asyncio.get_running_loop()
         while len(batch) < self.max_batch:
-            if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if not lane.queue.empty():
+                batch.append(lane.queue.get_nowait())
                 continue
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
             try:
                 async with asyncio.timeout(remaining):
-                    batch.append(await self._queue.get())
+                    batch.append(await lane.queue.get())
             except TimeoutError:
                 break
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import psycopg
 import pytest
 
+from storage.chain import verify
 from storage.writer import Writer
 from tests.storage.support import AT, new_mn, rows, running, status_upload, upload
 
@@ -143,3 +145,17 @@ async def test_drain_waits_for_a_batch_that_is_still_filling(dsn: str) -> None:
         await writer.drain()
         assert future.done()
         assert future.result() == "ok"
+
+
+async def test_lanes_split_stations_and_keep_each_chain_in_order(dsn: str) -> None:
+    mns = [new_mn() for _ in range(6)]
+    records = [upload(mn, AT + timedelta(minutes=i)) for i in range(5) for mn in mns]
+    async with running(Writer(dsn, max_batch=4, lanes=2)) as writer:
+        statuses = await asyncio.gather(*(writer.submit(r) for r in records))
+        again = await writer.submit(upload(mns[0], AT))
+    assert set(statuses) == {"ok"}
+    assert again == "duplicate"
+    with psycopg.connect(dsn) as conn:
+        reports = [verify(conn, mn) for mn in mns]
+    assert all(r.ok and r.unanchored == [] for r in reports)
+    assert [r.frames for r in reports] == [6, 5, 5, 5, 5, 5]
