@@ -34,6 +34,7 @@ class Commands:
     def __init__(self, gateway: Gateway) -> None:
         self.gw = gateway
         self.sent: dict[tuple[str, str], int] = {}  # (mn, qn) -> command id
+        self.finished_early: dict[tuple[str, str], RequestFinished] = {}
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -67,9 +68,9 @@ class Commands:
             if session is None or session.transport is None:
                 await store.finish(self.gw.dsn, command.id, "timeout", None, None, [])
                 continue
+            self.sent[(command.mn, command.qn)] = command.id  # before the answers can come
             wire = self._send(session, command.cn, command.params, command.qn)
             await store.mark_sent(self.gw.dsn, command.id, wire)
-            self.sent[(command.mn, command.qn)] = command.id
 
     def _send(self, session: StationSession, cn: str, params: dict[str, object], qn: str) -> bytes:
         station = session.station
@@ -96,7 +97,19 @@ class Commands:
 
         async def log_it() -> None:
             command_id = await store.log_sent(self.gw.dsn, mn, qn, cn, params, wire, "gateway")
-            if command_id is not None:
+            if command_id is None:
+                return
+            if (mn, qn) in self.finished_early:  # answered before the log row existed
+                event = self.finished_early.pop((mn, qn))
+                await store.finish(
+                    self.gw.dsn,
+                    command_id,
+                    OUTCOME_STATE[event.outcome],
+                    event.qn_rtn,
+                    event.exe_rtn,
+                    [qn],
+                )
+            else:
                 self.sent[(mn, qn)] = command_id
 
         self.gw.spawn(log_it())
@@ -105,6 +118,7 @@ class Commands:
         self.gw.metrics.commands.labels(event.cn, event.outcome).inc()
         command_id = self.sent.pop((session.mn or "", event.qn), None)
         if command_id is None:
+            self.finished_early[(session.mn or "", event.qn)] = event
             return
         qns = sorted({event.qn, *(m.qn for m in event.responses if m.qn)})
         durable = session.last_future

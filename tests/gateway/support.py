@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -99,3 +99,10 @@ async def nothing_within(stream: SocketStream, seconds: float) -> bool:
         await stream.receive()
         return False
     return True
+
+
+async def eventually(condition: Callable[[], bool], limit: float = 10) -> None:
+    """Wait until ``condition()`` holds (polled: it watches the gateway's own state)."""
+    with anyio.fail_after(limit):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the state itself
+            await anyio.sleep(0.05)
