@@ -121,7 +121,7 @@ def _import(dsn: str, path: Path | None) -> int:
             count = stations.upsert(conn, parsed.stations)
     except psycopg.Error as exc:
         return _err(str(exc))
-    print(f"{count} station(s) imported, {len(parsed.errors)} bad entr(y/ies) skipped")
+    print(f"{count} station(s) imported, {len(parsed.errors)} bad line(s) skipped")
     return 1 if parsed.errors else 0
 
 

@@ -94,6 +94,16 @@ def test_import_upserts_replaces_pollutants_and_is_audited(dsn: str) -> None:
         "SELECT object, action FROM hj212.audit_log WHERE mn = %s ORDER BY id",
         mn,
     )
+    details = rows(dsn, "SELECT detail FROM hj212.audit_log WHERE object = 'station'")
+    assert details
+    assert not any("password" in d[0] or "sm4_key" in d[0] for d in details)  # no secrets
+    changed = rows(
+        dsn,
+        "SELECT detail -> 'password_changed' FROM hj212.audit_log WHERE mn = %s"
+        " AND object = 'station' ORDER BY id",
+        mn,
+    )
+    assert changed == [(True,), (False,)]  # set on insert, untouched by the rename
     assert audit == [
         ("station", "insert"),
         ("station_pollutant", "insert"),
@@ -123,7 +133,7 @@ def test_the_import_command_imports_good_lines_and_exits_1_on_bad_ones(
     result = hj212("stations", "import", str(path), "--dsn", dsn)
     assert result.returncode == 1
     assert f"{path}: line 3: region_code" in result.stderr
-    assert "2 station(s) imported, 4 bad" in result.stdout
+    assert "2 station(s) imported, 4 bad line(s) skipped" in result.stdout
     listing = hj212("stations", "list", "--dsn", dsn)
     assert listing.returncode == 0
     lines = [line for line in listing.stdout.splitlines() if line.startswith((a, b))]
