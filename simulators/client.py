@@ -182,7 +182,7 @@ class Device:
             if fleet.stopped():
                 link.close()
             await link.closed
-            if not fleet.stopping and self.fault("reconnect_storm") is None:
+            if self.fault("reconnect_storm") is None and not fleet.stopped():
                 await fleet.sleep(BACKOFF_MIN * (0.5 + self._jitter))
 
     def connected(self, link: Link) -> None:
@@ -190,9 +190,7 @@ class Device:
         self.outage = False
         self.fleet.counts.connections += 1
         self.fleet.counts.open_connections += 1
-        storm = self.fault("reconnect_storm")
-        if storm is not None:
-            self._storm_at = self.fleet.sim_now() + storm.every
+        self._storm_at = 0.0
         self.pump()
 
     def lost(self, link: Link) -> None:
@@ -231,10 +229,12 @@ class Device:
             fleet.counts.records += 1
         fleet.counts.backlog_max = max(fleet.counts.backlog_max, len(self.outbox))
         if self.link is not None:
-            if self.fault("disconnect", now) is not None or (
-                self._storm_at and now >= self._storm_at
-            ):
-                self._storm_at = 0.0
+            storm = self.fault("reconnect_storm", now)
+            if storm is not None and not self._storm_at:
+                # drop the link `every` simulated seconds from now, on a timer of its own
+                self._storm_at = now + storm.every
+                fleet.loop.call_later(storm.every / fleet.speed, self.link.close)
+            if self.fault("disconnect", now) is not None:
                 self.link.close()
             elif self.logger.station.version == "2025" and now - self.last_sent >= HEARTBEAT:
                 self.link.write(self.logger.heartbeat(now))

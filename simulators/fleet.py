@@ -242,7 +242,7 @@ async def run_fleet(
     port: int,
     duration: float,
     *,
-    interval: float | None = 5.0,
+    interval: float | None = None,
     seed: int | None = None,
     progress: Callable[[Counts], None] | None = None,
     scenario: Scenario | None = None,
@@ -338,7 +338,7 @@ async def _run(
     fleet.stop()
     # uploads already sent get their answer (or their OverTime) before the links close
     drain_until = fleet.loop.time() + fleet.overtime
-    while any(d.flight is not None for d in devices) and fleet.loop.time() < drain_until:
+    while any(d.flight is not None for d in devices) and fleet.loop.time() < drain_until:  # noqa: ASYNC110 - polls 10 k devices' state, no event to wait on
         await asyncio.sleep(0.01)
     for device in devices:
         device.stop()
