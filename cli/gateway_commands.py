@@ -117,7 +117,8 @@ def _supervise(workers: int) -> int:
     """Start ``workers`` processes on the same port (SO_REUSEPORT); stop them together."""
     children = [
         subprocess.Popen(
-            [sys.argv[0], *sys.argv[1:]], env={**os.environ, "HJ212_WORKER_INDEX": str(i)}
+            [sys.executable, "-m", "cli", *sys.argv[1:]],
+            env={**os.environ, "HJ212_WORKER_INDEX": str(i)},
         )
         for i in range(workers)
     ]

@@ -72,3 +72,13 @@ def dsn(fresh_database: str) -> str:
     """The session's database with every migration applied."""
     migrate(fresh_database)
     return fresh_database
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault tests' counts, printed whether they passed or not."""
+    from tests.faults.support import FAULT_COUNTS
+
+    if FAULT_COUNTS:
+        terminalreporter.section("fault test counts")
+        for line in FAULT_COUNTS:
+            terminalreporter.write_line(line)
