@@ -1,0 +1,48 @@
+"""Timing anomalies: clock drift, out-of-order and retransmitted data.
+
+HJ 212-2017 §6.3.3: DataTime is the station's clock (Beijing time) and, for minute,
+hour and day data, the **start** of the period, sent once the period is over
+(regulations.md §1.7). So a record is "from the future" when its period ends more
+than ``drift_future_s`` after it was received: the station's clock is ahead. Real-time
+data (2011) should arrive at once; repeatedly late real-time data mean a clock
+behind (back-filled data after an outage are exempt: they belong to the gap).
+"""
+
+from __future__ import annotations
+
+from rules.config import RulesConfig
+from rules.times import DAY, HOUR, MINUTE, US
+
+
+def period(cn: str, minute_interval_min: int) -> int:
+    """The span a record of ``cn`` describes, µs (HJ 212-2017 Table 9)."""
+    if cn == "2051":
+        return minute_interval_min * MINUTE
+    if cn == "2061":
+        return HOUR
+    if cn == "2031":
+        return DAY
+    return 0
+
+
+def drift_s(cn: str, data_time: int, received: int, minute_interval_min: int) -> float:
+    """Seconds by which the record's period ends after it was received (+: ahead)."""
+    return (data_time + period(cn, minute_interval_min) - received) / US
+
+
+def from_future(drift: float, cfg: RulesConfig) -> bool:
+    return drift > cfg.drift_future_s
+
+
+def late_realtime(cn: str, drift: float, cfg: RulesConfig) -> bool:
+    return cn == "2011" and drift < -cfg.drift_behind_s
+
+
+def in_gap(data_time: int, gap: list[int]) -> bool:
+    """Whether ``data_time`` falls in the station's last silence (back-filled data)."""
+    return len(gap) == 2 and gap[0] <= data_time <= gap[1]
+
+
+def out_of_order(data_time: int, newest: int | None, gap: list[int]) -> bool:
+    """Older than data already received for the same CN, and not a back-fill."""
+    return newest is not None and data_time < newest and not in_gap(data_time, gap)

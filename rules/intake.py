@@ -1,0 +1,387 @@
+"""What the engine does with one received record (a frame of one station).
+
+In order: liveness (the silence timer, A1); timing anomalies (clock drift, out of
+order, retransmissions); the return of valid data closes the station's outage case and
+the facility cases of the factors that are valid again; runs of problem flags open
+facility cases (A22); per-record consistency checks (A6, A10, A15-A17, A19, A20, A21
+for daily records); runs of identical real-time/minute values (A7); and the record's
+values are added to the hour being accumulated (or, for an hour already judged, count
+as back-filled data in the completion rate and are judged for exceedance at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rules import anomaly_checks, anomaly_timing, anomaly_values, outage
+from rules.context import Ctx, stamp
+from rules.emissions import cou_mismatch, volume
+from rules.exceedance import gas_value, judge_hour
+from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading, Record
+from rules.times import DAY, HOUR, MINUTE, day_floor, hour_floor, month_floor, quarter_floor, us
+from rules.transmission import Tally
+from rules.validity import (
+    DEVICE_PROBLEM_FLAGS,
+    MAINTENANCE_FLAGS,
+    flow_weighted,
+    hour_status,
+    mark_effect,
+    marked_invalid,
+    stopped,
+)
+
+FAR_FUTURE = 1 << 62
+
+
+def flow_code(medium: str, readings: Mapping[str, Reading]) -> str:
+    if medium == "gas" or (medium != "water" and GAS_FLOW in readings):
+        return GAS_FLOW
+    return WATER_FLOW
+
+
+def running(readings: Mapping[str, Reading], medium: str, ctx: Ctx) -> bool:
+    flow = readings.get(flow_code(medium, readings))
+    o2 = readings.get(OXYGEN) if medium == "gas" else None
+    return not stopped(
+        flow.value if flow is not None else None,
+        o2.value if o2 is not None else None,
+        ctx.cfg,
+    )
+
+
+def handle(ctx: Ctx, record: Record) -> None:
+    st, info, t = ctx.st, ctx.info, ctx.now
+    st.last_seen = t
+    if info.active:
+        st.silence_due = t + outage.threshold(st.cadence, info, t, ctx.cfg)
+        ctx.arm(st, "silence")
+    if record.duplicate:
+        st.recv[0] += 1
+        return
+    if record.data_time is None or not record.readings:
+        return  # a heartbeat, status or reply: alive, no data
+    cn, at, readings = record.cn, us(record.data_time), record.readings
+    if outage.interval(cn, info) is not None:
+        st.cadence[cn] = t
+    if cn == "2051":
+        st.minutes_seen = t
+    _timing(ctx, cn, at)
+    valid = {
+        code
+        for code, r in readings.items()
+        if r.normal and r.value is not None and not marked_invalid(st.marks, code, at)
+    }
+    if valid:
+        _resume(ctx, valid)
+    _flags(ctx, readings, at)
+    _consistency(ctx, cn, readings, at)
+    _runs(ctx, cn, readings, at)
+    _accumulate(ctx, cn, readings, at)
+
+
+def _timing(ctx: Ctx, cn: str, at: int) -> None:
+    st, cfg = ctx.st, ctx.cfg
+    if anomaly_timing.out_of_order(at, st.last_time.get(cn), st.gap):
+        st.recv[1] += 1
+    st.last_time[cn] = max(at, st.last_time.get(cn, at))
+    drift = anomaly_timing.drift_s(cn, at, ctx.now, ctx.info.minute_interval_min)
+    if anomaly_timing.from_future(drift, cfg):
+        direction = 1
+    elif anomaly_timing.late_realtime(cn, drift, cfg) and not anomaly_timing.in_gap(at, st.gap):
+        direction = -1
+    elif cn == "2011" or drift > -cfg.drift_behind_s:
+        direction = 0
+    else:
+        return  # late minute/hour data: back-fill, says nothing about the clock
+    count = st.drift[1] + 1 if direction and direction == st.drift[0] else int(bool(direction))
+    st.drift = [direction, count]
+    found = direction == 1 or (direction == -1 and count >= cfg.drift_records)
+    if found or direction == 0:
+        ctx.condition(
+            "clock-drift",
+            found,
+            "clock-drift",
+            data_time=at,
+            value=drift,
+            threshold=cfg.drift_future_s if direction == 1 else -cfg.drift_behind_s,
+            detail={"cn": cn, "drift_s": round(drift, 3)},
+        )
+
+
+def _resume(ctx: Ctx, valid: set[str]) -> None:
+    st = ctx.st
+    down = st.open_case("outage", None)
+    if down is not None:
+        ctx.close_case(down, "valid data resumed")
+    if len(st.gap) == 2 and st.gap[1] == FAR_FUTURE:
+        st.gap[1] = ctx.now
+    for case in sorted(st.cases.values(), key=lambda c: c.key):
+        if case.kind == "facility" and case.pollutant in valid:
+            ctx.close_case(case, "valid data resumed")
+    for code in valid:
+        st.flag_runs.pop(code, None)
+
+
+def _flags(ctx: Ctx, readings: Mapping[str, Reading], at: int) -> None:
+    """A22: D/B/P for ``facility_flag_min``, or M/C with no mark for longer: a case."""
+    st, cfg = ctx.st, ctx.cfg
+    for code, reading in sorted(readings.items()):
+        flag = reading.flag or "N"
+        if flag in DEVICE_PROBLEM_FLAGS:
+            group, limit = "device", cfg.facility_flag_min
+        elif flag in MAINTENANCE_FLAGS and not marked_invalid(st.marks, code, at):
+            group, limit = "maintenance", cfg.maintenance_flag_min
+        else:
+            continue
+        run = st.flag_runs.get(code)
+        if run is None or run[0] != group:
+            st.flag_runs[code] = [group, at]
+        elif at - run[1] >= limit * MINUTE and ctx.info.active:
+            ctx.open_case("facility", code, run[1], f"flag {flag} since {run[1]}")
+
+
+def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
+    cfg, info = ctx.cfg, ctx.info
+    flow = flow_code(info.medium, readings)
+    for code, reading in sorted(readings.items()):
+        value = reading.value
+        if value is None:
+            continue
+        pollutant = info.pollutants.get(code, PollutantConfig(code))
+        ctx.condition(
+            f"negative:{code}",
+            anomaly_values.negative(value),
+            "negative",
+            cn=cn,
+            pollutant=code,
+            data_time=at,
+            value=value,
+        )
+        high = anomaly_values.over_range(
+            value, pollutant.range_high, reading.flag, cfg.over_range_fraction
+        )
+        ctx.condition(
+            f"over-range:{code}",
+            high,
+            "over-range",
+            cn=cn,
+            pollutant=code,
+            data_time=at,
+            value=value,
+            threshold=pollutant.range_high,
+        )
+    zero_flow = anomaly_checks.flow_zero_with_concentrations(readings, flow, cfg)
+    if flow in readings:
+        ctx.condition(
+            "flow-zero",
+            bool(zero_flow),
+            "flow-zero",
+            cn=cn,
+            data_time=at,
+            detail={"pollutants": zero_flow},
+        )
+    if info.medium == "gas" and OXYGEN in readings:
+        shut = marked_invalid(ctx.st.marks, OXYGEN, at)
+        reason = anomaly_checks.o2_implausible(readings, flow, shut, cfg)
+        ctx.condition(
+            "o2-implausible",
+            reason is not None,
+            "o2-implausible",
+            cn=cn,
+            data_time=at,
+            value=readings[OXYGEN].value,
+            detail={"reason": reason},
+        )
+    if info.o2_ref is not None:
+        bad = {
+            code: (zs, exp)
+            for code, zs, exp in anomaly_checks.converted_mismatch(readings, info.o2_ref, cfg)
+        }
+        for code in sorted(readings):
+            if readings[code].zs is not None:
+                zs_exp = bad.get(code)
+                ctx.condition(
+                    f"converted-mismatch:{code}",
+                    zs_exp is not None,
+                    "converted-mismatch",
+                    cn=cn,
+                    pollutant=code,
+                    data_time=at,
+                    value=zs_exp[0] if zs_exp else None,
+                    threshold=zs_exp[1] if zs_exp else None,
+                )
+    if "a21002" in readings:
+        inverted = anomaly_checks.nox_inversion(readings, cfg)
+        ctx.condition("nox-inversion", inverted, "nox-inversion", cn=cn, data_time=at)
+    _cou(ctx, cn, readings, at, flow)
+    if cn == "2031":
+        _day_vs_hours(ctx, readings, at)
+
+
+def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
+    """A20: the devices' -Cou against concentration x the period's flow volume."""
+    span = {"2051": ctx.info.minute_interval_min * 60, "2061": 3600, "2031": 86400}.get(cn)
+    if span is None or flow not in readings:
+        return
+    m3 = volume(flow, readings[flow], span)
+    for code in anomaly_checks.concentrations(readings):
+        reading = readings[code]
+        if reading.cou is None:
+            continue
+        found = cou_mismatch(code, reading, m3, ctx.cfg.cou_tolerance)
+        ctx.condition(
+            f"cou-mismatch:{code}",
+            found is not None,
+            "cou-mismatch",
+            cn=cn,
+            pollutant=code,
+            data_time=at,
+            value=found[0] if found else None,
+            threshold=found[1] if found else None,
+        )
+
+
+def _day_vs_hours(ctx: Ctx, readings: Mapping[str, Reading], day: int) -> None:
+    """A21: a daily record against the mean of that day's valid hours."""
+    for code, reading in sorted(readings.items()):
+        hours = [e for e in ctx.st.series.get(code, []) if day <= e[0] < day + DAY and e[3]]
+        if reading.value is None or len(hours) < ctx.cfg.gas_min_valid_hours:
+            continue
+        if ctx.info.medium == "water":
+            mean = flow_weighted([(e[1], e[5]) for e in hours])
+        else:
+            mean = sum(e[1] for e in hours) / len(hours)
+        if mean is None:
+            continue
+        off = abs(reading.value - mean) > ctx.cfg.aggregate_tolerance * abs(mean) + 0.01
+        ctx.condition(
+            f"aggregate-mismatch:{code}",
+            off,
+            "aggregate-mismatch",
+            cn="2031",
+            pollutant=code,
+            data_time=day,
+            value=reading.value,
+            threshold=mean,
+            detail={"compared": "day vs hours"},
+        )
+
+
+def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
+    """A7 on real-time and minute data: the same value for ``constant_minutes``."""
+    if cn not in ("2011", "2051"):
+        return
+    on = running(readings, ctx.info.medium, ctx)
+    watched = set(anomaly_checks.concentrations(readings)) | {OXYGEN}
+    for code in sorted(watched & set(readings)):
+        reading = readings[code]
+        if reading.value is None or not reading.normal:
+            continue
+        key = f"{cn}:{code}"
+        run = ctx.st.runs.get(key)
+        if run is not None and run[0] == reading.value:
+            held = at - run[1] >= ctx.cfg.constant_minutes * MINUTE
+            if held and on:
+                ctx.condition(
+                    f"constant:{code}",
+                    True,
+                    "constant",
+                    cn=cn,
+                    pollutant=code,
+                    data_time=run[1],
+                    value=reading.value,
+                )
+            continue
+        ctx.st.runs[key] = [reading.value, at]
+        ctx.condition(f"constant:{code}", False, "constant", cn=cn)
+
+
+def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
+    st = ctx.st
+    if cn not in ("2051", "2061") or st.hour_next is None:
+        return
+    hour = hour_floor(at)
+    if hour > ctx.now + DAY:
+        return  # a clock far ahead: the drift alarm says so; do not hold it
+    if hour < st.hour_next:
+        if cn == "2061":
+            _late_hour(ctx, hour, readings)
+        return
+    acc = st.hours.setdefault(str(hour), {})
+    if cn == "2061":
+        records = acc.setdefault("h", {})
+        for code, r in readings.items():
+            if code not in records:  # the first one stored wins, as in the database
+                records[code] = [r.value, r.zs, r.cou, r.flag, ctx.now, r.min, r.max]
+        return
+    minutes = acc.setdefault("m", {})
+    flow = flow_code(ctx.info.medium, readings)
+    m3 = volume(flow, readings.get(flow), ctx.info.minute_interval_min * 60)
+    for code, r in readings.items():
+        m = minutes.setdefault(code, [0, 0, 0.0, 0.0, 0.0, 0, 0.0, 0])
+        m[0] += 1
+        if r.cou is not None:
+            m[6] += r.cou
+            m[7] += 1
+        if r.value is None or not r.normal or marked_invalid(st.marks, code, at):
+            continue
+        m[1] += 1
+        m[2] += r.value
+        if m3 is not None:
+            m[3] += r.value * m3
+            m[4] += m3
+            m[5] += 1
+
+
+def _late_hour(ctx: Ctx, hour: int, readings: Mapping[str, Reading]) -> None:
+    """An hourly record for an hour already judged: back-filled (补传) data."""
+    st, info, cfg = ctx.st, ctx.info, ctx.cfg
+    flow = readings.get(flow_code(info.medium, readings))
+    o2 = readings.get(OXYGEN)
+    unit_stopped = stopped(flow.value if flow else None, o2.value if o2 else None, cfg)
+    for code, reading in sorted(readings.items()):
+        status = hour_status(
+            medium=info.medium,
+            reading=reading,
+            valid_minutes=None,
+            mark=mark_effect(st.marks, code, hour, hour + HOUR),
+            unit_stopped=unit_stopped,
+            cfg=cfg,
+        )
+        missing = st.missing.get(code, [])
+        if hour in missing and status.received:
+            missing.remove(hour)
+            _add_late(ctx, code, hour, Tally(received=1, valid=int(status.valid)))
+        pollutant = info.pollutants.get(code)
+        if not status.valid or pollutant is None:
+            continue
+        judged = gas_value(reading, o2.value if o2 else None, info.o2_ref, cfg)
+        judgement = judge_hour(pollutant, judged, info.medium)
+        if judgement is not None and judgement.exceeded:
+            ctx.alarm(
+                f"{ctx.mn}:exceedance:{code}:late:{stamp(hour)}",
+                "exceedance",
+                "critical",
+                pollutant=code,
+                data_time=hour,
+                value=judgement.value,
+                threshold=judgement.limit,
+                detail={"basis": judgement.basis, "late": True},
+            )
+
+
+def _add_late(ctx: Ctx, code: str, hour: int, late: Tally) -> None:
+    st = ctx.st
+    current = st.hour_next if st.hour_next is not None else ctx.now
+    if hour >= day_floor(current):
+        periods = ["day"]
+    else:
+        periods = [
+            p
+            for p, start in (("month", month_floor(current)), ("quarter", quarter_floor(current)))
+            if hour >= start
+        ]
+    for period in periods:
+        tally = st.etr.setdefault(period, {}).setdefault(code, [0] * 7)
+        tally[1] += late.received
+        tally[2] += late.valid

@@ -1,0 +1,124 @@
+"""Effective transmission rate (有效传输率), regulations.md §1.
+
+The counting unit is one hourly value of one assessed factor at one point (§1.2)::
+
+    TR  = received / expected      (capped at 1)
+    ER  = valid / received
+    ETR = TR x ER = valid / expected
+
+Not the vendor formula ER = valid / expected, which counts missing data twice (§1.1).
+Hours under a shutdown or exemption mark are not expected (§1.2); for waste water, COD,
+NH3-N, TP and TN lose one hour a day to the automatic standard-sample check, taken
+from the worst hours first (a missing hour, else an invalid one), which is the same as
+capping received and valid at the reduced expected count.
+
+Two variants (§1.1, interface spec §2.6): **realtime** (即时) counts a value only if it
+arrived by the end of its hour plus ``realtime_grace_min``; **completion** (补全) also
+counts values sent later (补传).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+
+from rules.validity import HourStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    expected: int = 0
+    received: int = 0
+    valid: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.expected + other.expected,
+            self.received + other.received,
+            self.valid + other.valid,
+        )
+
+    @property
+    def tr(self) -> float | None:
+        """Transmission rate (传输率), None when nothing was expected."""
+        return min(1.0, self.received / self.expected) if self.expected else None
+
+    @property
+    def er(self) -> float | None:
+        """Validity rate (有效率) of what was received."""
+        return self.valid / self.received if self.received else (0.0 if self.expected else None)
+
+    @property
+    def etr(self) -> float | None:
+        """Effective transmission rate (有效传输率) = TR x ER = valid / expected."""
+        return min(1.0, self.valid / self.expected) if self.expected else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Hours of one factor (or a sum of factors) in one period, both variants."""
+
+    expected: int = 0
+    received: int = 0  # completion: whenever it arrived
+    valid: int = 0
+    received_rt: int = 0  # realtime: arrived on time
+    valid_rt: int = 0
+    shutdown: int = 0  # hours out of the period: shutdown marks or F with the unit stopped
+    exempt: int = 0  # exemption marks and the water check hour
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Tally)))
+
+    @property
+    def completion(self) -> Counts:
+        return Counts(self.expected, min(self.received, self.expected), self.valid)
+
+    @property
+    def realtime(self) -> Counts:
+        return Counts(self.expected, min(self.received_rt, self.expected), self.valid_rt)
+
+    def variant(self, name: str) -> Counts:
+        return self.realtime if name == "realtime" else self.completion
+
+
+def tally_hour(status: HourStatus, on_time: bool) -> Tally:
+    """One hour of one factor as a tally."""
+    if not status.expected:
+        shutdown = status.reason.startswith("shutdown")
+        return Tally(shutdown=int(shutdown), exempt=int(not shutdown))
+    received, valid = int(status.received), int(status.valid)
+    return Tally(1, received, valid, received * on_time, valid * on_time)
+
+
+def tally(hours: Iterable[tuple[HourStatus, bool]]) -> Tally:
+    total = Tally()
+    for status, on_time in hours:
+        total = total + tally_hour(status, on_time)
+    return total
+
+
+def exempt_check_hours(day: Tally, hours: int) -> Tally:
+    """A water factor's day with ``hours`` standard-sample check hours exempted (§1.2)."""
+    cut = min(hours, day.expected)
+    if cut <= 0:
+        return day
+    expected = day.expected - cut
+    return Tally(
+        expected,
+        min(day.received, expected),
+        min(day.valid, expected),
+        min(day.received_rt, expected),
+        min(day.valid_rt, expected),
+        day.shutdown,
+        day.exempt + cut,
+    )
+
+
+def below(counts: Counts, threshold: float) -> bool:
+    """Whether the ETR fails ``threshold`` (nothing expected never fails)."""
+    rate = counts.etr
+    return rate is not None and rate < threshold - 1e-12
+
+
+def percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.2f}"
