@@ -1,0 +1,186 @@
+"""What the rules engine reads: the registry, and what arrived in a window of time.
+
+Records come from ``hj212.frame`` (every frame with an MN that was stored or found to
+be a retransmission) joined, by frame id, with the measurements of the same receive
+window; marks from ``hj212.data_mark`` by the time they were made. Both windows are
+read through the BRIN indexes of migration 0010 and bounded in ``data_time`` too, so
+TimescaleDB only opens the chunks concerned.
+
+Records whose DataTime is more than ``backfill`` older than their receive time are left
+out (per row, so a replay leaves out exactly what the live run did): the reports read
+them from the database, the engine does not hold weeks of history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from rules.model import Mark, PollutantConfig, Reading, Record, StationInfo
+
+Conn = psycopg.Connection[TupleRow]
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+_STATIONS = (
+    "SELECT mn, medium, region_code, name, enterprise, o2_ref, rt_interval_s,"
+    " minute_interval_min, active, created_at FROM hj212.station"
+)
+_POLLUTANTS = (
+    "SELECT mn, pollutant, assessed, emission_limit, limit_period, range_low, range_high, unit"
+    " FROM hj212.station_pollutant"
+)
+_REGISTRY_VERSION = (
+    "SELECT max(at) FROM hj212.audit_log"
+    " WHERE object IN ('station', 'station_pollutant') AND at > %s"
+)
+_FRAMES = (
+    "SELECT id, received_at, mn, cn, status FROM hj212.frame"
+    " WHERE received_at > %(after)s AND received_at <= %(until)s"
+    " AND mn IS NOT NULL AND status IN ('ok', 'duplicate')"
+)
+# Frames committed late are the ones a gateway acknowledged from its disk spool while the
+# database was away (migration 0008): the partial index on spool_id finds them cheaply.
+_LATE_FRAMES = (
+    "SELECT id, received_at, mn, cn, status FROM hj212.frame"
+    " WHERE spool_id IS NOT NULL AND received_at > %(since)s AND received_at <= %(after)s"
+    " AND id > %(last_id)s AND mn IS NOT NULL AND status IN ('ok', 'duplicate')"
+)
+_MEASUREMENTS = (
+    "SELECT frame_id, data_time, pollutant, rtd, min, avg, max, cou, zs_rtd, zs_avg, flag"
+    " FROM hj212.measurement"
+    " WHERE received_at > %(after)s AND received_at <= %(until)s"
+    " AND data_time >= %(oldest)s AND data_time >= received_at - %(backfill)s"
+)
+_MARKS = (
+    "SELECT id, mn, pollutant, lower(period), upper(period), category, invalidates,"
+    " marked_at, revokes FROM hj212.data_mark"
+    " WHERE marked_at > %(after)s AND marked_at <= %(until)s"
+)
+
+
+def stations(conn: Conn) -> list[StationInfo]:
+    """The whole registry as the rules see it."""
+    pollutants: dict[str, dict[str, PollutantConfig]] = defaultdict(dict)
+    for mn, code, assessed, limit, period, low, high, unit in conn.execute(_POLLUTANTS):
+        pollutants[mn][code] = PollutantConfig(code, assessed, limit, period, low, high, unit)
+    out = []
+    for mn, medium, region, name, enterprise, o2_ref, rt_s, minute, active, created in conn.execute(
+        _STATIONS
+    ):
+        out.append(
+            StationInfo(
+                mn,
+                medium,
+                region,
+                name,
+                enterprise,
+                o2_ref,
+                rt_s,
+                minute,
+                active,
+                True,
+                created,
+                pollutants.get(mn, {}),
+            )
+        )
+    return out
+
+
+def registry_changed_since(conn: Conn, since: datetime) -> datetime | None:
+    """When the registry last changed after ``since`` (audited by triggers), if it did."""
+    row = conn.execute(_REGISTRY_VERSION, (since,)).fetchone()
+    return row[0] if row is not None else None
+
+
+def _records(
+    conn: Conn,
+    frames: list[tuple[int, datetime, str, str, str]],
+    params: dict[str, object],
+    sql: str = _MEASUREMENTS,
+) -> list[Record]:
+    if not frames:
+        return []
+    readings: dict[int, dict[str, Reading]] = defaultdict(dict)
+    times: dict[int, datetime] = {}
+    for frame_id, data_time, code, rtd, low, avg, high, cou, zs_rtd, zs_avg, flag in conn.execute(
+        sql.encode(), params
+    ):
+        readings[frame_id][code] = Reading(rtd, low, avg, high, cou, zs_rtd, zs_avg, flag)
+        times[frame_id] = data_time
+    return [
+        Record(
+            mn,
+            cn or "",
+            received_at,
+            times.get(frame_id),
+            readings.get(frame_id, {}),
+            frame_id,
+            status == "duplicate",
+        )
+        for frame_id, received_at, mn, cn, status in frames
+    ]
+
+
+def records(conn: Conn, after: datetime, until: datetime, backfill: timedelta) -> list[Record]:
+    """Frames received in (after, until], each with its measurements."""
+    params: dict[str, object] = {
+        "after": after,
+        "until": until,
+        "oldest": after - backfill,
+        "backfill": backfill,
+    }
+    frames = conn.execute(_FRAMES, params).fetchall()
+    return _records(conn, frames, params)
+
+
+def late_records(
+    conn: Conn, since: datetime, after: datetime, last_id: int, backfill: timedelta
+) -> list[Record]:
+    """Frames received in (since, after] but committed after the engine passed ``after``."""
+    frames = conn.execute(
+        _LATE_FRAMES, {"since": since, "after": after, "last_id": last_id}
+    ).fetchall()
+    params: dict[str, object] = {
+        "after": since,
+        "until": after,
+        "oldest": since - backfill,
+        "backfill": backfill,
+        "ids": [frame[0] for frame in frames],
+    }
+    return _records(conn, frames, params, _MEASUREMENTS + " AND frame_id = ANY(%(ids)s)")
+
+
+def marks(conn: Conn, after: datetime, until: datetime) -> list[Mark]:
+    """Data marks made in (after, until]."""
+    found = []
+    for ident, mn, pollutant, start, end, category, invalidates, marked_at, revokes in conn.execute(
+        _MARKS, {"after": after, "until": until}
+    ):
+        found.append(
+            Mark(
+                ident,
+                mn,
+                pollutant,
+                start or datetime(1970, 1, 1, tzinfo=UTC),
+                end or FAR_FUTURE,
+                category,
+                invalidates,
+                marked_at,
+                revokes,
+            )
+        )
+    return found
+
+
+def ordered(items: list[Record | Mark]) -> list[Record | Mark]:
+    """Inputs in the order the engine takes them: by time, marks first, then by id."""
+
+    def key(item: Record | Mark) -> tuple[datetime, int, int]:
+        if isinstance(item, Mark):
+            return (item.marked_at, 0, item.id)
+        return (item.received_at, 1, item.frame_id)
+
+    return sorted(items, key=key)
