@@ -76,8 +76,9 @@ def test_an_outage_case_runs_its_whole_timeline_and_closes_when_data_resume() ->
     e = engine(station, start=day)
     silence_from = day + 18 * H  # the 17:00 hour was the last one, received 18:00:05
     out = run(e, hourly(station, range(18), start=day), _bj("2026-11-01 22:00"))
-    events = [(ev.kind, ev.at.astimezone(BEIJING).strftime("%m-%d %H:%M:%S"))
-              for ev in case_events(out)]  # fmt: skip
+    events = [
+        (ev.kind, ev.at.astimezone(BEIJING).strftime("%m-%d %H:%M:%S")) for ev in case_events(out)
+    ]
     assert events == [
         ("opened", "10-31 21:00:05"),  # 3 x the hourly interval after 18:00:05
         ("manual-sampling-1", "11-01 03:00:05"),
@@ -187,8 +188,9 @@ def test_a_factor_missing_while_the_others_arrive_opens_a_facility_case() -> Non
     station = gas_station()
     e = engine(station)
     records = hourly(station, range(3))
-    gap = record(station.mn, START + 3 * H, {k: v for k, v in varied(GOOD_GAS, 3).items()
-                                              if k != "a34013"})  # fmt: skip
+    gap = record(
+        station.mn, START + 3 * H, {k: v for k, v in varied(GOOD_GAS, 3).items() if k != "a34013"}
+    )
     out = run(
         e, [*records, gap, *hourly(station, range(4, 6))], START + 6 * H + timedelta(minutes=20)
     )

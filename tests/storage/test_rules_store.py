@@ -39,8 +39,11 @@ def _history() -> list[Record]:
         if not 20 <= h < 30:
             over = {"a21026": 70.0} if h in (40, 41) else {}
             records += hourly(gas, [h], start=T0, **over)
-        values = dict(varied({"w01018": 30.0, "w21003": 2.0, "w21011": 0.3, "w21001": 10.0,
-                              "w00000": 10.0}, h))  # fmt: skip
+        values = dict(
+            varied(
+                {"w01018": 30.0, "w21003": 2.0, "w21011": 0.3, "w21001": 10.0, "w00000": 10.0}, h
+            )
+        )
         if 50 <= h < 53:
             values["w21003"] = 2.0  # constant for hours: nothing yet (4 needed)
         flag = "D" if 60 <= h < 63 else "N"
