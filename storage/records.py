@@ -13,8 +13,8 @@ message's ``raw``/``cp``/``mn``/``cn``..., a data upload's ``data_time`` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, timezone
 
 from protocol import Event, Message, Rejected
 
@@ -23,6 +23,10 @@ VALUE_FIELDS = ("Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "Z
 MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
 STATUS_CNS = frozenset({"2021", "2041", "3020"})
 _BEIJING = timezone(timedelta(hours=8))  # DataTime is Beijing time (HJ 212-2017 §6.3.3)
+# Longest MN/QN/ST/CN/code filed in a column (the standard's are 4-24); the raw bytes
+# keep whatever was sent. Longer text from a hostile or broken peer would overflow a
+# btree index entry and fail the whole batch, other stations' frames included.
+MAX_KEY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,3 +216,60 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
         measurements=measurements_of(event),
         status_rows=status_rows_of(event),
     )
+
+
+def _clean(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL (valid UTF-8, so the codec lets it through)."""
+    return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
+
+
+def _row_ok(*texts: str | None) -> bool:
+    return all(t is None or (len(t) <= MAX_KEY and "\x00" not in t) for t in texts)
+
+
+def safe(record: FrameRecord) -> FrameRecord:
+    """Make every column of ``record`` storable, in place; the raw bytes are untouched.
+
+    NUL becomes U+FFFD in free text; an over-long or NUL-bearing MN/QN/ST/CN is not
+    filed (the error says so), and without a usable MN the frame's rows are not stored
+    (status ``rejected``). Rows with an unusable code or flag are left out, noted.
+    """
+    if record.received_at.tzinfo is None:  # hashed and stored as the same instant
+        record.received_at = record.received_at.replace(tzinfo=UTC)
+    record.peer = _clean(record.peer) or ""
+    record.transport = _clean(record.transport) or ""
+    problems = []
+    for name in ("mn", "qn", "st", "cn"):
+        value = getattr(record, name)
+        if value is not None and not _row_ok(value):
+            problems.append(f"{name.upper()} unusable ({len(value)} characters), not filed")
+            setattr(record, name, None)
+    if record.flag is not None and not 0 <= record.flag <= 32767:
+        problems.append(f"Flag {record.flag} out of range, not filed")
+        record.flag = None
+    carried = len(record.measurements) + len(record.status_rows)
+    if record.mn is None:
+        record.measurements, record.status_rows = [], []
+    else:
+        record.measurements = [
+            m
+            if _row_ok(m.flag, m.eflag)
+            else replace(m, flag=_clean(m.flag), eflag=_clean(m.eflag))
+            for m in record.measurements
+            if _row_ok(m.pollutant)
+        ]
+        record.status_rows = [
+            s if "\x00" not in s.text_value else replace(s, text_value=_clean(s.text_value) or "")
+            for s in record.status_rows
+            if _row_ok(s.device, s.item)
+        ]
+    dropped = carried - len(record.measurements) - len(record.status_rows)
+    if dropped:
+        problems.append(f"{dropped} value(s) with unusable codes not stored")
+        if record.status == "ok" and record.mn is None:
+            record.status = "rejected"
+    if problems:
+        record.error = "; ".join([_clean(record.error) or "", *problems]).lstrip("; ")
+    else:
+        record.error = _clean(record.error)
+    return record

@@ -38,13 +38,13 @@ import uuid
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import TupleRow
 
 from storage.chain import GENESIS, link_hash, micros
-from storage.records import FrameRecord, MeasurementRow, StatusRow
+from storage.records import FrameRecord, MeasurementRow, StatusRow, safe
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,12 @@ _NEW_HEADS = (
     " RETURNING chain, last_hash, data_high"
 )
 _NEXT_IDS = "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)"
+# Errors caused by the data of some frame (the rest of the batch is fine).
+_DATA_ERRORS = (
+    psycopg.errors.DataError,
+    psycopg.errors.IntegrityError,
+    psycopg.errors.ProgramLimitExceeded,
+)
 _KEYS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS measurement_key"
     " (mn text, cn text, pollutant text, data_time timestamptz) ON COMMIT DELETE ROWS"
@@ -160,7 +166,8 @@ class Writer:
         self.committed_batches = 0
         self.committed_rows = 0  # new measurement rows
         self.duplicate_frames = 0
-        self.failed_batches = 0
+        self.failed_batches = 0  # whole batches failed (database unreachable, ...)
+        self.failed_frames = 0  # single frames the database refused (isolated)
         self.last_batch_size = 0
 
     @property
@@ -189,7 +196,7 @@ class Writer:
                 try:
                     if conn is None or conn.closed:
                         conn = await _connect(self.dsn)
-                    statuses = await self._write(conn, [item.record for item in lane.inflight])
+                    await self._write_items(conn, lane.inflight)
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
                     log.error("write of %d frames failed: %s", len(lane.inflight), exc)
@@ -203,7 +210,8 @@ class Writer:
                     backoff = min(backoff * 2, 5.0)
                     continue
                 backoff = 0.1
-                self._committed(lane, statuses)
+                lane.inflight = []
+                lane.progress.set()
         finally:
             self._fail(lane.inflight, ConnectionError("writer stopped while writing the frame"))
             lane.inflight = []
@@ -213,6 +221,27 @@ class Writer:
             if conn is not None:
                 await conn.close()
 
+    async def _write_items(self, conn: Connection, items: list[_Item]) -> None:
+        """Write and resolve ``items``; a data error fails only the frame that causes it.
+
+        Bad data (a value the database refuses) is isolated by halving the batch, so one
+        broken frame never costs other stations their acknowledgement; any other error
+        (connection lost, schema missing) propagates and fails the whole batch.
+        """
+        try:
+            statuses = await self._write(conn, [item.record for item in items])
+        except _DATA_ERRORS as exc:
+            if len(items) == 1:
+                self.failed_frames += 1
+                log.error("frame from %s not stored: %s", items[0].record.peer, exc)
+                self._fail(items, exc)
+                return
+            half = len(items) // 2
+            await self._write_items(conn, items[:half])
+            await self._write_items(conn, items[half:])
+            return
+        self._committed(items, statuses)
+
     async def drain(self) -> None:
         """Wait until everything submitted so far has been written or failed."""
         for lane in self._lanes:
@@ -220,16 +249,14 @@ class Writer:
                 lane.progress.clear()
                 await lane.progress.wait()
 
-    def _committed(self, lane: _Lane, statuses: list[str]) -> None:
+    def _committed(self, items: list[_Item], statuses: list[str]) -> None:
         self.committed_batches += 1
         self.committed_frames += len(statuses)
         self.last_batch_size = len(statuses)
         self.duplicate_frames += statuses.count("duplicate")
-        for item, status in zip(lane.inflight, statuses, strict=True):
+        for item, status in zip(items, statuses, strict=True):
             if not item.future.done():
                 item.future.set_result(status)
-        lane.inflight = []
-        lane.progress.set()
 
     @staticmethod
     def _fail(items: list[_Item], exc: BaseException) -> None:
@@ -258,8 +285,7 @@ class Writer:
 
     async def _write(self, conn: Connection, records: Sequence[FrameRecord]) -> list[str]:
         for r in records:
-            if r.received_at.tzinfo is None:  # hashed and stored as the same instant
-                r.received_at = r.received_at.replace(tzinfo=UTC)
+            safe(r)
         try:
             statuses, new_rows = await _transaction(conn, records, trust_high_water=True)
         except psycopg.errors.DeadlockDetected:
@@ -348,7 +374,7 @@ async def _new_measurements(
     station's high-water DataTime for its CN; no mark at all means nothing stored yet.
     The work is per record (MN, CN, DataTime), per row only when a record repeats.
     """
-    unknown = -(1 << 62) if trust_high_water else 1 << 62
+    never = -(1 << 62)  # no high-water mark: nothing stored yet
     plans: list[list[_Group]] = []
     candidates: list[MeasurementRow] = []
     for r in records:
@@ -357,7 +383,7 @@ async def _new_measurements(
             high = heads[r.chain].data_high
             for cn, at, rows in _groups(r.measurements):
                 us = micros(at)
-                lookup = us <= high.get(cn, unknown)
+                lookup = not trust_high_water or us <= high.get(cn, never)
                 if lookup:
                     candidates.extend(rows)
                 plan.append(((r.chain, cn, at), rows, us, lookup))

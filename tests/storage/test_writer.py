@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import psycopg
@@ -159,3 +160,71 @@ async def test_lanes_split_stations_and_keep_each_chain_in_order(dsn: str) -> No
         reports = [verify(conn, mn) for mn in mns]
     assert all(r.ok and r.unanchored == [] for r in reports)
     assert [r.frames for r in reports] == [6, 5, 5, 5, 5, 5]
+
+
+async def test_rows_written_around_the_writer_are_found_by_the_exact_recheck(dsn: str) -> None:
+    mn = new_mn()
+    async with running(Writer(dsn)) as writer:
+        assert await writer.submit(upload(mn, AT)) == "ok"  # high-water mark: AT
+        with psycopg.connect(dsn) as conn:  # a newer row that did not come through it
+            conn.execute(
+                "INSERT INTO hj212.measurement (data_time, mn, cn, pollutant, rtd, frame_id,"
+                " received_at) VALUES (%s, %s, '2011', 'w01018', 99, 0, now())",
+                (AT + timedelta(minutes=1), mn),
+            )
+        later = upload(mn, AT + timedelta(minutes=1), values={"w01018": 1.0, "w21003": 2.0})
+        assert await writer.submit(later) == "ok"  # w21003 is new
+        assert writer.failed_batches == 0
+    stored = rows(
+        dsn,
+        "SELECT pollutant, rtd FROM hj212.measurement WHERE mn = %s AND data_time = %s ORDER BY 1",
+        mn,
+        AT + timedelta(minutes=1),
+    )
+    assert stored == [("w01018", 99.0), ("w21003", 2.0)]
+
+
+async def test_hostile_text_never_fails_other_stations_frames(dsn: str) -> None:
+    good, nul_code = new_mn(), new_mn()
+    long_mn = upload(good, raw=b"long")
+    long_mn.mn, long_mn.status, long_mn.measurements = "M" * 3000, "rejected", []
+    nul_mn = upload(good, raw=b"nul")
+    nul_mn.mn = "AB\x00CD"
+    poisoned = upload(nul_code, values={"w01018": 1.0, "w\x00bad": 2.0})
+    poisoned.measurements[0] = replace(poisoned.measurements[0], flag="N\x00")
+    writer = Writer(dsn)
+    futures = [writer.submit(r) for r in (long_mn, nul_mn, upload(good), poisoned)]
+    async with running(writer):
+        statuses = await asyncio.gather(*futures)
+    assert statuses == ["rejected", "rejected", "ok", "ok"]
+    errors = rows(dsn, "SELECT error FROM hj212.frame WHERE raw IN ('long', 'nul') ORDER BY id")
+    assert [str(e[0]).split(" (")[0] for e in errors] == ["MN unusable", "MN unusable"]
+    assert rows(dsn, "SELECT count(*) FROM hj212.measurement WHERE mn = %s", good) == [(2,)]
+    kept = rows(dsn, "SELECT pollutant, flag FROM hj212.measurement WHERE mn = %s", nul_code)
+    assert kept == [("w01018", "N\ufffd")]
+
+
+async def test_a_frame_the_database_refuses_fails_alone(dsn: str) -> None:
+    mn = new_mn()
+    records = [upload(mn, AT + timedelta(minutes=i)) for i in range(5)]
+    records[2].peer = "refused-peer"
+    with psycopg.connect(dsn) as conn:  # a real refusal, from a real constraint
+        conn.execute(
+            "ALTER TABLE hj212.frame ADD CONSTRAINT test_refuse CHECK (peer <> 'refused-peer')"
+            " NOT VALID"
+        )
+    try:
+        writer = Writer(dsn)
+        futures = [writer.submit(r) for r in records]
+        async with running(writer):
+            results = await asyncio.gather(*futures, return_exceptions=True)
+    finally:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("ALTER TABLE hj212.frame DROP CONSTRAINT test_refuse")
+    assert isinstance(results[2], psycopg.errors.CheckViolation)
+    assert [results[i] for i in (0, 1, 3, 4)] == ["ok"] * 4
+    assert (writer.failed_frames, writer.failed_batches) == (1, 0)
+    with psycopg.connect(dsn) as conn:
+        report = verify(conn, mn)
+    assert report.ok
+    assert report.frames == 4
