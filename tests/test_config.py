@@ -50,3 +50,25 @@ def test_max_batch_in_the_old_gateway_section_still_counts(tmp_path: Path) -> No
     path = tmp_path / "hj212.toml"
     path.write_text("[gateway]\nmax_batch = 7\n")
     assert load(path, env={}).storage.max_batch == 7
+
+
+def test_example_file_documents_the_real_defaults() -> None:
+    """config/example.toml must say what the code does: every value there is the default."""
+    import dataclasses
+    import tomllib
+
+    from config.settings import Settings
+
+    written = tomllib.loads((ROOT / "config" / "example.toml").read_text("utf-8"))
+    defaults = Settings()
+    for section, values in written.items():
+        current = getattr(defaults, section)
+        names = {f.name for f in dataclasses.fields(current)}
+        for key, value in values.items():
+            assert key in names, f"[{section}] {key} is not a setting"
+            actual = getattr(current, key)
+            if isinstance(actual, tuple):
+                actual = list(actual)
+            if isinstance(actual, Path):
+                actual = str(actual)
+            assert actual == value, f"[{section}] {key}: example says {value!r}, code {actual!r}"
