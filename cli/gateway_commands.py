@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -16,7 +17,9 @@ from datetime import UTC, datetime
 
 import anyio
 
-from config.settings import Settings
+from config import ConfigError
+from config import load as load_settings
+from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway
 from protocol import LocalProtocolError, encode
 from storage import commands as store
@@ -39,6 +42,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="also read a data logger on this serial port (repeatable)",
     )
     serve.add_argument("--spool-dir", help="where frames wait while the database is down")
+    # every other [gateway] setting as a flag too: --idle-timeout 600, --unknown-station close
+    taken = {"host", "port", "workers", "metrics_port", "serial_ports", "spool_dir"}
+    for f in dataclasses.fields(GatewaySettings):
+        if f.name not in taken:
+            serve.add_argument(
+                "--" + f.name.replace("_", "-"),
+                dest=f"gw_{f.name}",
+                metavar=f.name.upper(),
+                help=f"[gateway] {f.name}",
+            )
     serve.set_defaults(func=serve_command)
 
     command = sub.add_parser("command", help="send a command to a connected station")
@@ -59,6 +72,23 @@ def _gateway_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     for flag, field in (("workers", "workers"), ("metrics_port", "metrics_port")):
         if getattr(args, flag, None) is not None:
             changes[field] = getattr(args, flag)
+    for f in dataclasses.fields(GatewaySettings):
+        value = getattr(args, f"gw_{f.name}", None)
+        if value is not None:
+            changes[f.name] = value
+    if changes:
+        checked = load_settings(
+            None,
+            env={},
+            overrides={
+                "gateway": {
+                    k: v for k, v in changes.items() if k not in ("workers", "metrics_port")
+                }
+            },
+        )
+        for key in changes:
+            if key not in ("workers", "metrics_port"):
+                changes[key] = getattr(checked.gateway, key)
     if getattr(args, "serial", None):
         changes["serial_ports"] = tuple(args.serial)
     if getattr(args, "spool_dir", None):
@@ -71,7 +101,11 @@ def _gateway_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 def serve_command(args: argparse.Namespace) -> int:
     from cli.commands import resolve_dsn
 
-    settings = _gateway_settings(args, args.settings)
+    try:
+        settings = _gateway_settings(args, args.settings)
+    except ConfigError as exc:
+        print(f"hj212 serve: {exc}", file=sys.stderr)
+        return 2
     dsn = resolve_dsn(settings)
     if dsn is None:
         print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)
@@ -92,8 +126,6 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
-    from config.settings import GatewaySettings
-
     assert isinstance(gw, GatewaySettings)
 
     async def main() -> None:
