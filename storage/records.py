@@ -227,6 +227,21 @@ def _row_ok(*texts: str | None) -> bool:
     return all(t is None or (len(t) <= MAX_KEY and "\x00" not in t) for t in texts)
 
 
+def _plainly_safe(record: FrameRecord) -> bool:
+    """The usual case, cheaply: the rows' text comes from the raw bytes, so no NUL in
+    those means none in the rows (a caller's own record that slips through is still
+    isolated by the writer); the header fields and all lengths are checked."""
+    if b"\x00" in record.raw or "\x00" in record.peer or "\x00" in (record.error or ""):
+        return False
+    if not _row_ok(record.mn, record.qn, record.st, record.cn):
+        return False
+    if record.flag is not None and not 0 <= record.flag <= 32767:
+        return False
+    return all(len(m.pollutant) <= MAX_KEY for m in record.measurements) and all(
+        len(s.device) <= MAX_KEY and len(s.item) <= MAX_KEY for s in record.status_rows
+    )
+
+
 def safe(record: FrameRecord) -> FrameRecord:
     """Make every column of ``record`` storable, in place; the raw bytes are untouched.
 
@@ -236,6 +251,8 @@ def safe(record: FrameRecord) -> FrameRecord:
     """
     if record.received_at.tzinfo is None:  # hashed and stored as the same instant
         record.received_at = record.received_at.replace(tzinfo=UTC)
+    if _plainly_safe(record):
+        return record
     record.peer = _clean(record.peer) or ""
     record.transport = _clean(record.transport) or ""
     problems = []

@@ -192,6 +192,7 @@ async def test_hostile_text_never_fails_other_stations_frames(dsn: str) -> None:
     nul_mn.mn = "AB\x00CD"
     poisoned = upload(nul_code, values={"w01018": 1.0, "w\x00bad": 2.0})
     poisoned.measurements[0] = replace(poisoned.measurements[0], flag="N\x00")
+    poisoned.raw = b"##0100...;CP=&&w01018-Rtd=1,w01018-Flag=N\x00;w\x00bad-Rtd=2&&...\r\n"
     writer = Writer(dsn)
     futures = [writer.submit(r) for r in (long_mn, nul_mn, upload(good), poisoned)]
     async with running(writer):
