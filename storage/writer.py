@@ -5,11 +5,14 @@
 its rows are committed (``synchronous_commit`` on: the WAL is flushed). The gateway
 acknowledges a frame only then. A database error fails the futures of that batch (the
 caller decides: the gateway does not acknowledge, the device sends again) and the
-writer reconnects with backoff; no frame is dropped silently.
+writer reconnects with backoff; no frame is dropped silently. Text the database cannot
+hold is made storable first (:func:`storage.records.safe`), and a frame the database
+still refuses (a data error) is isolated by halving the batch: only its future fails.
 
 Group commit: a batch closes when it holds ``max_batch`` frames or when its oldest
 frame has waited ``max_delay`` seconds, whichever comes first; while one batch commits
-the next one fills, so under load batches grow without any added delay.
+the next one fills, so under load batches grow without any added delay. ``lanes``
+connections do this side by side, each for its own share of the stations.
 
 One transaction per batch (storage/chain.py explains the chain):
 
@@ -21,7 +24,8 @@ One transaction per batch (storage/chain.py explains the chain):
    high-water DataTime per CN (``chain_head.data_high``) cannot be stored yet, so in the
    usual, in-order case no lookup is made at all; older ones (retransmissions,
    back-filled 补传 data) are looked up on the unique index, bounded in time so that
-   only the chunks concerned are probed;
+   only the chunks concerned are probed (a unique violation, possible only for rows
+   written around the writer, redoes the batch looking every record up);
 4. binary COPY of the new measurements straight into the hypertable (no staging table,
    no ON CONFLICT), device-status rows with ON CONFLICT DO NOTHING (a few per frame);
 5. hash chain, then binary COPY of every frame with its status: a frame whose every
