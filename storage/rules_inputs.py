@@ -23,6 +23,7 @@ from rules.model import Mark, PollutantConfig, Reading, Record, StationInfo
 
 Conn = psycopg.Connection[TupleRow]
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 
 _STATIONS = (
     "SELECT mn, medium, region_code, name, enterprise, o2_ref, rt_interval_s,"
@@ -164,7 +165,7 @@ def marks(conn: Conn, after: datetime, until: datetime) -> list[Mark]:
                 ident,
                 mn,
                 pollutant,
-                start or datetime(1970, 1, 1, tzinfo=UTC),
+                start or FAR_PAST,
                 end or FAR_FUTURE,
                 category,
                 invalidates,

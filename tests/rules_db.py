@@ -24,8 +24,9 @@ from storage.records import FrameRecord, MeasurementRow
 from storage.writer import Writer
 
 
-@pytest.fixture
-def rules_dsn(server_dsn: str) -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_database(server_dsn: str) -> Iterator[str]:
+    """A new, migrated database on the test server, dropped afterwards."""
     name = f"hj212_rules_{uuid.uuid4().hex[:10]}"
     admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -37,6 +38,12 @@ def rules_dsn(server_dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def rules_dsn(server_dsn: str) -> Iterator[str]:
+    with fresh_database(server_dsn) as dsn:
+        yield dsn
 
 
 def register(dsn: str, infos: Iterable[StationInfo], created_at: datetime) -> None:

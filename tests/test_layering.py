@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = {"protocol", "rules", "storage", "gateway", "simulators", "config", "cli"}
+PROJECT = {"protocol", "rules", "storage", "gateway", "simulators", "config", "cli", "reports"}
 ALLOWED = {
     "protocol": {"protocol"},
     "rules": {"rules", "protocol"},
@@ -20,6 +20,7 @@ ALLOWED = {
     "gateway": {"gateway", "storage", "rules", "protocol", "config"},
     "simulators": {"simulators", "protocol", "config"},
     "config": {"config"},
+    "reports": {"reports", "storage", "rules", "protocol", "config"},
     "cli": PROJECT,
 }
 IMPURE = {

@@ -1,0 +1,244 @@
+"""``hj212 rules run|replay|status``, ``hj212 report transmission|emissions`` and
+``hj212 alarms list|ack|resolve|close``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import anyio
+import psycopg
+
+from config.settings import Settings
+from reports import emissions, render, transmission
+from reports.periods import PeriodError, parse
+from rules.config import RulesConfigError
+from rules.lifecycle import LifecycleError
+from storage import alarms as alarm_store
+from storage.cluster import Cluster
+from storage.rules_replay import replay
+from storage.rules_settings import RulesSettings, load_settings
+from storage.rules_store import load_cursor, run_rules
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _err(message: str, status: int = 1) -> int:
+    print(f"hj212: {message}", file=sys.stderr)
+    return status
+
+
+def _dsn(args: argparse.Namespace) -> str | None:
+    settings: Settings = args.settings
+    return settings.database.dsn or Cluster(settings.database.home, settings.database.port).url()
+
+
+def _moment(text: str) -> datetime:
+    """ISO 8601; without an offset it is Beijing time (UTC+8)."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+def _rules_settings(args: argparse.Namespace) -> RulesSettings:
+    return load_settings(getattr(args, "rules_config", None))
+
+
+# -- rules -----------------------------------------------------------------------------
+def rules_command(args: argparse.Namespace) -> int:
+    dsn = _dsn(args)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    try:
+        settings = _rules_settings(args)
+        if args.action == "run":
+            return _run(dsn, settings, args.duration)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            if args.action == "status":
+                return _status(conn)
+            return _replay(conn, args, settings)
+    except RulesConfigError as exc:
+        return _err(f"rules configuration: {exc}", 2)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+
+
+def _run(dsn: str, settings: RulesSettings, duration: float) -> int:
+    async def main() -> None:
+        with anyio.move_on_after(duration if duration > 0 else None):
+            await run_rules(dsn, settings)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(main)
+    return 0
+
+
+def _status(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    cursor = load_cursor(conn)
+    if cursor is None:
+        print("the rules engine has not run on this database")
+        return 3
+    status = {
+        "origin": cursor.origin.astimezone(BEIJING).isoformat(),
+        "watermark": cursor.watermark.astimezone(BEIJING).isoformat(),
+        "late_frames": cursor.late_frames,
+    }
+    print(json.dumps(status))
+    return 0
+
+
+def _replay(
+    conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace, settings: RulesSettings
+) -> int:
+    if args.start is None or args.end is None:
+        return _err("rules replay needs --from and --to", 2)
+    result = replay(conn, args.start, args.end, settings)
+    where = result.snapshot.astimezone(BEIJING).isoformat() if result.snapshot else "empty state"
+    summary = {
+        "from": result.start.astimezone(BEIJING).isoformat(),
+        "to": result.end.astimezone(BEIJING).isoformat(),
+        "started_from": where,
+        "alarms": len(result.alarms),
+        "clears": len(result.clears),
+        "stored": result.stored,
+        "missing": len(result.missing),
+        "extra": len(result.extra),
+        "matches": result.matches,
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"replayed {summary['from']} .. {summary['to']} from {where}: {len(result.alarms)} "
+            f"alarms and {len(result.clears)} clears recomputed, {result.stored} stored live"
+        )
+        for item in result.missing:
+            print(f"MISSING (raised live, not recomputed): {item}")
+        for item in result.extra:
+            print(f"EXTRA (recomputed, not raised live): {item}")
+        print("MATCH" if result.matches else "DIFFERENT")
+    return 0 if result.matches else 1
+
+
+# -- report ----------------------------------------------------------------------------
+def report_command(args: argparse.Namespace) -> int:
+    dsn = _dsn(args)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    text = args.period or getattr(args, "quarter", None)
+    if text is None:
+        return _err(f"report {args.kind} needs --period (or --quarter)", 2)
+    try:
+        period = parse(text)
+        settings = _rules_settings(args)
+        with psycopg.connect(dsn) as conn:
+            build = transmission.build if args.kind == "transmission" else emissions.build
+            report = build(conn, period, settings.ruleset, args.region)
+    except (PeriodError, RulesConfigError) as exc:
+        return _err(str(exc), 2)
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    if args.format == "xlsx":
+        target = args.output or Path(f"{args.kind}-{period.label}.xlsx")
+        render.to_xlsx(report, target)
+        print(f"wrote {target}", file=sys.stderr)
+        return 0
+    content = render.to_csv(report) if args.format == "csv" else render.to_html(report)
+    if args.output is None:
+        sys.stdout.write(content)
+    else:
+        args.output.write_text(content, "utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+# -- alarms ----------------------------------------------------------------------------
+def alarms_command(args: argparse.Namespace) -> int:
+    dsn = _dsn(args)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            if args.action == "list":
+                return _list(conn, args)
+            if args.id is None:
+                return _err(f"alarms {args.action} needs an alarm ID", 2)
+            row = alarm_store.act(conn, args.id, args.action, args.by, args.note)
+    except (LookupError, LifecycleError) as exc:
+        return _err(str(exc))
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    print(f"alarm {row.id} is {row.state}")
+    return 0
+
+
+def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace) -> int:
+    rows = alarm_store.list_alarms(
+        conn, state=args.state, mn=args.mn, kind=args.kind, region=args.region, limit=args.limit
+    )
+    for a in rows:
+        record = {
+            "id": a.id,
+            "state": a.state,
+            "severity": a.severity,
+            "kind": a.kind,
+            "mn": a.mn,
+            "pollutant": a.pollutant,
+            "raised_at": a.raised_at.astimezone(BEIJING).isoformat(),
+            "cleared_at": a.cleared_at.astimezone(BEIJING).isoformat() if a.cleared_at else None,
+            "value": a.value,
+            "threshold": a.threshold,
+            "key": a.key,
+        }
+        if args.format == "json":
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            cleared = "cleared" if a.cleared_at else "active"
+            print(
+                f"{a.id:>6} {a.state:<12} {a.severity:<8} {a.kind:<20} {a.mn:<24} "
+                f"{a.pollutant or '-':<8} {record['raised_at']} {cleared}"
+            )
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dsn", help="use this database instead of the embedded cluster")
+        p.add_argument("--rules-config", type=Path, help="rules TOML (default ./rules.toml)")
+
+    rules = sub.add_parser("rules", help="the rules engine: run it, replay history, status")
+    rules.add_argument("action", choices=["run", "replay", "status"])
+    rules.add_argument("--from", dest="start", type=_moment, help="replay: ISO time (Beijing)")
+    rules.add_argument("--to", dest="end", type=_moment, help="replay: ISO time (Beijing)")
+    rules.add_argument("--json", action="store_true", help="replay: one JSON summary line")
+    rules.add_argument("--duration", type=float, default=0.0, help="run: seconds; 0 = forever")
+    common(rules)
+    rules.set_defaults(func=rules_command)
+
+    report = sub.add_parser("report", help="transmission-rate and emission reports")
+    report.add_argument("kind", choices=["transmission", "emissions"])
+    report.add_argument("--period", help="2026-10-03 (day), 2026-10 (month) or 2026Q3")
+    report.add_argument("--quarter", help="emissions: 2026Q3 (same as --period)")
+    report.add_argument("--region", help="a region-code prefix (42 = Hubei, 4201 = Wuhan)")
+    report.add_argument("--format", choices=["csv", "xlsx", "html"], default="csv")
+    report.add_argument("--output", type=Path, help="file (xlsx: default KIND-PERIOD.xlsx)")
+    common(report)
+    report.set_defaults(func=report_command)
+
+    alarms = sub.add_parser("alarms", help="list alarms; acknowledge, resolve or close one")
+    alarms.add_argument("action", choices=["list", "ack", "resolve", "close"])
+    alarms.add_argument("id", nargs="?", type=int, help="the alarm (ack/resolve/close)")
+    alarms.add_argument("--by", default=getpass.getuser(), help="who (default: you)")
+    alarms.add_argument("--note", default="", help="why, what was done")
+    alarms.add_argument("--state", choices=["open", "acknowledged", "resolved", "closed"])
+    alarms.add_argument("--mn")
+    alarms.add_argument("--kind")
+    alarms.add_argument("--region", help="a region-code prefix")
+    alarms.add_argument("--limit", type=int, default=200)
+    alarms.add_argument("--format", choices=["table", "json"], default="table")
+    alarms.add_argument("--dsn", help="use this database instead of the embedded cluster")
+    alarms.set_defaults(func=alarms_command)

@@ -1,0 +1,172 @@
+"""``hj212 report emissions``: the quarterly direct-report figures (国控源直报, seeds/004):
+waste-water volume, COD and NH3-N for water outlets; flue-gas volume, SO2, NOx and
+particulates for gas outlets, by month and for the period, per station, enterprise and
+in total.
+
+Amounts are Σ over hours of measured concentration x that hour's flow volume
+(:mod:`rules.emissions`, regulations.md §4), next to the sum of the devices' own -Cou
+over the hours that had one; a difference over ``cou_tolerance`` (2 %) is flagged (A20).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from protocol.pollutants import lookup
+from reports.model import Chart, Report, Table
+from reports.periods import Period
+from rules.config import Ruleset
+from rules.emissions import Total
+from rules.model import GAS_FLOW, WATER_FLOW, StationInfo
+from rules.rates import emission_totals
+from rules.times import month_floor, period_label, us
+from storage import reports_queries
+
+ITEMS = {
+    "water": (WATER_FLOW, "w01018", "w21003"),  # waste water m³, COD, NH3-N
+    "gas": (GAS_FLOW, "a21026", "a21002", "a34013"),  # flue gas m³, SO2, NOx, particulates
+}
+NAMES = {
+    WATER_FLOW: "废水排放量 waste water",
+    "w01018": "化学需氧量 COD",
+    "w21003": "氨氮 NH3-N",
+    GAS_FLOW: "废气排放量 flue gas",
+    "a21026": "二氧化硫 SO2",
+    "a21002": "氮氧化物 NOx",
+    "a34013": "烟尘 particulates",
+}
+COLUMNS = (
+    "level",
+    "region_code",
+    "enterprise",
+    "mn",
+    "station",
+    "month",
+    "item",
+    "name",
+    "unit",
+    "amount",
+    "device_cou",
+    "difference",
+    "hours",
+    "check",
+)
+
+
+def _unit(code: str) -> str:
+    factor = lookup(code)
+    return factor.cou_unit if factor else ""
+
+
+def _row(
+    level: str,
+    station: StationInfo | None,
+    enterprise: str,
+    month: str,
+    code: str,
+    total: Total,
+    tolerance: float,
+) -> tuple[object, ...]:
+    diff = total.difference
+    check = "" if diff is None else ("ok" if abs(diff) <= tolerance else "differs")
+    is_flow = code in (GAS_FLOW, WATER_FLOW)
+    return (
+        level,
+        station.region_code if station else "",
+        enterprise,
+        station.mn if station else "",
+        station.name if station else "",
+        month,
+        code,
+        NAMES.get(code, code),
+        _unit(code),
+        round(total.computed, 3),
+        None if is_flow or not total.device_hours else round(total.device, 3),
+        None if is_flow else diff,
+        total.hours,
+        "" if is_flow else check,
+    )
+
+
+def build(
+    conn: psycopg.Connection[TupleRow],
+    period: Period,
+    ruleset: Ruleset | None = None,
+    region: str | None = None,
+) -> Report:
+    ruleset = ruleset or Ruleset()
+    stations = [s for s in reports_queries.stations(conn, region) if s.medium in ITEMS]
+    data = reports_queries.period_data(conn, [s.mn for s in stations], period.start, period.end)
+    rows: list[tuple[object, ...]] = []
+    enterprise: dict[tuple[str, str], Total] = defaultdict(Total)
+    overall: dict[str, Total] = defaultdict(Total)
+    monthly: dict[tuple[str, str], float] = defaultdict(float)
+    tolerance = ruleset.base.cou_tolerance
+    for station in stations:
+        codes = ITEMS[station.medium]
+        totals = emission_totals(
+            station, data[station.mn].hours, codes[1:], us(period.start), us(period.end)
+        )
+        for code in codes:
+            by_month: dict[str, Total] = defaultdict(Total)
+            for day, total in totals[code].items():
+                by_month[period_label("month", month_floor(day))] += total
+            for month, total in sorted(by_month.items()):
+                rows.append(
+                    _row("month", station, station.enterprise, month, code, total, tolerance)
+                )
+                monthly[(month, code)] += total.computed
+            whole = sum(by_month.values(), Total())
+            rows.append(
+                _row("station", station, station.enterprise, period.label, code, whole, tolerance)
+            )
+            enterprise[(station.enterprise, code)] += whole
+            overall[code] += whole
+    for (name, code), total in sorted(enterprise.items()):
+        rows.append(_row("enterprise", None, name, period.label, code, total, tolerance))
+    rows += [
+        _row("total", None, "", period.label, code, overall[code], tolerance)
+        for code in (*ITEMS["water"], *ITEMS["gas"])
+        if code in overall
+    ]
+    labels = [period_label("month", us(m)) for m in period.months()]
+    masses = [c for c in (*ITEMS["water"][1:], *ITEMS["gas"][1:]) if c in overall]
+    volumes = [c for c in (WATER_FLOW, GAS_FLOW) if c in overall]
+    where = f"region {region}" if region else "all regions"
+    return Report(
+        title=f"排放量 Emissions {period.label}",
+        subtitle=f"{where}; {len(stations)} outlets; {period.start:%Y-%m-%d} to "
+        f"{period.end:%Y-%m-%d} (Beijing time, end exclusive)",
+        tables=[Table("emissions", COLUMNS, rows, frozenset({"difference"}))],  # type: ignore[arg-type]
+        charts=[
+            Chart(
+                "bar",
+                "Pollutants by month (kg)",
+                [NAMES[c] for c in masses],
+                {m: [monthly.get((m, c), 0.0) for c in masses] for m in labels},
+                "kg",
+            ),
+            Chart(
+                "bar",
+                "Discharge volume by month (m³)",
+                [NAMES[c] for c in volumes],
+                {m: [monthly.get((m, c), 0.0) for c in volumes] for m in labels},
+                "m³",
+            ),
+        ],
+        notes=[
+            (
+                "Amount = Σ hourly measured concentration x the hour's flow volume (the flow's "
+                "-Cou, else its mean rate x 1 h); device_cou = Σ of the devices' own -Cou; "
+                "'differs' when they disagree by more than "
+                f"{tolerance:.0%} (regulations.md §4, A20)."
+            ),
+            (
+                "Hours without data are not substituted (HJ 75-2017 修约 not applied); 'hours' "
+                "says how many hours each figure covers."
+            ),
+        ],
+    )

@@ -1,0 +1,187 @@
+"""``hj212 report transmission``: effective transmission rate by factor, station,
+enterprise and in total, realtime and completion, with the daily trend.
+
+Rates per regulations.md §1 (:mod:`rules.transmission`); each station is held to the
+threshold of its region (``etr_threshold``, default 95 %, Hubei Art. 8), enterprises
+and the total to the threshold of their first station's region.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from reports.model import Chart, Report, Table
+from reports.periods import Period
+from rules.config import Ruleset
+from rules.model import StationInfo
+from rules.rates import day_tallies
+from rules.times import us
+from rules.transmission import Tally
+from storage import reports_queries
+
+COLUMNS = (
+    "level",
+    "region_code",
+    "enterprise",
+    "mn",
+    "station",
+    "pollutant",
+    "expected",
+    "shutdown_h",
+    "exempt_h",
+    "received_rt",
+    "valid_rt",
+    "tr_rt",
+    "er_rt",
+    "etr_rt",
+    "received",
+    "valid",
+    "tr",
+    "er",
+    "etr",
+    "threshold",
+    "pass",
+)
+RATES = frozenset({"tr_rt", "er_rt", "etr_rt", "tr", "er", "etr", "threshold"})
+DAILY = ("day", "expected", "received", "valid", "etr", "etr_rt")
+
+
+def _row(
+    level: str,
+    station: StationInfo | None,
+    enterprise: str,
+    pollutant: str,
+    tally: Tally,
+    threshold: float,
+) -> tuple[object, ...]:
+    rt, c = tally.realtime, tally.completion
+    passed = "" if c.etr is None else ("yes" if c.etr >= threshold - 1e-12 else "no")
+    return (
+        level,
+        station.region_code if station else "",
+        enterprise,
+        station.mn if station else "",
+        station.name if station else "",
+        pollutant,
+        c.expected,
+        tally.shutdown,
+        tally.exempt,
+        rt.received,
+        rt.valid,
+        rt.tr,
+        rt.er,
+        rt.etr,
+        c.received,
+        c.valid,
+        c.tr,
+        c.er,
+        c.etr,
+        threshold,
+        passed,
+    )
+
+
+def build(
+    conn: psycopg.Connection[TupleRow],
+    period: Period,
+    ruleset: Ruleset | None = None,
+    region: str | None = None,
+) -> Report:
+    ruleset = ruleset or Ruleset()
+    stations = reports_queries.stations(conn, region)
+    data = reports_queries.period_data(conn, [s.mn for s in stations], period.start, period.end)
+    rows: list[tuple[object, ...]] = []
+    by_day: dict[int, Tally] = defaultdict(Tally)
+    enterprises: dict[str, tuple[Tally, float]] = {}
+    total = Tally()
+    chart_labels: list[str] = []
+    chart_values: list[float | None] = []
+    for station in stations:
+        cfg = ruleset.for_region(station.region_code)
+        found = data[station.mn]
+        tallies = day_tallies(
+            station,
+            cfg,
+            found.hours,
+            found.minutes,
+            found.marks,
+            us(period.start),
+            us(period.end),
+            found.sends_minutes,
+        )
+        station_total = Tally()
+        for code, days in tallies.items():
+            factor = sum(days.values(), Tally())
+            rows.append(
+                _row("pollutant", station, station.enterprise, code, factor, cfg.etr_threshold)
+            )
+            station_total = station_total + factor
+            for day, tally in days.items():
+                by_day[day] = by_day[day] + tally
+        rows.append(
+            _row("station", station, station.enterprise, "", station_total, cfg.etr_threshold)
+        )
+        chart_labels.append(station.name or station.mn)
+        chart_values.append(station_total.completion.etr)
+        sofar, threshold = enterprises.get(station.enterprise, (Tally(), cfg.etr_threshold))
+        enterprises[station.enterprise] = (sofar + station_total, threshold)
+        total = total + station_total
+    for name, (tally, threshold) in sorted(enterprises.items()):
+        rows.append(_row("enterprise", None, name, "", tally, threshold))
+    base = ruleset.base.etr_threshold
+    if region is not None and stations:
+        base = ruleset.for_region(stations[0].region_code).etr_threshold
+    rows.append(_row("total", None, "", "", total, base))
+    daily = [
+        (
+            datetime.fromtimestamp(day / 1e6, period.start.tzinfo).strftime("%Y-%m-%d"),
+            t.completion.expected,
+            t.completion.received,
+            t.completion.valid,
+            t.completion.etr,
+            t.realtime.etr,
+        )
+        for day, t in sorted(by_day.items())
+    ]
+    where = f"region {region}" if region else "all regions"
+    return Report(
+        title=f"有效传输率 Effective transmission rate {period.label}",
+        subtitle=f"{where}; {len(stations)} stations; {period.start:%Y-%m-%d} to "
+        f"{period.end:%Y-%m-%d} (Beijing time, end exclusive)",
+        tables=[
+            Table("transmission", COLUMNS, rows, RATES),  # type: ignore[arg-type]
+            Table("daily", DAILY, daily, frozenset({"etr", "etr_rt"})),  # type: ignore[arg-type]
+        ],
+        charts=[
+            Chart(
+                "bar", "ETR by station (completion)", chart_labels, {"ETR": chart_values}, "%", base
+            ),
+            Chart(
+                "line",
+                "Daily ETR, all stations",
+                [d[0] for d in daily],
+                {"completion": [d[4] for d in daily], "realtime": [d[5] for d in daily]},
+                "%",
+                base,
+            ),
+        ],
+        notes=NOTES,
+    )
+
+
+NOTES = [
+    (
+        "ETR = TR x ER = valid / expected (regulations.md §1.1); rt = realtime (即时): "
+        "data received by the end of the hour plus the grace; the other columns are the "
+        "completion variant (补全), with data sent later."
+    ),
+    (
+        "Hours under a shutdown mark (or flagged F with the unit stopped) are out of the "
+        "period; exemption marks and the water check hour (COD, NH3-N, TP, TN: 1 h a day) "
+        "are exempt."
+    ),
+]

@@ -1,0 +1,114 @@
+"""Transmission rates and emission totals of a station over a period, from stored data.
+
+The reports' side of :mod:`rules.transmission` and :mod:`rules.emissions`: the same
+hourly status (:func:`rules.validity.hour_status`), the same marks, the same water
+check-hour exemption as the engine, computed after the fact from every stored hourly
+record, with the marks in force at report time. Hours count from the later of the
+period start and the station's registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rules.config import RulesConfig
+from rules.emissions import Total, hour_total, volume
+from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, Mark, Reading, StationInfo
+from rules.times import HOUR, MINUTE, day_floor, hour_floor, us
+from rules.transmission import Tally, exempt_check_hours, tally_hour
+from rules.validity import hour_status, hours_in, mark_effect, stopped, valid_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class HourData:
+    """One stored hourly record (2061) of one factor."""
+
+    reading: Reading
+    received: int  # µs
+
+
+Hours = Mapping[tuple[str, int], HourData]  # (pollutant, hour start µs) -> record
+Minutes = Mapping[tuple[str, int], int]  # (pollutant, hour start µs) -> valid 2051 records
+
+
+def _flow_code(station: StationInfo) -> str:
+    return GAS_FLOW if station.medium == "gas" else WATER_FLOW
+
+
+def day_tallies(
+    station: StationInfo,
+    cfg: RulesConfig,
+    hours: Hours,
+    minutes: Minutes,
+    marks: Sequence[Mark],
+    start: int,
+    end: int,
+    sends_minutes: bool | None = None,
+) -> dict[str, dict[int, Tally]]:
+    """Per assessed factor, per Beijing day (start µs): its tally over [start, end).
+
+    ``sends_minutes``: the station sends minute data, so every hour needs its 45 valid
+    minutes (default: whether ``minutes`` has any).
+    """
+    if station.created_at is not None:
+        start = max(start, hour_floor(us(station.created_at)))
+    if sends_minutes is None:
+        sends_minutes = bool(minutes)
+    flow_code = _flow_code(station)
+    grace = round(cfg.realtime_grace_min * MINUTE)
+    out: dict[str, dict[int, Tally]] = {}
+    for code in station.assessed():
+        days: dict[int, Tally] = {}
+        for hour in hours_in(start, end):
+            record = hours.get((code, hour))
+            flow, o2 = hours.get((flow_code, hour)), hours.get((OXYGEN, hour))
+            unit_stopped = stopped(
+                flow.reading.value if flow else None,
+                o2.reading.value if o2 and station.medium == "gas" else None,
+                cfg,
+            )
+            counted = minutes.get((code, hour))
+            vm = None
+            if counted is not None:
+                vm = valid_minutes(counted, station.minute_interval_min)
+            elif sends_minutes:
+                vm = 0
+            status = hour_status(
+                medium=station.medium,
+                reading=record.reading if record else None,
+                valid_minutes=vm,
+                mark=mark_effect(marks, code, hour, hour + HOUR),
+                unit_stopped=unit_stopped,
+                cfg=cfg,
+            )
+            on_time = record is not None and record.received <= hour + HOUR + grace
+            day = day_floor(hour)
+            days[day] = days.get(day, Tally()) + tally_hour(status, on_time)
+        if station.medium == "water" and code in cfg.water_check_factors:
+            days = {d: exempt_check_hours(t, cfg.water_check_exempt_hours) for d, t in days.items()}
+        out[code] = days
+    return out
+
+
+def emission_totals(
+    station: StationInfo, hours: Hours, codes: Sequence[str], start: int, end: int
+) -> dict[str, dict[int, Total]]:
+    """Per factor in ``codes``, per Beijing day: amounts from C x V (and the flow's m³)."""
+    flow_code = _flow_code(station)
+    out: dict[str, dict[int, Total]] = {code: {} for code in (flow_code, *codes)}
+    for hour in hours_in(start, end):
+        flow = hours.get((flow_code, hour))
+        if flow is None:
+            continue
+        m3 = volume(flow_code, flow.reading, 3600)
+        day = day_floor(hour)
+        if m3 is not None and flow.reading.flag != "F":
+            volumes = out[flow_code]
+            volumes[day] = volumes.get(day, Total()) + Total(m3, 0.0, 1, 0)
+        for code in codes:
+            record = hours.get((code, hour))
+            found = hour_total(code, record.reading if record else None, m3)
+            if found.hours:
+                out[code][day] = out[code].get(day, Total()) + found
+    return out
