@@ -20,7 +20,7 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING
 
-from protocol import Connection, Message, Rejected, Reply, Role, encode
+from protocol import Connection, Message, Rejected, Reply, Role, crc16_hex, encode
 from simulators.logger import MEASUREMENT_CNS, DataLogger, Record
 from simulators.scenario import Fault
 from simulators.wire import bad_crc
@@ -53,6 +53,11 @@ class Link(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         device = self.device
+        qn = _plain_9014(data)
+        if qn is not None:  # the hot path of a load run: one whole, valid 9014
+            device.fleet.counts.acks += 1
+            device.acked(qn)
+            return
         events = self.conn.receive_data(data, device.fleet.loop.time())
         for event in events:
             if isinstance(event, Reply):
@@ -98,7 +103,7 @@ class Link(asyncio.Protocol):
             self.transport.close()
 
 
-class _Flight:
+class Flight:
     """The upload waiting for its 9014(s): one per packet of a split upload."""
 
     __slots__ = ("attempts", "frames", "pending", "record", "sent_at")
@@ -109,6 +114,26 @@ class _Flight:
         self.pending = pending
         self.attempts = 1
         self.sent_at = at
+
+
+def _plain_9014(data: bytes) -> str | None:
+    """The QN of ``data`` when it is exactly one 2017/2025 9014 with a good CRC (what a
+    platform sends back thousands of times a second), else None: the caller decodes it
+    with :class:`protocol.Connection` like anything else."""
+    if (
+        len(data) > 150
+        or data[:4] != b"##00"
+        or data[-2:] != b"\r\n"
+        or not data.startswith(b"QN=", 6)
+        or b";CN=9014;" not in data
+    ):
+        return None
+    segment = data[6:-6]
+    if not data[2:6].isdigit() or int(data[2:6]) != len(segment):
+        return None
+    if crc16_hex(segment).encode() != data[-6:-2].upper():
+        return None
+    return segment[3:20].decode("ascii")
 
 
 def _qn(frame: bytes) -> str | None:
@@ -123,7 +148,6 @@ class Device:
         "_jitter",
         "_storm_at",
         "_tick",
-        "_timer",
         "faults",
         "fleet",
         "flight",
@@ -142,12 +166,11 @@ class Device:
         self.faults = faults  # link faults of this station, bound to the run
         self.outbox: deque[Record] = deque(maxlen=MAX_BACKLOG)
         self.link: Link | None = None
-        self.flight: _Flight | None = None
+        self.flight: Flight | None = None
         self.waiting = False  # queued at the rate limiter
         self.outage = False  # the platform was unreachable: what waits now is 补传
         self.uploads = 0
         self.last_sent = fleet.sim_now()
-        self._timer: asyncio.TimerHandle | None = None
         self._tick: asyncio.TimerHandle | None = None
         self._storm_at = 0.0
         self._jitter = (logger.station.index * 0.6180339887) % 1.0
@@ -199,18 +222,14 @@ class Device:
         self.link = None
         self.outage = True
         self.fleet.counts.open_connections -= 1
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if self.flight is not None:  # not acknowledged: keep it for the backlog
             self.flight.record.resent = True
             self.outbox.appendleft(self.flight.record)
             self.flight = None
 
     def stop(self) -> None:
-        for handle in (self._timer, self._tick):
-            if handle is not None:
-                handle.cancel()
+        if self._tick is not None:
+            self._tick.cancel()
         if self.link is not None:
             self.link.close()
 
@@ -241,7 +260,11 @@ class Device:
                 self.last_sent = now
                 fleet.counts.heartbeats += 1
         self.pump()
-        delay = min(fleet.real_delay(self.logger.next_due()), MAX_TICK if self.faults else 3600.0)
+        # a logger sends a little after it samples: spread over the RtdInterval, so that
+        # a fleet on one grid does not send in one burst
+        spread = self._jitter * self.logger.rtd_interval / fleet.speed
+        delay = fleet.real_delay(self.logger.next_due()) + spread
+        delay = min(delay, MAX_TICK if self.faults else 3600.0)
         self._tick = fleet.loop.call_later(max(delay, 0.001), self.tick)
 
     # -- sending ----------------------------------------------------------------------
@@ -265,8 +288,8 @@ class Device:
             fleet.counts.unacked_sent += 1  # 2005 uploads carry no Flag: nothing comes back
             fleet.loop.call_soon(self.pump)
             return
-        self.flight = _Flight(record, frames, qns, fleet.loop.time())
-        self._timer = fleet.loop.call_later(self.overtime, self.timed_out)
+        self.flight = Flight(record, frames, qns, fleet.loop.time())
+        fleet.expect(self, self.flight, self.overtime)
 
     @property
     def overtime(self) -> float:
@@ -299,28 +322,30 @@ class Device:
         if reply.cn != "9014":
             return
         counts.acks += 1
-        flight = self.flight
-        if flight is None or reply.answers_qn not in flight.pending:
+        self.acked(reply.answers_qn)
+
+    def acked(self, qn: str | None) -> None:
+        """A 9014 for ``qn``: the upload is done once every packet of it is answered."""
+        flight, counts = self.flight, self.fleet.counts
+        if flight is None or qn not in flight.pending:
             return
-        flight.pending.discard(reply.answers_qn or "")
+        flight.pending.discard(qn)
         if flight.pending:
             return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         counts.latency(self.fleet.loop.time() - flight.sent_at)
         counts.uploads_acked += 1
         if flight.record.cn in MEASUREMENT_CNS:
-            counts.values_acked += len(flight.record.values)
+            counts.values_acked += len(flight.record.values or ())
         if flight.record.resent:
             counts.resent_acked += 1
         self.flight = None
         self.pump()
 
-    def timed_out(self) -> None:
-        self._timer = None
-        flight, counts = self.flight, self.fleet.counts
-        if flight is None or self.link is None:
+    def timed_out(self, flight: Flight, attempt: int) -> None:
+        """OverTime passed since ``attempt`` of ``flight`` was sent (called by the
+        fleet's deadline sweep, which also calls for flights since answered)."""
+        counts = self.fleet.counts
+        if flight is not self.flight or flight.attempts != attempt or self.link is None:
             return
         recount = self.logger.recount if self.logger.recount is not None else self.fleet.recount
         if flight.attempts <= recount and not self.fleet.stopping:
@@ -330,7 +355,7 @@ class Device:
                 self.link.write(frame)
                 counts.frames_sent += 1
             flight.sent_at = self.fleet.loop.time()
-            self._timer = self.fleet.loop.call_later(self.overtime, self.timed_out)
+            self.fleet.expect(self, flight, self.overtime)
             return
         counts.timeouts += 1
         self.flight = None

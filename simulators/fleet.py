@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import ipaddress
 import random
 import resource
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 from simulators import serial_link
-from simulators.client import Device, Link
+from simulators.client import Device, Flight, Link
 from simulators.logger import DEFAULT_UPLOADS, DataLogger
 from simulators.models import MODELS, Station, make_station
 from simulators.scenario import MODEL_NAMES, Fault, Scenario
 
 DEFAULT_PREFIX = "5131"
+SWEEP = 0.05  # seconds between two looks at the OverTime deadlines
 
 
 @dataclass
@@ -94,7 +97,7 @@ class RateLimiter:
         self.burst = max(1.0, (self.rate or 0) * 0.02)
         self.tokens = self.burst
         self.last = loop.time()
-        self.queue: list[Device] = []
+        self.queue: deque[Device] = deque()
         self._armed = False
 
     def acquire(self, device: Device) -> bool:
@@ -109,17 +112,28 @@ class RateLimiter:
         if not device.waiting:
             device.waiting = True
             self.queue.append(device)
-        if not self._armed:
-            self._armed = True
-            self.loop.call_later(max(0.002, 1.0 / self.rate), self._wake)
+        self._arm()
         return False
 
+    def _arm(self) -> None:
+        if not self._armed and self.rate is not None:
+            self._armed = True
+            self.loop.call_later(max(0.002, 1.0 / self.rate), self._wake)
+
     def _wake(self) -> None:
+        """Wake as many waiting devices as there are tokens, oldest first."""
         self._armed = False
-        queue, self.queue = self.queue, []
-        for device in queue:
+        now = self.loop.time()
+        assert self.rate is not None
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        queue = self.queue
+        for _ in range(min(int(self.tokens), len(queue))):
+            device = queue.popleft()
             device.waiting = False
             device.pump()
+        if queue:
+            self._arm()
 
 
 class Fleet:
@@ -149,7 +163,26 @@ class Fleet:
         self.counts = counts
         self.stopping = False
         self._stop = asyncio.Event()
+        # OverTime deadlines of uploads waiting for their 9014, swept every SWEEP s: one
+        # heap entry per upload is much cheaper than a timer armed and cancelled each time
+        self._deadlines: list[tuple[float, int, Device, Flight, int]] = []
+        self._seq = 0
         self.open_link: Callable[[Device], asyncio.Future[Link]] = self._tcp
+
+    def expect(self, device: Device, flight: Flight, overtime: float) -> None:
+        self._seq += 1
+        entry = (self.loop.time() + overtime, self._seq, device, flight, flight.attempts)
+        heapq.heappush(self._deadlines, entry)
+
+    async def sweep(self) -> None:
+        """Call :meth:`Device.timed_out` for every deadline passed, until stopped."""
+        heap = self._deadlines
+        while True:
+            await asyncio.sleep(SWEEP)
+            now = self.loop.time()
+            while heap and heap[0][0] <= now:
+                _, _, device, flight, attempt = heapq.heappop(heap)
+                device.timed_out(flight, attempt)
 
     def sim_now(self) -> float:
         return self.start + (self.loop.time() - self.mono0) * self.speed
@@ -333,6 +366,7 @@ async def _run(
 ) -> Counts:
     started = time.monotonic()
     tasks = [asyncio.create_task(d.run()) for d in devices]
+    sweeper = asyncio.create_task(fleet.sweep())
     reporter = asyncio.create_task(_report(fleet, progress, report_every, started))
     await fleet.sleep(duration)
     fleet.stop()
@@ -345,6 +379,7 @@ async def _run(
     results = await asyncio.gather(*tasks, return_exceptions=True)
     fleet.counts.errors += sum(1 for r in results if isinstance(r, BaseException))
     reporter.cancel()
+    sweeper.cancel()
     fleet.counts.elapsed = time.monotonic() - started
     if progress is not None:
         progress(fleet.counts)

@@ -40,18 +40,34 @@ _HISTORY_PERIOD = {"2051": 0, "2061": HOUR, "2031": DAY, "2041": DAY}
 @dataclass(slots=True)
 class Record:
     """One upload: ``t`` is the instant (2011) or period start on the true clock,
-    ``stamp`` the DataTime the logger's own clock gives it."""
+    ``stamp`` the DataTime the logger's own clock gives it, ``seconds`` the period's
+    length; ``values`` are filled in when it is sent (:meth:`DataLogger.fill`)."""
 
     cn: str
     t: int
     stamp: int
-    values: Values
+    values: Values | None = None
     extra: dict[str, object] | None = None
     resent: bool = False  # 2025 RF=1: sent again after an outage (补传)
+    seconds: int = 0
+    station: Station | None = None
 
 
 def _moment(t: float) -> datetime:
     return datetime.fromtimestamp(int(t), UTC)
+
+
+_SECONDS: dict[int, str] = {}
+
+
+def _second(t: int) -> str:
+    """``YYYYMMDDhhmmss`` of ``t`` (cached: a fleet stamps the same seconds)."""
+    text = _SECONDS.get(t)
+    if text is None:
+        if len(_SECONDS) > 4096:
+            _SECONDS.clear()
+        text = _SECONDS[t] = format_time(_moment(t))
+    return text
 
 
 class DataLogger:
@@ -109,7 +125,7 @@ class DataLogger:
     def new_qn(self, now: float) -> str:
         """A QN from the logger's clock; the millisecond field counts frames."""
         self._seq += 1
-        return format_time(_moment(self.clock(now)))[:14] + f"{self._seq % 1000:03d}"
+        return _second(int(self.clock(now))) + f"{self._seq % 1000:03d}"
 
     # -- uploads ----------------------------------------------------------------------
     def next_due(self) -> int:
@@ -124,54 +140,66 @@ class DataLogger:
         return min(times)
 
     def due(self, now: float) -> list[Record]:
-        """Every upload due at or before ``now``, oldest first."""
+        """Every upload due at or before ``now``, oldest first. Values are computed
+        when the record is sent (:meth:`fill`): a backlog costs a few bytes a record."""
         out: list[Record] = []
-        station, nxt, step = self.station, self._next, self.rtd_interval
+        nxt, step, wanted = self._next, self.rtd_interval, self.uploads
         if self._pending_restart:
             self._pending_restart = False
             restart = _moment(self.clock(self.restart))
-            out.append(self._record("2081", self.restart, {}, {"RestartTime": restart}))
+            out.append(self._record("2081", self.restart, 0, {"RestartTime": restart}))
         while nxt["2011"] <= now:
             if self.realtime_on:
-                out.append(
-                    self._record("2011", nxt["2011"], records.realtime(station, nxt["2011"]))
-                )
+                out.append(self._record("2011", nxt["2011"]))
             nxt["2011"] += step
         minute = self.min_interval * 60
         while nxt["2021"] <= now:
             if self.status_on:
-                out.append(self._record("2021", nxt["2021"], records.status(station, nxt["2021"])))
+                out.append(self._record("2021", nxt["2021"]))
             nxt["2021"] += minute
-        while nxt["2051"] + minute <= now:
-            out.append(self._period("2051", nxt["2051"], minute))
-            nxt["2051"] += minute
-        while nxt["2061"] + HOUR <= now:
-            out.append(self._period("2061", nxt["2061"], HOUR))
-            nxt["2061"] += HOUR
+        for cn, seconds in (("2051", minute), ("2061", HOUR)):
+            while nxt[cn] + seconds <= now:
+                out.append(self._record(cn, nxt[cn], seconds))
+                nxt[cn] += seconds
         while nxt["3020"] <= now:
-            pol_id, values = records.info(station, nxt["3020"])
-            out.append(self._record("3020", nxt["3020"], values, {"PolId": pol_id}))
+            out.append(self._record("3020", nxt["3020"]))
             nxt["3020"] += HOUR
         while nxt["day"] + DAY <= now:
-            out.append(self._period("2031", nxt["day"], DAY))
-            out.append(self._record("2041", nxt["day"], records.runtime(station, nxt["day"])))
+            out.append(self._record("2031", nxt["day"], DAY))
+            out.append(self._record("2041", nxt["day"], DAY))
             nxt["day"] += DAY
-        return [r for r in out if r.cn in self.uploads]
+        return [r for r in out if r.cn in wanted]
 
     def _record(
-        self, cn: str, t: int, values: Values, extra: dict[str, object] | None = None
+        self, cn: str, t: int, seconds: int = 0, extra: dict[str, object] | None = None
     ) -> Record:
-        return Record(cn, t, round(self.clock(t)), values, extra)
+        stamp = round(self.clock(t))
+        return Record(cn, t, stamp, None, extra, seconds=seconds, station=self.station)
 
-    def _period(self, cn: str, start: int, seconds: int) -> Record:
-        return self._record(
-            cn, start, records.period(self.station, start, seconds, self.rtd_interval)
-        )
+    def fill(self, record: Record) -> Values:
+        """The record's values, from the station as it was when the record fell due."""
+        if record.values is None:
+            station, cn, t = record.station or self.station, record.cn, record.t
+            if cn == "2011":
+                record.values = records.realtime(station, t)
+            elif cn == "2021":
+                record.values = records.status(station, t)
+            elif cn == "2041":
+                record.values = records.runtime(station, t)
+            elif cn == "3020":
+                pol_id, record.values = records.info(station, t)
+                record.extra = {"PolId": pol_id}
+            elif cn in ("2051", "2061", "2031"):
+                record.values = records.period(station, t, record.seconds, self.rtd_interval)
+            else:
+                record.values = {}
+        return record.values
 
     def frames(
         self, record: Record, now: float, *, limit: int = encode.STANDARD_SEGMENT
     ) -> list[bytes]:
         """The frames of one upload, in the station's version, answer wanted."""
+        self.fill(record)
         return encode_record(self.station, self.password, record, self.new_qn(now), limit=limit)
 
     def heartbeat(self, now: float) -> bytes:
@@ -258,7 +286,7 @@ class DataLogger:
                 if cn == "2041"
                 else records.period(self.station, t, seconds, self.rtd_interval)
             )
-            record = Record(cn, t, round(self.clock(t)), values)
+            record = Record(cn, t, round(self.clock(t)), values, seconds=seconds)
             qn = self.new_qn(now)
             frames += encode_record(self.station, self.password, record, qn, ack=False)
         return (1 if frames else 100), frames

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from protocol import encode
+from protocol import crc16_hex, encode
 from protocol._crc import modbus
 from protocol.pollutants import CODE_2005_TO_2017
 from simulators.models import Station
@@ -65,13 +65,17 @@ def encode_record(
 ) -> list[bytes]:
     """The frames of one upload in the station's version and CRC variant."""
     version = station.version
+    if record.cn == "2011" and station.sm4_key is None and version != "2005":
+        fast = _realtime(station, password, record, qn, ack, limit)
+        if fast is not None:
+            return [legacy_crc(fast, station.crc)]
     if version == "2005":
         frames = [_upload_2005(station, password, record)]
     else:
         frames = encode.upload(
             record.cn,
             data_time=_moment(record.stamp),
-            values=record.values,
+            values=record.values or {},
             qn=qn,
             st=station.model.st,
             pw=password,
@@ -86,10 +90,52 @@ def encode_record(
     return [legacy_crc(f, station.crc) for f in frames]
 
 
+def _number(value: object) -> str:
+    """:func:`protocol.encode.text` of a reading (no exponents at these magnitudes)."""
+    if type(value) is float:
+        text = repr(value)
+        if text.endswith(".0"):
+            return "0" if text == "-0.0" else text[:-2]
+        return text
+    return str(value)
+
+
+_STAMPS: dict[int, str] = {}
+
+
+def _stamp(t: int) -> str:
+    text = _STAMPS.get(t)
+    if text is None:
+        if len(_STAMPS) > 4096:  # a fleet shares the same few instants
+            _STAMPS.clear()
+        text = _STAMPS[t] = encode.text(_moment(t))
+    return text
+
+
+def _realtime(
+    station: Station, password: str, record: Record, qn: str, ack: bool, limit: int
+) -> bytes | None:
+    """The hot path of a load run: a 2011 frame built in one pass, byte for byte what
+    :func:`protocol.encode.upload` builds (tests/simulators check it); None when it
+    would need splitting."""
+    flag = (8 if station.version == "2025" else 4) | (1 if ack else 0)
+    resent = "RF=1;" if record.resent and station.version == "2025" else ""
+    items = [f"DataTime={_stamp(record.stamp)}"]
+    for code, fields in (record.values or {}).items():
+        items.append(",".join([f"{code}-{k}={_number(v)}" for k, v in fields.items()]))
+    segment = (
+        f"QN={qn};ST={station.model.st};CN=2011;PW={password};MN={station.mn};Flag={flag};"
+        f"{resent}CP=&&{';'.join(items)}&&"
+    ).encode()
+    if len(segment) > limit:
+        return None
+    return b"##%04d%b%b\r\n" % (len(segment), segment, crc16_hex(segment).encode())
+
+
 def _upload_2005(station: Station, password: str, record: Record) -> bytes:
     items = [f"DataTime={encode.text(_moment(record.stamp))}"]
     items += [f"{k}={encode.text(v)}" for k, v in (record.extra or {}).items()]
-    for code, fields in record.values.items():
+    for code, fields in (record.values or {}).items():
         old = CODE_2017_TO_2005.get(code, code)
         items.append(",".join(f"{old}-{k}={encode.text(v)}" for k, v in fields.items()))
     header = {"ST": station.model.st, "CN": record.cn, "PW": password, "MN": station.mn}
