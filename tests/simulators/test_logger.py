@@ -49,7 +49,7 @@ def _answer(logger: DataLogger, segment: str) -> tuple[Message, list[Message]]:
     return request, [e for e in events if isinstance(e, Message)]
 
 
-@pytest.mark.parametrize("table", sorted(REQUESTS, key=lambda t: int(t[2:])))
+@pytest.mark.parametrize("table", sorted(REQUESTS, key=lambda t: int(str(t)[2:])))
 def test_the_station_answers_like_appendix_c(table: str) -> None:
     steps = REQUESTS[table]
     logger = _logger()

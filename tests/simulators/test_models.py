@@ -11,6 +11,12 @@ from simulators import records
 from simulators.models import CEMS, FLOW, WATER, Model, converted, make_station, reading
 from simulators.scenario import Fault
 
+
+def num(value: object) -> float:
+    assert isinstance(value, float | int)
+    return float(value)
+
+
 T0 = int(datetime.fromisoformat("2026-03-03T09:00:00+08:00").timestamp())  # a Tuesday
 
 
@@ -52,7 +58,7 @@ def test_minute_hour_and_day_records_reconcile_with_the_real_time_values(model: 
     minute = records.period(station, T0, 600, step)
     rtd = [records.realtime(station, t) for t in range(T0, T0 + 600, step)]
     for f in model.factors:
-        values = [r[f.code]["Rtd"] for r in rtd]
+        values = [num(r[f.code]["Rtd"]) for r in rtd]
         fields = minute[f.code]
         assert fields["Min"] == min(values)
         assert fields["Max"] == max(values)
@@ -62,10 +68,10 @@ def test_minute_hour_and_day_records_reconcile_with_the_real_time_values(model: 
     minutes = [records.period(station, T0 + 600 * k, 600, step) for k in range(6)]
     flow = model.flow
     # each Cou is rounded to 3 decimals: the sum of six may differ by their rounding
-    assert hour[flow]["Cou"] == pytest.approx(sum(m[flow]["Cou"] for m in minutes), abs=0.004)
-    assert hour[flow]["Max"] == max(m[flow]["Max"] for m in minutes)
+    assert hour[flow]["Cou"] == pytest.approx(sum(num(m[flow]["Cou"]) for m in minutes), abs=0.004)
+    assert hour[flow]["Max"] == max(num(m[flow]["Max"]) for m in minutes)
     day = records.period(station, records.day_start(T0), 86400, step)
-    assert day[flow]["Cou"] > hour[flow]["Cou"]
+    assert num(day[flow]["Cou"]) > num(hour[flow]["Cou"])
 
 
 def test_a_month_of_day_records_is_computed_without_running_through_it() -> None:
@@ -73,7 +79,7 @@ def test_a_month_of_day_records_is_computed_without_running_through_it() -> None
     start = records.day_start(T0)
     days = [records.period(station, start + 86400 * d, 86400, 300) for d in range(31)]
     assert len(days) == 31
-    assert all(d["w00000"]["Cou"] >= 0 for d in days)
+    assert all(num(d["w00000"]["Cou"]) >= 0 for d in days)
 
 
 def test_flags_aggregate_per_the_notes_to_tables_c16_c18() -> None:
@@ -85,7 +91,7 @@ def test_flags_aggregate_per_the_notes_to_tables_c16_c18() -> None:
     assert records.period(gas, T0, 600, 30)["a21026"]["Flag"] == "N"
     assert records.period(water, T0, 600, 30)["w01018"]["Flag"] == "D"
     # and the average leaves the faulty readings out
-    valid = [records.realtime(water, t)["w01018"]["Rtd"] for t in range(T0 + 90, T0 + 600, 30)]
+    valid = [num(records.realtime(water, t)["w01018"]["Rtd"]) for t in range(T0 + 90, T0 + 600, 30)]
     assert records.period(water, T0, 600, 30)["w01018"]["Avg"] == pytest.approx(
         sum(valid) / len(valid), abs=0.1
     )
