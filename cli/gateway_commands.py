@@ -20,6 +20,7 @@ import anyio
 from config import ConfigError
 from config import load as load_settings
 from config.settings import GatewaySettings, Settings
+from console.server import serve_beside as serve_console
 from gateway.app import Gateway
 from protocol import LocalProtocolError, encode
 from storage import commands as store
@@ -132,6 +133,8 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
         gateway = Gateway(gw, dsn, settings.storage)
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
+            if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
+                tg.start_soon(serve_console, settings.console, dsn)
             await _until_signal()
             log.info("shutting down: no new connections; flushing what was received")
             tg.cancel_scope.cancel()

@@ -26,7 +26,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cli import commands, decode, gateway_commands, rules_commands, simulate, storage_commands
+    from cli import (
+        commands,
+        console_commands,
+        decode,
+        gateway_commands,
+        rules_commands,
+        simulate,
+        storage_commands,
+    )
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -63,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_parser(sub)
     storage_commands.add_parsers(sub)
     rules_commands.add_parsers(sub)
+    console_commands.add_parsers(sub)
     return parser
 
 

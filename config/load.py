@@ -17,12 +17,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from config.settings import DatabaseSettings, GatewaySettings, Settings, StorageSettings
+from config.settings import (
+    ConsoleSettings,
+    DatabaseSettings,
+    GatewaySettings,
+    Settings,
+    StorageSettings,
+)
 
 _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseSettings,
     "gateway": GatewaySettings,
     "storage": StorageSettings,
+    "console": ConsoleSettings,
 }
 
 

@@ -80,7 +80,21 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    enabled: bool = True  # `hj212 serve` runs the console beside the gateway
+    host: str = "127.0.0.1"  # put a TLS reverse proxy in front to offer it further
+    port: int = 8212
+    # Key that signs session cookies; "" = a random key per process (sessions end at a
+    # restart, and several processes cannot share them).
+    session_secret: str = ""
+    session_hours: float = 12.0  # a login lasts this long
+    offline_factor: float = 3.0  # offline after this many expected intervals of silence
+    poll_seconds: float = 5.0  # how often the pages refresh their data
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)

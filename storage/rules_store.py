@@ -294,7 +294,8 @@ async def _rules_loop(
             try:
                 await _serve(conn, settings, clock, holdback)
             finally:
-                await anyio.to_thread.run_sync(conn.close)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(conn.close)
         except psycopg.Error as exc:
             log.warning("rules: database error, retrying in %.0f s: %s", delay, exc)
             await anyio.sleep(delay)
@@ -353,7 +354,8 @@ async def _notify_loop(dsn: str, settings: RulesSettings, clock: Callable[[], da
                     await anyio.to_thread.run_sync(_deliver, conn, settings, clock())
                     await anyio.sleep(settings.interval_s)
             finally:
-                await anyio.to_thread.run_sync(conn.close)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(conn.close)
         except psycopg.Error as exc:
             log.warning("webhooks: database error, retrying: %s", exc)
             await anyio.sleep(settings.interval_s)

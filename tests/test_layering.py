@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = {"protocol", "rules", "storage", "gateway", "simulators", "config", "cli", "reports"}
+PROJECT = {
+    "protocol",
+    "rules",
+    "storage",
+    "gateway",
+    "simulators",
+    "config",
+    "cli",
+    "reports",
+    "console",
+}
 ALLOWED = {
     "protocol": {"protocol"},
     "rules": {"rules", "protocol"},
@@ -21,6 +31,7 @@ ALLOWED = {
     "simulators": {"simulators", "protocol", "config"},
     "config": {"config"},
     "reports": {"reports", "storage", "rules", "protocol", "config"},
+    "console": {"console", "storage", "rules", "protocol", "config"},
     "cli": PROJECT,
 }
 IMPURE = {

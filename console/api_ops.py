@@ -1,0 +1,240 @@
+"""Alarms and cases (acknowledge, resolve, note), transmission rates and emissions,
+command state, the audit log and users. Writes need the administrator or operator role."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from console.auth import Scope, hash_password
+from console.deps import DB, ActorDep, AdminDep, CtxDep, ScopeDep
+from rules.lifecycle import LifecycleError
+from rules.rates import day_tallies, emission_totals
+from rules.times import us
+from rules.transmission import Tally
+from storage import alarms as alarm_store
+from storage import commands as command_store
+from storage import console_queries as q
+from storage import console_store, reports_queries
+from storage.rules_settings import load_settings
+
+router = APIRouter(prefix="/api")
+Row = dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _visible_mn(conn: DB, mn: str | None, scope: Scope) -> str:
+    if mn is None or not q.visible(conn, mn, scope.region_prefix, scope.enterprise):
+        raise HTTPException(404, "not found")
+    return mn
+
+
+@router.get("/alarms", summary="Alarms in your jurisdiction, newest first")
+def alarms(
+    conn: DB,
+    scope: ScopeDep,
+    state: Literal["open", "acknowledged", "resolved", "closed", "active"] | None = "active",
+    mn: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[Row]:
+    wanted = None if state == "active" else state
+    rows = alarm_store.list_alarms(
+        conn, state=wanted, mn=mn, region=scope.region_prefix, limit=limit * 4
+    )
+    stations = {
+        s.mn: s for s in q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
+    }
+    out = [
+        {**asdict(a), "station": stations[a.mn].name}
+        for a in rows
+        if a.mn in stations and (state != "active" or a.state in ("open", "acknowledged"))
+    ]
+    return out[:limit]
+
+
+class Note(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/alarms/{alarm_id}/{action}", summary="Acknowledge, resolve or close an alarm")
+def act(
+    alarm_id: int,
+    action: Literal["ack", "resolve", "close"],
+    body: Note,
+    conn: DB,
+    scope: ScopeDep,
+    user: ActorDep,
+) -> Row:
+    found = alarm_store.get_alarm(conn, alarm_id)
+    _visible_mn(conn, found.mn if found else None, scope)
+    try:
+        row = alarm_store.act(conn, alarm_id, action, user.name, body.note)
+    except LifecycleError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return asdict(row)
+
+
+@router.get("/alarms/{alarm_id}/history", summary="Every lifecycle step of an alarm")
+def alarm_history(alarm_id: int, conn: DB, scope: ScopeDep) -> list[Row]:
+    found = alarm_store.get_alarm(conn, alarm_id)
+    _visible_mn(conn, found.mn if found else None, scope)
+    return [asdict(a) for a in alarm_store.history(conn, alarm_id)]
+
+
+@router.get("/cases", summary="Cases with their deadlines")
+def cases(
+    conn: DB,
+    scope: ScopeDep,
+    state: Literal["open", "closed"] | None = "open",
+    mn: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[Row]:
+    rows = q.cases(conn, scope.region_prefix, scope.enterprise, mn, state, limit)
+    return [asdict(c) for c in rows]
+
+
+@router.post("/cases/{case_id}/notes", summary="Add a note to a case's timeline")
+def case_note(case_id: int, body: Note, conn: DB, scope: ScopeDep, user: ActorDep) -> Row:
+    _visible_mn(conn, q.case_mn(conn, case_id), scope)
+    q.add_case_note(conn, case_id, _now(), user.name, body.note)
+    return {"case_id": case_id, "note": body.note}
+
+
+@router.get("/commands/{command_id}", summary="A command's state and the device's replies")
+async def command_state(command_id: int, conn: DB, scope: ScopeDep, ctx: CtxDep) -> Row:
+    _visible_mn(conn, q.command_mn(conn, command_id), scope)
+    return await command_store.state_of(ctx.dsn, command_id)
+
+
+def _rate(t: Tally) -> Row:
+    c = t.completion
+    return {"expected": c.expected, "valid": c.valid, "etr": c.etr, "etr_rt": t.realtime.etr}
+
+
+@router.get("/rates", summary="Effective transmission rate per station, with the daily trend")
+def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 7) -> Row:
+    ruleset = load_settings().ruleset
+    end = _now().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    stations = [
+        s
+        for s in reports_queries.stations(conn, scope.region_prefix)
+        if scope.enterprise is None or s.enterprise == scope.enterprise
+    ]
+    data = reports_queries.period_data(conn, [s.mn for s in stations], start, end)
+    rows: list[Row] = []
+    trend: dict[int, Tally] = {}
+    for s in stations:
+        cfg = ruleset.for_region(s.region_code)
+        d = data[s.mn]
+        tallies = day_tallies(
+            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.sends_minutes
+        )
+        total, by_day = Tally(), dict[int, Tally]()
+        for days_of in tallies.values():
+            for day, t in days_of.items():
+                total, by_day[day] = total + t, by_day.get(day, Tally()) + t
+                trend[day] = trend.get(day, Tally()) + t
+        daily = [_rate(by_day[k])["etr"] for k in sorted(by_day)]
+        rows.append(
+            {
+                "mn": s.mn,
+                "name": s.name,
+                "region_code": s.region_code,
+                "threshold": cfg.etr_threshold,
+                **_rate(total),
+                "daily": daily,
+            }
+        )
+    return {
+        "start": start,
+        "end": end,
+        "threshold": ruleset.base.etr_threshold,
+        "stations": rows,
+        "trend": [
+            {"day": datetime.fromtimestamp(k / 1e6, UTC), **_rate(trend[k])} for k in sorted(trend)
+        ],
+    }
+
+
+@router.get("/stations/{mn}/emissions", summary="Daily emission amounts (C x V)")
+def emissions(
+    mn: str, conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 7
+) -> Row:
+    _visible_mn(conn, mn, scope)
+    station = next((s for s in reports_queries.stations(conn) if s.mn == mn), None)
+    if station is None:
+        return {"mn": mn, "factors": {}}
+    end = _now().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    data = reports_queries.period_data(conn, [mn], start, end)[mn]
+    codes = sorted(station.pollutants)
+    totals = emission_totals(station, data.hours, codes, us(start), us(end))
+    return {
+        "mn": mn,
+        "factors": {
+            code: [
+                {
+                    "day": datetime.fromtimestamp(k / 1e6, UTC),
+                    "computed": t.computed,
+                    "device": t.device,
+                    "hours": t.hours,
+                }
+                for k, t in sorted(days_of.items())
+            ]
+            for code, days_of in totals.items()
+        },
+    }
+
+
+@router.get("/audit", summary="The audit log (administrators)")
+def audit(
+    conn: DB,
+    user: AdminDep,
+    hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
+    actor: str | None = None,
+    mn: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[Row]:
+    end = _now()
+    return [
+        asdict(a)
+        for a in q.audit(
+            conn, end - timedelta(hours=hours), end + timedelta(seconds=1), actor, mn, limit
+        )
+    ]
+
+
+@router.get("/users", summary="Console users (administrators)")
+def users(conn: DB, user: AdminDep) -> list[Row]:
+    return [asdict(u) for u in console_store.users(conn)]
+
+
+class UserIn(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    password: str = Field(min_length=10, max_length=200)
+    role: Literal["administrator", "operator", "inspector", "enterprise"]
+    region_prefix: str = Field(default="", pattern=r"^[0-9]{0,6}$")
+    enterprise: str = Field(default="", max_length=200)
+
+
+@router.post("/users", summary="Create a user or replace its password and role")
+def add_user(body: UserIn, conn: DB, user: AdminDep) -> Row:
+    if body.role == "enterprise" and not body.enterprise:
+        raise HTTPException(422, "an enterprise user needs its enterprise")
+    found = console_store.add_user(
+        conn,
+        body.name,
+        hash_password(body.password),
+        body.role,
+        body.region_prefix,
+        body.enterprise,
+    )
+    return asdict(found)

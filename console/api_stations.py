@@ -1,0 +1,163 @@
+"""Stations: overview, status, latest values, series with flags and limits, frames,
+marks and commands. Every route sees only the user's jurisdiction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from console.deps import DB, ActorDep, CtxDep, ScopeDep, StationDep
+from protocol import LocalProtocolError, encode
+from storage import commands as command_store
+from storage import console_queries as q
+from storage import queries
+
+router = APIRouter(prefix="/api")
+CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
+Row = dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/overview", summary="Online, offline, alarming and overdue counts by city")
+def overview(conn: DB, scope: ScopeDep) -> dict[str, Any]:
+    rows = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
+    regions: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"stations": 0, "online": 0, "offline": 0, "alarming": 0, "overdue": 0}
+    )
+    for s in rows:
+        for key in (s.region_code[:4], "total"):
+            r = regions[key]
+            r["stations"] += 1
+            r["online" if s.online else "offline"] += 1
+            r["alarming"] += s.open_alarms > 0
+            r["overdue"] += s.overdue_cases > 0
+    total = regions.pop("total", None) or {"stations": 0}
+    return {"at": _now(), "total": total, "regions": dict(sorted(regions.items()))}
+
+
+@router.get("/stations", summary="Every station in your jurisdiction with its status")
+def stations(conn: DB, scope: ScopeDep) -> list[Row]:
+    rows = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
+    return [asdict(s) for s in rows]
+
+
+@router.get("/stations/{mn}", summary="One station: status and limits")
+def station(mn: StationDep, conn: DB, scope: ScopeDep) -> Row:
+    found = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise, mn)
+    if not found:
+        raise HTTPException(404, "no such station")
+    return {**asdict(found[0]), "limits": [asdict(x) for x in q.limits(conn, mn)]}
+
+
+@router.get("/stations/{mn}/latest", summary="Newest value of each factor, with its flag")
+def latest(mn: StationDep, conn: DB, cn: CN = "2011") -> list[Row]:
+    since = _now() - timedelta(days=2)
+    return [asdict(x) for x in queries.latest_values(conn, since, [mn], cn)]
+
+
+@router.get("/stations/{mn}/series", summary="Records of one factor with flags and marks")
+def series(
+    mn: StationDep,
+    conn: DB,
+    pollutant: Annotated[str, Query(pattern=r"^[A-Za-z0-9]{2,12}$")],
+    cn: CN = "2011",
+    hours: Annotated[float, Query(gt=0, le=24 * 31)] = 6.0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 2000,
+) -> Row:
+    end = _now()
+    start = end - timedelta(hours=hours)
+    pts = q.points(conn, mn, pollutant, cn, start, end, limit)
+    lim = next((x for x in q.limits(conn, mn) if x.pollutant == pollutant), None)
+    return {
+        "mn": mn,
+        "pollutant": pollutant,
+        "cn": cn,
+        "start": start,
+        "end": end,
+        "limit": lim.emission_limit if lim else None,
+        "unit": lim.unit if lim else None,
+        "points": [asdict(p) for p in pts],
+        "marks": [asdict(m) for m in q.marks(conn, mn, start, end)],
+    }
+
+
+@router.get("/stations/{mn}/frames", summary="Raw frames of a station in a window")
+def frames(
+    mn: StationDep,
+    conn: DB,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[Row]:
+    end = end or _now()
+    start = start or end - timedelta(hours=1)
+    rows = q.recent_frames(conn, mn, start, end, limit)
+    return [{**asdict(f), "raw": f.raw.decode("ascii", "replace").rstrip("\r\n")} for f in rows]
+
+
+@router.get("/stations/{mn}/marks", summary="Data marks over a window")
+def marks(mn: StationDep, conn: DB, days: Annotated[float, Query(gt=0, le=366)] = 30) -> list[Row]:
+    end = _now()
+    return [
+        asdict(m) for m in q.marks(conn, mn, end - timedelta(days=days), end + timedelta(days=1))
+    ]
+
+
+class MarkIn(BaseModel):
+    start: datetime
+    end: datetime
+    category: str = Field(min_length=1, max_length=40)
+    pollutant: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{2,12}$")
+    invalidates: bool = True
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post("/stations/{mn}/marks", summary="Mark a period (shutdown, maintenance, ...)")
+def add_mark(mn: StationDep, body: MarkIn, conn: DB, user: ActorDep) -> Row:
+    if body.end <= body.start:
+        raise HTTPException(422, "end must be after start")
+    ident = q.add_mark(
+        conn,
+        mn,
+        body.pollutant,
+        body.start,
+        body.end,
+        body.category,
+        body.invalidates,
+        body.reason,
+        user.name,
+    )
+    return {"id": ident}
+
+
+@router.get("/stations/{mn}/commands", summary="Recent commands to a station")
+def station_commands(
+    mn: StationDep, conn: DB, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[Row]:
+    return [asdict(c) for c in q.commands(conn, mn, limit)]
+
+
+class CommandIn(BaseModel):
+    cn: str = Field(pattern=r"^[0-9]{4}$")
+    params: dict[str, str] = Field(default_factory=dict)
+    st: str = Field(default="32", pattern=r"^[0-9]{2}$")
+
+
+@router.post("/stations/{mn}/commands", summary="Queue a command for the gateway to send")
+async def send_command(mn: StationDep, body: CommandIn, user: ActorDep, ctx: CtxDep) -> Row:
+    qn = encode.new_qn(_now())
+    params: dict[str, object] = dict(body.params)
+    try:  # the gateway encodes it again when it sends: refuse what it would refuse
+        encode.command(body.cn, params, qn=qn, st=body.st, pw="000000", mn=mn)
+    except LocalProtocolError as exc:
+        raise HTTPException(422, str(exc)) from None
+    ident = await command_store.queue(ctx.dsn, mn, body.cn, params, qn, body.st, user.name)
+    return {"id": ident, "qn": qn, "state": "queued"}

@@ -1,0 +1,123 @@
+"""The console's ASGI application: the JSON API under ``/api``, the pages from
+``console/static`` (no CDN: every asset ships in the package), the OpenAPI description
+at ``/openapi.json`` and ``/docs``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel, Field
+
+from config.settings import ConsoleSettings
+from console import api_ops, api_stations
+from console.auth import check_password, hash_password, sign_session
+from console.deps import COOKIE, DB, Context, CtxDep, UserDep
+from storage import console_store
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Compared against when the user does not exist, so that a wrong name costs as much
+# time as a wrong password (no user enumeration by timing).
+_DUMMY = hash_password(secrets.token_hex(8))
+
+
+class Login(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    secret = settings.session_secret.encode() or secrets.token_bytes(32)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool: ConnectionPool[Any] = ConnectionPool(
+            dsn, min_size=1, max_size=8, open=False, kwargs={"connect_timeout": 5}
+        )
+        pool.open()
+        app.state.console = Context(
+            pool,
+            dsn,
+            secret,
+            settings.session_hours,
+            settings.offline_factor,
+            settings.poll_seconds,
+        )
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="HJ 212 platform console",
+        version="1",
+        summary="Stations, data, alarms, cases, commands and the audit log",
+        lifespan=lifespan,
+    )
+    app.include_router(api_stations.router)
+    app.include_router(api_ops.router)
+    _auth_routes(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    return app
+
+
+def _auth_routes(app: FastAPI) -> None:
+    @app.post("/api/login", summary="Sign in; sets the session cookie")
+    def login(body: Login, response: Response, conn: DB, ctx: CtxDep) -> dict[str, Any]:
+        found = console_store.credentials(conn, body.name)
+        ok = check_password(body.password, found.password_hash if found else _DUMMY)
+        detail = {"ok": bool(found and ok), "at": datetime.now(UTC).isoformat()}
+        console_store.append(conn, body.name, "login", "console:session", None, detail)
+        conn.commit()
+        if found is None or not ok:
+            raise HTTPException(401, "wrong name or password")
+        expires = time.time() + ctx.session_hours * 3600
+        response.set_cookie(
+            COOKIE,
+            sign_session(ctx.secret, found.user.name, expires),
+            max_age=int(ctx.session_hours * 3600),
+            httponly=True,
+            samesite="strict",
+        )
+        return {"name": found.user.name, "role": found.user.role}
+
+    @app.post("/api/logout", summary="Sign out")
+    def logout(response: Response) -> dict[str, bool]:
+        response.delete_cookie(COOKIE)
+        return {"ok": True}
+
+    @app.get("/api/me", summary="Who you are, your jurisdiction, the refresh interval")
+    def me(user: UserDep, ctx: CtxDep) -> dict[str, Any]:
+        return {
+            "name": user.name,
+            "role": user.role,
+            "region_prefix": user.region_prefix,
+            "enterprise": user.enterprise,
+            "poll_seconds": ctx.poll_seconds,
+        }
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+        )
+        return response

@@ -1,0 +1,118 @@
+"""What every request needs: a database connection, the user, the audit row.
+
+Every request to ``/api`` that passes authentication is written to ``hj212.audit_log``
+(who, the route, the station, the query) before it is answered: reads of monitoring data
+are audited as well as changes (Hubei Art. 25 asks departments to look at the data
+daily; the log shows who looked).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import psycopg
+from fastapi import Depends, HTTPException, Request
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool
+
+from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
+from storage import console_queries, console_store
+from storage.console_store import User
+
+Conn = psycopg.Connection[TupleRow]
+COOKIE = "hj212_session"
+
+
+@dataclass(frozen=True)
+class Context:
+    """The console's shared state, kept on ``app.state.console``."""
+
+    pool: ConnectionPool[Conn]
+    dsn: str
+    secret: bytes
+    session_hours: float
+    offline_factor: float
+    poll_seconds: float
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.console
+    return ctx
+
+
+def connection(ctx: Annotated[Context, Depends(context)]) -> Iterator[Conn]:
+    with ctx.pool.connection() as conn:
+        yield conn
+
+
+DB = Annotated[Conn, Depends(connection)]
+CtxDep = Annotated[Context, Depends(context)]
+
+
+def _who(request: Request, conn: Conn, ctx: Context) -> User | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return console_store.token_user(conn, auth[7:].strip())
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        name = read_session(ctx.secret, cookie, time.time())
+        return console_store.user(conn, name) if name else None
+    return None
+
+
+def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(context)]) -> User:
+    """The signed-in user; the request is audited in the same breath."""
+    user = _who(request, conn, ctx)
+    if user is None:
+        raise HTTPException(401, "not signed in")
+    mn = request.path_params.get("mn")
+    route = request.scope.get("route")
+    console_store.append(
+        conn,
+        user.name,
+        "read" if request.method == "GET" else "change",
+        "console:" + str(getattr(route, "path", request.url.path)),
+        mn if isinstance(mn, str) else None,
+        {"method": request.method, "path": request.url.path, "query": str(request.url.query)},
+    )
+    conn.commit()
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def scope(user: UserDep) -> Scope:
+    return scope_of(user)
+
+
+ScopeDep = Annotated[Scope, Depends(scope)]
+
+
+def station_in_scope(mn: str, conn: DB, scope: ScopeDep) -> str:
+    """The path's station, if the user may see it; else 404 (never say it exists)."""
+    if not console_queries.visible(conn, mn, scope.region_prefix, scope.enterprise):
+        raise HTTPException(404, "no such station")
+    return mn
+
+
+StationDep = Annotated[str, Depends(station_in_scope)]
+
+
+def actor(user: UserDep) -> User:
+    if user.role not in CAN_ACT:
+        raise HTTPException(403, "this role may only read")
+    return user
+
+
+def admin(user: UserDep) -> User:
+    if user.role not in CAN_ADMIN:
+        raise HTTPException(403, "administrators only")
+    return user
+
+
+ActorDep = Annotated[User, Depends(actor)]
+AdminDep = Annotated[User, Depends(admin)]

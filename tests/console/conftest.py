@@ -1,0 +1,59 @@
+"""A real console server on a free loopback port, in a thread, for the whole module."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+
+from console.app import create_app
+from tests.console.support import seed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Quiet(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # pragma: no cover - not in main thread
+        pass
+
+
+@pytest.fixture(scope="module")
+def world(dsn: str) -> dict[str, str]:
+    tag = uuid.uuid4().hex[:6]
+    return {**seed(dsn, tag), "tag": tag}
+
+
+@pytest.fixture(scope="module")
+def console_url(dsn: str) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(create_app(dsn), host="127.0.0.1", port=port, log_level="warning")
+    server = _Quiet(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    with anyio.from_thread.start_blocking_portal() as portal:
+        portal.call(_wait_up, url)
+    yield url
+    server.should_exit = True
+    thread.join(30)
+
+
+async def _wait_up(url: str) -> None:
+    with anyio.fail_after(30):
+        while True:
+            try:
+                async with httpx.AsyncClient() as client:
+                    await client.get(url + "/openapi.json")
+                return
+            except httpx.TransportError:
+                await anyio.sleep(0.05)

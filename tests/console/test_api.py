@@ -1,0 +1,138 @@
+"""The HTTP API on the real database: sign-in, jurisdiction, alarms, audit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from httpx import Client
+
+from tests.console.support import PASSWORD
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def client(console_url: str) -> Iterator[Client]:
+    with Client(base_url=console_url) as c:
+        yield c
+
+
+def login(client: Client, name: str) -> None:
+    answer = client.post("/api/login", json={"name": name, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+
+
+def test_nothing_without_signing_in(client: Client, world: dict[str, str]) -> None:
+    assert client.get("/api/stations").status_code == 401
+    bad = client.post("/api/login", json={"name": f"admin{world['tag']}", "password": "nope"})
+    assert bad.status_code == 401
+    assert client.get("/api/stations").status_code == 401
+
+
+def test_city_operator_sees_only_its_city(client: Client, world: dict[str, str]) -> None:
+    login(client, f"wuhan{world['tag']}")
+    mns = {s["mn"] for s in client.get("/api/stations").json()}
+    assert world["wuhan"] in mns
+    assert world["yichang"] not in mns
+    for path in ("", "/latest", "/frames", "/marks", "/series?pollutant=a21026"):
+        assert client.get(f"/api/stations/{world['yichang']}{path}").status_code == 404, path
+    assert all(a["mn"] != world["yichang"] for a in client.get("/api/alarms").json())
+    regions = client.get("/api/overview").json()["regions"]
+    assert "4205" not in regions
+
+
+def test_enterprise_sees_only_its_own_station(client: Client, world: dict[str, str]) -> None:
+    login(client, f"firm{world['tag']}")
+    assert {s["mn"] for s in client.get("/api/stations").json()} == {world["yichang"]}
+    assert client.get(f"/api/stations/{world['wuhan']}").status_code == 404
+
+
+def test_station_status_latest_and_series(client: Client, world: dict[str, str]) -> None:
+    login(client, f"admin{world['tag']}")
+    mn = world["wuhan"]
+    station = client.get(f"/api/stations/{mn}").json()
+    assert station["online"] is True
+    assert station["open_alarms"] == 1
+    assert station["overdue_cases"] == 1
+    assert station["limits"][0]["emission_limit"] == 50
+    latest = client.get(f"/api/stations/{mn}/latest").json()
+    assert latest[0]["pollutant"] == "a21026"
+    assert latest[0]["flag"] == "D"
+    series = client.get(f"/api/stations/{mn}/series?pollutant=a21026&hours=3").json()
+    assert len(series["points"]) == 120
+    assert series["limit"] == 50
+    assert sum(p["flag"] == "D" for p in series["points"]) == 5
+
+
+def test_alarm_acknowledged_then_resolved_and_audited(
+    client: Client, world: dict[str, str], dsn: str
+) -> None:
+    login(client, f"yichang{world['tag']}")  # an inspector may only read
+    alarms = client.get("/api/alarms?state=active&mn=" + world["wuhan"]).json()
+    assert alarms == []  # and does not see Wuhan at all
+    client.post("/api/logout")
+    client.cookies.clear()
+    login(client, f"wuhan{world['tag']}")
+    alarm = next(a for a in client.get("/api/alarms").json() if a["mn"] == world["wuhan"])
+    acked = client.post(f"/api/alarms/{alarm['id']}/ack", json={"note": "on it"})
+    assert acked.status_code == 200
+    assert acked.json()["state"] == "acknowledged"
+    again = client.post(f"/api/alarms/{alarm['id']}/ack", json={})
+    assert again.status_code == 409
+    assert client.post(f"/api/alarms/{alarm['id']}/resolve", json={}).json()["state"] == "resolved"
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT action, object FROM hj212.audit_log WHERE actor = %s",
+            (f"wuhan{world['tag']}",),
+        ).fetchall()
+    actions = {(a, o) for a, o in rows}
+    assert ("read", "console:/api/alarms") in actions
+    assert ("acknowledged", "alarm") in actions
+    assert ("login", "console:session") in actions
+
+
+def test_inspector_cannot_change_anything(client: Client, world: dict[str, str]) -> None:
+    login(client, f"yichang{world['tag']}")
+    case = client.get("/api/cases").json()
+    assert all(c["mn"] == world["yichang"] for c in case)
+    answer = client.post(f"/api/stations/{world['yichang']}/commands", json={"cn": "1011"})
+    assert answer.status_code == 403
+
+
+def test_api_token_for_machine_clients(client: Client, world: dict[str, str], dsn: str) -> None:
+    from storage import console_store
+
+    token = "t_" + uuid.uuid4().hex
+    with psycopg.connect(dsn) as conn:
+        console_store.add_token(conn, f"yichang{world['tag']}", token)
+    answer = client.get("/api/stations", headers={"Authorization": f"Bearer {token}"})
+    assert {s["mn"] for s in answer.json()} == {world["yichang"]}
+    wrong = client.get("/api/stations", headers={"Authorization": "Bearer t_wrong"})
+    assert wrong.status_code == 401
+
+
+def test_commands_are_queued_and_followed(client: Client, world: dict[str, str]) -> None:
+    login(client, f"wuhan{world['tag']}")
+    mn = world["wuhan"]
+    sent = client.post(f"/api/stations/{mn}/commands", json={"cn": "1011"})
+    assert sent.status_code == 200, sent.text
+    state = client.get(f"/api/commands/{sent.json()['id']}").json()
+    assert state["state"] == "queued"
+    assert state["mn"] == mn
+    listed = client.get(f"/api/stations/{mn}/commands").json()
+    assert listed[0]["id"] == sent.json()["id"]
+
+
+def test_rates_and_audit_for_administrators(client: Client, world: dict[str, str]) -> None:
+    login(client, f"wuhan{world['tag']}")
+    assert client.get("/api/audit").status_code == 403
+    rates = client.get("/api/rates?days=1").json()
+    assert {s["mn"] for s in rates["stations"]} == {world["wuhan"]}
+    client.post("/api/logout")
+    client.cookies.clear()
+    login(client, f"admin{world['tag']}")
+    audit = client.get(f"/api/audit?actor=wuhan{world['tag']}").json()
+    assert any(a["object"] == "console:/api/rates" for a in audit)
