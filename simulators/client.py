@@ -236,7 +236,7 @@ class Device:
     # -- the schedule -----------------------------------------------------------------
     def tick(self) -> None:
         fleet = self.fleet
-        if fleet.stopping:
+        if fleet.stopping or fleet.overdue():
             return
         now = fleet.sim_now()
         late = self.link is None and self.outage
@@ -271,7 +271,7 @@ class Device:
     def pump(self) -> None:
         """Send the next upload if none is waiting for its answer (stop-and-wait)."""
         fleet = self.fleet
-        if self.flight is not None or self.link is None or not self.outbox or fleet.stopping:
+        if self.flight is not None or self.link is None or not self.outbox or fleet.overdue():
             return
         if not fleet.limiter.acquire(self):
             return
@@ -335,7 +335,8 @@ class Device:
         counts.latency(self.fleet.loop.time() - flight.sent_at)
         counts.uploads_acked += 1
         if flight.record.cn in MEASUREMENT_CNS:
-            counts.values_acked += len(flight.record.values or ())
+            values = flight.record.values
+            counts.values_acked += len(values) if values else len(self.logger.station.model.codes)
         if flight.record.resent:
             counts.resent_acked += 1
         self.flight = None

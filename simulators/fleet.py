@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import ipaddress
 import random
@@ -199,6 +200,13 @@ class Fleet:
     def stopped(self) -> bool:
         return self.stopping
 
+    def overdue(self) -> bool:
+        """Past the run's end (or stopped): checked by every device before it sends, so
+        the bound holds even when a saturated loop runs the stop timer late."""
+        if not self.stopping and self.loop.time() >= self.deadline:
+            self.stop()
+        return self.stopping
+
     def stop(self) -> None:
         self.stopping = True
         self._stop.set()
@@ -337,7 +345,13 @@ async def run_fleet(
         Device(fleet, _logger(s, t0, rtd, scenario, uploads), _link_faults(bound, s.index))
         for s in build_stations(scenario, stations, seed, prefix)
     ]
-    return await _run(fleet, devices, duration, progress, report_every)
+    # the fleet's long-lived objects never become garbage: keep the collector off them
+    gc.collect()
+    gc.freeze()
+    try:
+        return await _run(fleet, devices, duration, progress, report_every)
+    finally:
+        gc.unfreeze()
 
 
 def _logger(

@@ -28,7 +28,7 @@ from simulators.models import Station
 from simulators.records import HOUR, Values
 from simulators.scenario import Fault
 from simulators.signals import DAY
-from simulators.wire import encode_record, legacy_crc, station_frame
+from simulators.wire import encode_record, legacy_crc, realtime_frame, station_frame
 
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
 DEFAULT_UPLOADS = frozenset({"2011", "2021", "2051", "2061", "2031", "2041", "3020", "2081"})
@@ -199,8 +199,18 @@ class DataLogger:
         self, record: Record, now: float, *, limit: int = encode.STANDARD_SEGMENT
     ) -> list[bytes]:
         """The frames of one upload, in the station's version, answer wanted."""
+        station, qn = self.station, self.new_qn(now)
+        plain = station.version != "2005" and station.sm4_key is None
+        if record.cn == "2011" and record.values is None and plain:
+            # the hot path: readings rendered to text in one pass
+            items = records.realtime_text(record.station or station, record.t)
+            if items is not None:
+                args = (station, self.password, record, qn, items)
+                frame = realtime_frame(*args, ack=True, limit=limit)
+                if frame is not None:
+                    return [frame]
         self.fill(record)
-        return encode_record(self.station, self.password, record, self.new_qn(now), limit=limit)
+        return encode_record(station, self.password, record, qn, limit=limit)
 
     def heartbeat(self, now: float) -> bytes:
         """HJ 212-2025 9015, answered 9013 by the platform."""

@@ -162,7 +162,7 @@ class Station:
     coeffs: tuple[tuple[float, ...], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # per-factor constants of the hot loop in _levels, unpacked from the Factor
+        # per-factor constants of the hot loop in levels(), unpacked from the Factor
         rows = []
         for f in self.model.factors:
             base = f.base * self.scale if f.load else f.base
@@ -220,7 +220,7 @@ _G = 0x9E3779B97F4A7C15
 _M = (1 << 64) - 1
 
 
-def _levels(station: Station, t: int) -> list[float]:
+def levels(station: Station, t: int) -> list[float]:
     """Every factor at ``t`` before rounding and faults: one schedule lookup, one daily
     cycle, one wander weight and one hash per instant, then one finaliser per factor
     (``signals.spread`` and ``signals.normal`` inlined: this is the hot loop)."""
@@ -255,8 +255,8 @@ def reading(station: Station, t: int) -> Reading:
     """
     factors = station.model.factors
     flag = "F" if station.model.schedule.load(t) == 0.0 else "N"
-    levels = _levels(station, t)
-    out: Reading = {f.code: (round(levels[i], f.decimals), flag) for i, f in enumerate(factors)}
+    raw = levels(station, t)
+    out: Reading = {f.code: (round(raw[i], f.decimals), flag) for i, f in enumerate(factors)}
     for fault in station.faults:
         if fault.begin <= t < fault.end:
             _apply(station, fault, t, out)
@@ -283,7 +283,7 @@ def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
             span = t - fault.begin >= (fault.end - fault.begin) / 2
             value, flag = (0.8 * f.range_high if span else 0.0), "C"
         elif kind == "stuck":
-            value = _levels(station, int(fault.begin))[i]
+            value = levels(station, int(fault.begin))[i]
         elif kind == "zeros":
             value = 0.0
         elif kind == "negatives":

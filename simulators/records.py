@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from simulators.models import Station, converted, reading
+from simulators.models import Station, converted, levels, reading
 from simulators.signals import DAY, local_seconds
 
 Values = dict[str, dict[str, object]]
@@ -105,6 +105,38 @@ def realtime(station: Station, t: int) -> Values:
         fields["Flag"] = flag
         out[code] = fields
     return out
+
+
+def realtime_text(station: Station, t: int) -> str | None:
+    """The 2011 CP items of :func:`realtime` already rendered as text (what
+    ``protocol.encode.text`` writes), in one pass and without the dictionaries; None
+    while a value fault is active (then :func:`realtime` does it)."""
+    for fault in station.faults:
+        if fault.begin <= t < fault.end:
+            return None
+    model = station.model
+    flag = "F" if model.schedule.load(t) == 0.0 else "N"
+    values = levels(station, t)
+    ratio = 0.0
+    if model.o2 is not None and station.o2_ref is not None:
+        o2 = min(round(values[model.codes.index(model.o2)], 2), 20.0)
+        ratio = (21.0 - station.o2_ref) / (21.0 - o2)
+    out = []
+    for f, value in zip(model.factors, values, strict=True):
+        v = round(value, f.decimals)
+        if f.zs and ratio:
+            zs = round(v * ratio, f.decimals)
+            out.append(f"{f.code}-Rtd={_text(v)},{f.code}-ZsRtd={_text(zs)},{f.code}-Flag={flag}")
+        else:
+            out.append(f"{f.code}-Rtd={_text(v)},{f.code}-Flag={flag}")
+    return ";".join(out)
+
+
+def _text(value: float) -> str:
+    text = repr(value)
+    if text.endswith(".0"):
+        return "0" if text == "-0.0" else text[:-2]
+    return text
 
 
 @lru_cache(maxsize=8192)

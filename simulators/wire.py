@@ -68,7 +68,7 @@ def encode_record(
     if record.cn == "2011" and station.sm4_key is None and version != "2005":
         fast = _realtime(station, password, record, qn, ack, limit)
         if fast is not None:
-            return [legacy_crc(fast, station.crc)]
+            return [fast]
     if version == "2005":
         frames = [_upload_2005(station, password, record)]
     else:
@@ -118,18 +118,28 @@ def _realtime(
     """The hot path of a load run: a 2011 frame built in one pass, byte for byte what
     :func:`protocol.encode.upload` builds (tests/simulators check it); None when it
     would need splitting."""
+    items = [
+        ",".join([f"{code}-{k}={_number(v)}" for k, v in fields.items()])
+        for code, fields in (record.values or {}).items()
+    ]
+    return realtime_frame(station, password, record, qn, ";".join(items), ack=ack, limit=limit)
+
+
+def realtime_frame(
+    station: Station, password: str, record: Record, qn: str, items: str, *, ack: bool, limit: int
+) -> bytes | None:
+    """A 2017/2025 2011 frame from its rendered CP items (after DataTime); None when it
+    would need splitting. The legacy CRC variant of the station is applied."""
     flag = (8 if station.version == "2025" else 4) | (1 if ack else 0)
     resent = "RF=1;" if record.resent and station.version == "2025" else ""
-    items = [f"DataTime={_stamp(record.stamp)}"]
-    for code, fields in (record.values or {}).items():
-        items.append(",".join([f"{code}-{k}={_number(v)}" for k, v in fields.items()]))
     segment = (
         f"QN={qn};ST={station.model.st};CN=2011;PW={password};MN={station.mn};Flag={flag};"
-        f"{resent}CP=&&{';'.join(items)}&&"
+        f"{resent}CP=&&DataTime={_stamp(record.stamp)};{items}&&"
     ).encode()
     if len(segment) > limit:
         return None
-    return b"##%04d%b%b\r\n" % (len(segment), segment, crc16_hex(segment).encode())
+    frame = b"##%04d%b%b\r\n" % (len(segment), segment, crc16_hex(segment).encode())
+    return legacy_crc(frame, station.crc)
 
 
 def _upload_2005(station: Station, password: str, record: Record) -> bytes:

@@ -8,6 +8,7 @@ import pytest
 
 from protocol import TEST_KEY, Connection, DataUpload, DecodeOptions, Rejected, Role, encode
 from protocol._crc import modbus
+from simulators import records
 from simulators.logger import DataLogger, Record
 from simulators.models import CEMS, WATER, Model, make_station
 from simulators.wire import bad_crc, encode_record
@@ -118,3 +119,15 @@ def test_split_packets_reassemble_to_the_whole_record() -> None:
     assert [p.pno for p in packets] == list(range(1, len(frames) + 1))
     merged = {code for p in packets for code in p.values}
     assert merged == set(CEMS.codes)
+
+
+@pytest.mark.parametrize("model", [CEMS, WATER])
+def test_the_one_pass_realtime_text_is_what_the_dictionaries_render(model: Model) -> None:
+    station = make_station(5, "A" * 24, model, 212)
+    for t in range(T0, T0 + 3000, 30):
+        values = records.realtime(station, t)
+        rendered = ";".join(
+            ",".join(f"{code}-{k}={encode.text(v)}" for k, v in fields.items())
+            for code, fields in values.items()
+        )
+        assert records.realtime_text(station, t) == rendered
