@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CORRECTION_EVERY = 3600.0
+SAMPLE_EVERY = 10.0
 
 
 @dataclass
@@ -45,6 +46,10 @@ class Clock:
 
     def observe(self, session: StationSession, message: DataUpload, received_at: datetime) -> None:
         from gateway.session import drift_seconds
+
+        last = self.latest.get(message.mn or "")
+        if last is not None and (received_at - last.measured_at).total_seconds() < SAMPLE_EVERY:
+            return  # drift moves slowly: one measurement per station every few seconds
 
         by_data, by_qn = drift_seconds(message, received_at)
         seconds, source = (by_data, "datatime") if by_data is not None else (by_qn, "qn")

@@ -51,6 +51,15 @@ class Metrics:
             "hj212_commands", "Platform commands", ["cn", "outcome"], registry=r
         )
 
+        self._frame_children: dict[tuple[str, str], Counter] = {}
+
+    def frame(self, cn: str, status: str) -> Counter:
+        """The labelled counter, cached: ``labels()`` costs microseconds on every frame."""
+        child = self._frame_children.get((cn, status))
+        if child is None:
+            child = self._frame_children[(cn, status)] = self.frames.labels(cn, status)
+        return child
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 

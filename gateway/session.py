@@ -171,7 +171,7 @@ class StationSession(asyncio.Protocol):
             status = "unauthorized"
         if status is None and message.mn and message.mn != self.mn:
             self._identified(message.mn, station)
-        self.gw.metrics.frames.labels(message.cn or "?", status or "ok").inc()
+        self.gw.metrics.frame(message.cn or "?", status or "ok").inc()
         if isinstance(message, DataUpload) and status is None:
             self.gw.clock.observe(self, message, received_at)
         self._store(message, received_at, status)

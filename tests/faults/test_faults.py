@@ -4,6 +4,7 @@ of the run ("fault test counts")."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import resource
@@ -57,6 +58,26 @@ def start_gateway(dsn: str, port: int, spool: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+async def connections_served(metrics_port: int) -> int:
+    """hj212_connections_total of one worker, from its /metrics (retried while it starts)."""
+    with anyio.fail_after(30):
+        while True:
+            try:
+                async with await anyio.connect_tcp("127.0.0.1", metrics_port) as http:
+                    await http.send(b"GET /metrics HTTP/1.0\r\n\r\n")
+                    body = b""
+                    with contextlib.suppress(anyio.EndOfStream):
+                        while True:
+                            body += await http.receive()
+            except OSError:
+                await anyio.sleep(0.2)
+                continue
+            for line in body.splitlines():
+                if line.startswith(b"hj212_connections_total"):
+                    return int(float(line.split()[1]))
+            await anyio.sleep(0.2)
 
 
 async def wait_listening(port: int) -> None:
@@ -232,18 +253,7 @@ async def test_worker_processes_share_the_port(dsn: str, tmp_path: Path) -> None
         async with anyio.create_task_group() as tg:
             for logger in loggers:
                 tg.start_soon(logger.run, 3)
-        served = []
-        for worker in range(2):
-            async with await anyio.connect_tcp("127.0.0.1", metrics + worker) as http:
-                await http.send(b"GET /metrics HTTP/1.0\r\n\r\n")
-                body = b""
-                try:
-                    while True:
-                        body += await http.receive()
-                except anyio.EndOfStream:
-                    pass
-            line = next(x for x in body.splitlines() if x.startswith(b"hj212_connections_total"))
-            served.append(int(float(line.split()[1])))
+        served = [await connections_served(metrics + worker) for worker in range(2)]
     finally:
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(30) == 0  # a graceful stop of both workers
