@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from console.auth import Scope, hash_password
-from console.deps import DB, ActorDep, AdminDep, CtxDep, ScopeDep
+from console.deps import DB, ERRORS, ActorDep, AdminDep, CtxDep, ScopeDep
 from rules.lifecycle import LifecycleError
 from rules.rates import day_tallies, emission_totals
 from rules.times import us
@@ -22,7 +22,7 @@ from storage import console_queries as q
 from storage import console_store, reports_queries
 from storage.rules_settings import load_settings
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=ERRORS)
 Row = dict[str, Any]
 
 

@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from console.deps import DB, ActorDep, CtxDep, ScopeDep, StationDep
+from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep
 from protocol import LocalProtocolError, encode
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import queries
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=ERRORS)
 CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
 Row = dict[str, Any]
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from config.settings import ConsoleSettings
 from console import api_ops, api_stations
 from console.auth import check_password, hash_password, sign_session
-from console.deps import COOKIE, DB, Context, CtxDep, UserDep
+from console.deps import COOKIE, DB, ERRORS, Context, CtxDep, UserDep
 from storage import console_store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -78,7 +78,7 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
 
 
 def _auth_routes(app: FastAPI) -> None:
-    @app.post("/api/login", summary="Sign in; sets the session cookie")
+    @app.post("/api/login", summary="Sign in; sets the session cookie", responses=ERRORS)
     def login(body: Login, response: Response, conn: DB, ctx: CtxDep) -> dict[str, Any]:
         found = console_store.credentials(conn, body.name)
         ok = check_password(body.password, found.password_hash if found else _DUMMY)
@@ -102,7 +102,9 @@ def _auth_routes(app: FastAPI) -> None:
         response.delete_cookie(COOKIE)
         return {"ok": True}
 
-    @app.get("/api/me", summary="Who you are, your jurisdiction, the refresh interval")
+    @app.get(
+        "/api/me", summary="Who you are, your jurisdiction, the refresh interval", responses=ERRORS
+    )
     def me(user: UserDep, ctx: CtxDep) -> dict[str, Any]:
         return {
             "name": user.name,

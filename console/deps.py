@@ -24,6 +24,13 @@ from storage.console_store import User
 
 Conn = psycopg.Connection[TupleRow]
 COOKIE = "hj212_session"
+# The refusals every route may answer with, for the OpenAPI description.
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"description": "not signed in (no valid session cookie or bearer token)"},
+    403: {"description": "your role may not do this"},
+    404: {"description": "no such thing in your jurisdiction"},
+    409: {"description": "not allowed from the current state"},
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,393 @@
+// HJ 212 console: plain JavaScript, no libraries; charts are SVG drawn here.
+// Every value from the server goes in through textContent (never innerHTML).
+"use strict";
+
+const TEXT = {
+  zh: {
+    title: "污染源自动监控平台", overview: "总览", stations: "站点", alarms: "报警",
+    rates: "传输率", audit: "审计", logout: "退出", note: "备注", cancel: "取消",
+    confirm: "确认", login: "登录", name: "用户名", password: "密码",
+    wrong: "用户名或密码错误", total: "站点总数", online: "在线", offline: "离线",
+    alarming: "报警中", overdue: "逾期", region: "地区", station: "站点", enterprise: "企业",
+    status: "状态", last: "最后数据", mn: "MN", open_cases: "未结案件", latest: "实时数据",
+    factor: "因子", value: "数值", flag: "标记", time: "时间", limit: "限值",
+    chart: "趋势", rt: "实时", minute: "分钟", hour: "小时", day: "日",
+    cases: "案件", kind: "类型", report_due: "报告期限", restore_due: "恢复期限",
+    frames: "最近报文", commands: "反控命令", send: "发送", cn: "命令编码",
+    params: "参数 (KEY=VALUE;...)", sure_send: "确认向站点发送命令", state: "状态",
+    ack: "确认", resolve: "解决", close: "关闭", severity: "级别", raised: "报警时间",
+    sure_ack: "确认此报警？", sure_resolve: "标记为已解决？", sure_close: "关闭此报警？",
+    etr: "有效传输率", threshold: "考核线", trend: "每日趋势", expected: "应传",
+    valid: "有效", actor: "用户", action: "操作", object: "对象", left: "剩余",
+    late: "已逾期", none: "无", updated: "更新于", marks: "数据标记", all: "全部",
+  },
+  en: {
+    title: "Pollution Source Monitoring", overview: "Overview", stations: "Stations",
+    alarms: "Alarms", rates: "Transmission", audit: "Audit", logout: "Sign out", note: "Note",
+    cancel: "Cancel", confirm: "Confirm", login: "Sign in", name: "User", password: "Password",
+    wrong: "Wrong user or password", total: "Stations", online: "Online", offline: "Offline",
+    alarming: "Alarming", overdue: "Overdue", region: "Region", station: "Station",
+    enterprise: "Enterprise", status: "Status", last: "Last data", mn: "MN",
+    open_cases: "Open cases", latest: "Live values", factor: "Factor", value: "Value",
+    flag: "Flag", time: "Time", limit: "Limit", chart: "Trend", rt: "Real-time",
+    minute: "Minute", hour: "Hour", day: "Day", cases: "Cases", kind: "Kind",
+    report_due: "Report due", restore_due: "Restore due", frames: "Recent frames",
+    commands: "Commands", send: "Send", cn: "Command (CN)", params: "Params (KEY=VALUE;...)",
+    sure_send: "Send this command to the station", state: "State", ack: "Acknowledge",
+    resolve: "Resolve", close: "Close", severity: "Severity", raised: "Raised",
+    sure_ack: "Acknowledge this alarm?", sure_resolve: "Mark as resolved?",
+    sure_close: "Close this alarm?", etr: "Effective rate", threshold: "Threshold",
+    trend: "Daily trend", expected: "Expected", valid: "Valid", actor: "User",
+    action: "Action", object: "Object", left: "left", late: "overdue", none: "none",
+    updated: "Updated", marks: "Data marks", all: "All",
+  },
+};
+let lang = localStorage.getItem("lang") || "zh";
+const t = (key) => TEXT[lang][key] || key;
+let me = null;
+let timer = null;
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+const NS = "http://www.w3.org/2000/svg";
+function s(tag, attrs, text) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+async function api(path, options) {
+  const init = options ? { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(options) } : {};
+  const r = await fetch("/api" + path, init);
+  if (r.status === 401) { me = null; showLogin(); throw new Error("401"); }
+  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.status);
+  return r.json();
+}
+
+const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+  { hour12: false }) : "—";
+const fmtNum = (v) => v === null || v === undefined ? "—" : Number(v).toFixed(2);
+const pct = (v) => v === null || v === undefined ? "—" : (v * 100).toFixed(1) + " %";
+
+function countdown(iso) {
+  if (!iso) return h("span", { class: "muted" }, "—");
+  const ms = new Date(iso) - Date.now();
+  const hours = Math.abs(ms) / 3.6e6;
+  const text = hours >= 48 ? (hours / 24).toFixed(1) + " d" : hours.toFixed(1) + " h";
+  return ms < 0 ? h("span", { class: "overdue" }, `${t("late")} ${text}`)
+    : h("span", {}, `${t("left")} ${text}`);
+}
+
+function statusBadges(st) {
+  return h("span", {},
+    h("span", { class: "badge " + (st.online ? "online" : "offline") },
+      st.online ? t("online") : t("offline")), " ",
+    st.open_alarms ? h("span", { class: "badge alarm" }, `${t("alarming")} ${st.open_alarms}`) : null,
+    " ",
+    st.overdue_cases ? h("span", { class: "badge overdue" }, `${t("overdue")} ${st.overdue_cases}`)
+      : null);
+}
+
+function table(headers, rows) {
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, t(x))))),
+    h("tbody", {}, rows));
+}
+
+function ask(text, withNote) {
+  const dlg = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  const note = document.getElementById("confirm-note");
+  note.value = "";
+  note.parentElement.hidden = !withNote;
+  return new Promise((resolve) => {
+    dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok" ? note.value : null),
+      { once: true });
+    dlg.showModal();
+  });
+}
+
+// -- pages ---------------------------------------------------------------------------
+async function overview(main) {
+  const o = await api("/overview");
+  const tot = o.total;
+  main.replaceChildren(h("h2", {}, t("overview")),
+    h("div", { class: "cards" },
+      h("div", { class: "card" }, t("total"), h("b", {}, tot.stations || 0)),
+      h("div", { class: "card ok" }, t("online"), h("b", { id: "count-online" }, tot.online || 0)),
+      h("div", { class: "card" }, t("offline"), h("b", {}, tot.offline || 0)),
+      h("div", { class: "card bad" }, t("alarming"), h("b", {}, tot.alarming || 0)),
+      h("div", { class: "card warn" }, t("overdue"), h("b", {}, tot.overdue || 0))),
+    table(["region", "total", "online", "offline", "alarming", "overdue"],
+      Object.entries(o.regions).map(([code, r]) => h("tr", {}, h("td", {}, code),
+        ...["stations", "online", "offline", "alarming", "overdue"].map(
+          (k) => h("td", { class: "num" }, r[k]))))));
+}
+
+async function stations(main) {
+  const list = await api("/stations");
+  main.replaceChildren(h("h2", {}, `${t("stations")} (${list.length})`),
+    table(["mn", "station", "enterprise", "region", "status", "last", "open_cases"],
+      list.map((st) => h("tr", { "data-mn": st.mn },
+        h("td", {}, h("a", { href: "#/station/" + encodeURIComponent(st.mn) }, st.mn)),
+        h("td", {}, st.name), h("td", {}, st.enterprise), h("td", {}, st.region_code),
+        h("td", {}, statusBadges(st)), h("td", {}, fmtTime(st.last_frame)),
+        h("td", { class: "num" }, st.open_cases)))));
+}
+
+const CNS = [["2011", "rt"], ["2051", "minute"], ["2061", "hour"], ["2031", "day"]];
+const HOURS = { "2011": 6, "2051": 48, "2061": 24 * 7, "2031": 24 * 31 };
+const view = { pollutant: null, cn: "2011" };
+
+function chart(series) {
+  const W = 900, H = 280, L = 50, R = 10, T = 10, B = 30;
+  const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img",
+    "data-points": series.points.length });
+  const t0 = new Date(series.start).getTime(), t1 = new Date(series.end).getTime();
+  const vals = series.points.map((p) => p.value).filter((v) => v !== null);
+  if (series.limit !== null) vals.push(series.limit);
+  const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
+  const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
+  const y = (v) => H - B - ((v - lo) / (hi - lo)) * (H - T - B);
+  for (const m of series.marks) {
+    const a = Math.max(t0, m.start ? new Date(m.start).getTime() : t0);
+    const b = Math.min(t1, m.end ? new Date(m.end).getTime() : t1);
+    if (b > a) svg.append(s("rect", { class: "mark", x: x(a), y: T, width: x(b) - x(a),
+      height: H - T - B }, undefined));
+  }
+  svg.append(s("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
+  svg.append(s("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
+  for (let i = 0; i <= 4; i++) {
+    const v = lo + ((hi - lo) * i) / 4;
+    svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
+    const ms = t0 + ((t1 - t0) * i) / 4;
+    svg.append(s("text", { x: x(ms) - 30, y: H - 10 }, fmtTime(new Date(ms).toISOString()).slice(-8, -3)));
+  }
+  if (series.limit !== null) {
+    svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
+    svg.append(s("text", { x: W - R - 90, y: y(series.limit) - 4 }, `${t("limit")} ${series.limit}`));
+  }
+  const pts = series.points.filter((p) => p.value !== null);
+  if (pts.length) {
+    svg.append(s("polyline", { class: "line", points: pts.map((p) =>
+      `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ") }));
+  }
+  for (const p of pts) {
+    const flagged = p.flag && p.flag !== "N";
+    const c = s("circle", { class: "pt" + (flagged ? " flagged" : ""), r: flagged ? 3 : 1.8,
+      cx: x(new Date(p.data_time).getTime()), cy: y(p.value) });
+    c.append(s("title", {}, `${fmtTime(p.data_time)} ${p.value} ${p.flag || ""}`));
+    svg.append(c);
+  }
+  return svg;
+}
+
+async function station(main, mn) {
+  const enc = encodeURIComponent(mn);
+  const [st, latest, cases, frames, cmds] = await Promise.all([
+    api(`/stations/${enc}`), api(`/stations/${enc}/latest?cn=${view.cn === "2011" ? "2011" : view.cn}`),
+    api(`/cases?mn=${enc}`), api(`/stations/${enc}/frames?limit=15`),
+    api(`/stations/${enc}/commands?limit=10`)]);
+  const factors = latest.map((l) => l.pollutant);
+  if (!view.pollutant || !factors.includes(view.pollutant)) view.pollutant = factors[0] || null;
+  const series = view.pollutant ? await api(`/stations/${enc}/series?pollutant=${view.pollutant}` +
+    `&cn=${view.cn}&hours=${HOURS[view.cn]}`) : null;
+  const limits = Object.fromEntries(st.limits.map((l) => [l.pollutant, l]));
+  const pick = h("select", { id: "pick-factor", onchange: (e) => { view.pollutant = e.target.value; refresh(); } },
+    factors.map((f) => h("option", { value: f, selected: f === view.pollutant }, f)));
+  const cnPick = h("select", { id: "pick-cn", onchange: (e) => { view.cn = e.target.value; refresh(); } },
+    CNS.map(([cn, k]) => h("option", { value: cn, selected: cn === view.cn }, t(k))));
+  main.replaceChildren(
+    h("h2", {}, `${st.name} `, h("span", { class: "muted" }, `${st.mn} · ${st.enterprise} · ${st.region_code}`),
+      " ", statusBadges(st)),
+    h("div", { class: "grid" },
+      h("div", { class: "panel" }, h("h3", {}, t("chart"), " ", pick, " ", cnPick),
+        series ? chart(series) : h("p", { class: "muted" }, t("none"))),
+      h("div", { class: "panel" }, h("h3", {}, t("latest")),
+        table(["factor", "value", "limit", "flag", "time"], latest.map((l) => {
+          const lim = limits[l.pollutant];
+          const over = lim && lim.emission_limit !== null && l.value > lim.emission_limit;
+          return h("tr", {}, h("td", {}, l.pollutant),
+            h("td", { class: "num" + (over ? " flag" : "") }, fmtNum(l.value)),
+            h("td", { class: "num" }, lim ? fmtNum(lim.emission_limit) : "—"),
+            h("td", { class: l.flag && l.flag !== "N" ? "flag" : "" }, l.flag || "N"),
+            h("td", {}, fmtTime(l.data_time)));
+        })))),
+    h("h3", {}, t("cases")),
+    cases.length ? table(["kind", "factor", "time", "report_due", "restore_due"], cases.map((c) =>
+      h("tr", {}, h("td", {}, c.kind), h("td", {}, c.pollutant || ""), h("td", {}, fmtTime(c.opened_at)),
+        h("td", {}, countdown(c.report_due)), h("td", {}, countdown(c.restore_due)))))
+      : h("p", { class: "muted" }, t("none")),
+    commandPanel(mn, cmds),
+    h("h3", {}, t("frames")),
+    table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
+      h("td", {}, fmtTime(f.received_at)), h("td", {}, f.cn || ""), h("td", {}, f.status),
+      h("td", {}, h("pre", { class: "raw" }, f.raw))))));
+}
+
+function commandPanel(mn, cmds) {
+  const canAct = me && (me.role === "administrator" || me.role === "operator");
+  const cn = h("input", { id: "cmd-cn", value: "1011", size: 6 });
+  const params = h("input", { id: "cmd-params", size: 30 });
+  const send = async () => {
+    if (await ask(`${t("sure_send")} ${mn}: CN=${cn.value} ${params.value}`, false) === null) return;
+    const p = Object.fromEntries(params.value.split(";").filter((x) => x.includes("="))
+      .map((x) => x.split("=", 2)));
+    try { await api(`/stations/${encodeURIComponent(mn)}/commands`, { cn: cn.value, params: p }); }
+    catch (e) { alert(e.message); }
+    refresh();
+  };
+  return h("div", {}, h("h3", {}, t("commands")),
+    canAct ? h("p", {}, `${t("cn")} `, cn, ` ${t("params")} `, params, " ",
+      h("button", { type: "button", id: "cmd-send", onclick: send }, t("send"))) : null,
+    table(["time", "cn", "params", "state"], cmds.map((c) => h("tr", {},
+      h("td", {}, fmtTime(c.created_at)), h("td", {}, c.cn), h("td", {}, c.cp), h("td", {}, c.state)))));
+}
+
+async function alarms(main) {
+  const list = await api("/alarms?state=active");
+  const canAct = me && (me.role === "administrator" || me.role === "operator");
+  const act = (a, action) => async () => {
+    const note = await ask(t("sure_" + action) + ` #${a.id} ${a.mn} ${a.kind}`, true);
+    if (note === null) return;
+    try { await api(`/alarms/${a.id}/${action}`, { note }); } catch (e) { alert(e.message); }
+    refresh();
+  };
+  main.replaceChildren(h("h2", {}, `${t("alarms")} (${list.length})`),
+    table(["raised", "station", "kind", "factor", "value", "limit", "severity", "state", ""],
+      list.map((a) => h("tr", { "data-alarm": a.id },
+        h("td", {}, fmtTime(a.raised_at)),
+        h("td", {}, h("a", { href: "#/station/" + encodeURIComponent(a.mn) }, a.station || a.mn)),
+        h("td", {}, a.kind), h("td", {}, a.pollutant || ""), h("td", { class: "num" }, fmtNum(a.value)),
+        h("td", { class: "num" }, fmtNum(a.threshold)), h("td", {}, a.severity),
+        h("td", { class: "state" }, a.state),
+        h("td", {}, canAct ? [
+          a.state === "open" ? h("button", { class: "act ack", type: "button", onclick: act(a, "ack") }, t("ack")) : null,
+          h("button", { class: "act resolve", type: "button", onclick: act(a, "resolve") }, t("resolve")),
+        ] : null)))));
+}
+
+function trendChart(trend, threshold) {
+  const W = 900, H = 200, L = 50, B = 25, T = 10;
+  const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, "data-points": trend.length });
+  const y = (v) => H - B - v * (H - T - B);
+  const bw = (W - L - 10) / Math.max(1, trend.length);
+  trend.forEach((d, i) => {
+    const v = d.etr || 0;
+    svg.append(s("rect", { class: "bar" + (v < threshold ? " below" : ""), x: L + i * bw + 2,
+      y: y(v), width: bw - 4, height: H - B - y(v) }));
+    svg.append(s("text", { x: L + i * bw + 2, y: H - 8 }, d.day.slice(5, 10)));
+  });
+  svg.append(s("line", { class: "target", x1: L, x2: W - 10, y1: y(threshold), y2: y(threshold) }));
+  svg.append(s("text", { x: 4, y: y(threshold) + 4 }, pct(threshold)));
+  return svg;
+}
+
+async function rates(main) {
+  const r = await api("/rates?days=7");
+  main.replaceChildren(h("h2", {}, t("rates")),
+    h("div", { class: "panel" }, h("h3", {}, t("trend")), trendChart(r.trend, r.threshold)),
+    h("h3", {}, t("etr")),
+    table(["mn", "station", "region", "expected", "valid", "etr", "threshold"], r.stations.map((x) =>
+      h("tr", {}, h("td", {}, x.mn), h("td", {}, x.name), h("td", {}, x.region_code),
+        h("td", { class: "num" }, x.expected), h("td", { class: "num" }, x.valid),
+        h("td", { class: "num" + (x.etr !== null && x.etr < x.threshold ? " flag" : "") }, pct(x.etr)),
+        h("td", { class: "num" }, pct(x.threshold))))));
+}
+
+async function audit(main) {
+  const rows = await api("/audit?hours=24&limit=200");
+  main.replaceChildren(h("h2", {}, t("audit")),
+    table(["time", "actor", "action", "object", "mn"], rows.map((a) => h("tr", {},
+      h("td", {}, fmtTime(a.at)), h("td", {}, a.actor), h("td", {}, a.action),
+      h("td", {}, a.object), h("td", {}, a.mn || "")))));
+}
+
+// -- shell ---------------------------------------------------------------------------
+function showLogin() {
+  clearTimeout(timer);
+  document.getElementById("nav").hidden = true;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+  const name = h("input", { id: "login-name", autocomplete: "username" });
+  const pw = h("input", { id: "login-password", type: "password", autocomplete: "current-password" });
+  const err = h("p", { class: "error" });
+  const form = h("form", { class: "login", onsubmit: async (e) => {
+    e.preventDefault();
+    const r = await fetch("/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: name.value, password: pw.value }) });
+    if (!r.ok) { err.textContent = t("wrong"); return; }
+    await start();
+  } }, h("h2", {}, t("login")), h("label", {}, t("name"), name),
+  h("label", {}, t("password"), pw), err, h("button", { type: "submit", id: "login-submit" }, t("login")));
+  document.getElementById("main").replaceChildren(form);
+}
+
+function translate() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.getElementById("lang").textContent = lang === "zh" ? "English" : "中文";
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  if (!me) return;
+  const route = location.hash.slice(1) || "/";
+  const main = document.getElementById("main");
+  for (const a of document.querySelectorAll("#nav a")) {
+    a.classList.toggle("on", a.getAttribute("href") === "#" + route.split("/").slice(0, 2).join("/"));
+  }
+  try {
+    if (route.startsWith("/station/")) await station(main, decodeURIComponent(route.slice(9)));
+    else if (route === "/stations") await stations(main);
+    else if (route === "/alarms") await alarms(main);
+    else if (route === "/rates") await rates(main);
+    else if (route === "/audit") await audit(main);
+    else await overview(main);
+    document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}`;
+  } catch (e) {
+    if (e.message === "401") return;
+    main.append(h("p", { class: "error" }, String(e.message)));
+  }
+  // Live updates by polling; the open confirmation dialog holds them back.
+  timer = setTimeout(() => document.getElementById("confirm").open ? null : refresh(),
+    (me.poll_seconds || 5) * 1000);
+}
+
+async function start() {
+  try { me = await api("/me"); } catch { return; }
+  document.getElementById("nav").hidden = false;
+  document.getElementById("logout").hidden = false;
+  document.getElementById("nav-audit").hidden = me.role !== "administrator";
+  document.getElementById("who").textContent = `${me.name} (${me.role}${me.region_prefix ? " " + me.region_prefix : ""})`;
+  refresh();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  translate();
+  document.getElementById("lang").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    localStorage.setItem("lang", lang);
+    translate();
+    if (me) refresh(); else showLogin();
+  });
+  document.getElementById("logout").addEventListener("click", async () => {
+    await fetch("/api/logout", { method: "POST" });
+    me = null;
+    showLogin();
+  });
+  document.getElementById("confirm").addEventListener("close", () => setTimeout(refresh, 100));
+  window.addEventListener("hashchange", refresh);
+  start();
+});

@@ -1,0 +1,104 @@
+"""The console in a real headless Chromium (Debian's, driven by Playwright): sign in,
+see the overview, open a station and its chart, acknowledge an alarm, switch language.
+Screenshots go to tests/artifacts/screenshots/ (gitignored) for a human to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.console.support import PASSWORD
+
+pytestmark = pytest.mark.db
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: ./dev test installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(console_url + "/")
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, name: str) -> None:
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#who")).to_contain_text(name)
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_operator_opens_a_station_and_sees_its_chart(page: Page, world: dict[str, str]) -> None:
+    shot(page, "01-login")
+    sign_in(page, f"wuhan{world['tag']}")
+    expect(page.locator(".card b").first).to_have_text("1")
+    shot(page, "02-overview")
+    page.click("a[href='#/stations']")
+    row = page.locator(f"tr[data-mn='{world['wuhan']}']")
+    expect(row).to_contain_text("在线")
+    expect(page.locator(f"tr[data-mn='{world['yichang']}']")).to_have_count(0)
+    shot(page, "03-stations")
+    row.locator("a").click()
+    chart = page.locator("svg.chart")
+    expect(chart).to_have_attribute("data-points", "120")
+    assert page.locator("svg.chart circle.pt").count() == 120
+    assert page.locator("svg.chart circle.flagged").count() == 5
+    expect(page.locator("svg.chart line.limit")).to_have_count(1)
+    expect(page.locator("main")).to_contain_text("已逾期")  # the overdue case's countdown
+    shot(page, "04-station")
+
+
+def test_operator_acknowledges_an_alarm(page: Page, world: dict[str, str]) -> None:
+    sign_in(page, f"wuhan{world['tag']}")
+    page.click("a[href='#/alarms']")
+    row = page.locator("tr[data-alarm]").filter(has_text="exceedance").first
+    expect(row.locator("td.state")).to_have_text("open")
+    row.locator("button.ack").click()
+    page.fill("#confirm-note", "值班员已通知企业")
+    shot(page, "05-confirm")
+    page.click("#confirm-ok")
+    expect(page.locator("tr[data-alarm] td.state").first).to_have_text("acknowledged")
+    shot(page, "06-acknowledged")
+
+
+def test_english_switch_and_city_scope(page: Page, world: dict[str, str]) -> None:
+    sign_in(page, f"yichang{world['tag']}")
+    page.click("#lang")
+    expect(page.locator("#nav a[href='#/stations']")).to_have_text("Stations")
+    page.click("a[href='#/stations']")
+    expect(page.locator(f"tr[data-mn='{world['yichang']}']")).to_have_count(1)
+    expect(page.locator(f"tr[data-mn='{world['wuhan']}']")).to_have_count(0)
+    page.goto(page.url.split("#")[0] + "#/station/" + world["wuhan"])
+    expect(page.locator("main .error")).to_contain_text("no such station")
+    shot(page, "07-english-scope")
