@@ -23,6 +23,7 @@ from config.settings import GatewaySettings, Settings
 from console.server import serve_beside as serve_console
 from gateway.app import Gateway
 from protocol import LocalProtocolError, encode
+from storage import audit
 from storage import commands as store
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,8 @@ def command_command(args: argparse.Namespace) -> int:
         return 2
     who = os.environ.get("USER", "cli")
     command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
+    detail = {"cn": args.cn, "qn": qn, "st": args.st, "params": params}
+    audit.append(dsn, who, "command", f"command:{command_id}", detail, mn=args.mn)
     if not args.wait:
         print(json.dumps({"id": command_id, "qn": qn, "state": "queued"}))
         return 0

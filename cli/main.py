@@ -27,6 +27,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _parser() -> argparse.ArgumentParser:
     from cli import (
+        audit_commands,
         commands,
         console_commands,
         decode,
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_parser(sub)
     storage_commands.add_parsers(sub)
     rules_commands.add_parsers(sub)
+    audit_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
     return parser
 

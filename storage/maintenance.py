@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from config.settings import StorageSettings
+from storage import audit
 
 Conn = psycopg.Connection[TupleRow]
 
@@ -72,12 +73,8 @@ def apply_retention(conn: Conn, settings: StorageSettings, now: datetime) -> lis
         ).fetchall()
         chunks = [str(row[0]) for row in rows]
         if chunks:
-            conn.execute(
-                "INSERT INTO hj212.audit_log (action, object, detail)"
-                " VALUES ('drop_chunks', %s, jsonb_build_object('older_than', %s::text,"
-                " 'chunks', %s::text[]))",
-                (table, older_than.isoformat(), chunks),
-            )
+            detail = {"older_than": older_than.isoformat(), "chunks": chunks}
+            audit.append(conn, "retention", "drop_chunks", table, detail)
         dropped.append(Dropped(table, older_than, chunks))
     return dropped
 
