@@ -10,7 +10,7 @@ except the 2 % band, which is a field-inspection red flag [S].
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Sequence
 
 from rules.times import HOUR
@@ -85,6 +85,12 @@ def over_range(value: float, range_high: float | None, flag: str | None, fractio
     return range_high is not None and range_high > 0 and value >= fraction * range_high
 
 
+def _sigma(values: Sequence[float]) -> float:
+    """Population standard deviation in plain floats (statistics.pstdev is exact and slow)."""
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
 def jump(
     series: Sequence[Entry],
     limit: float | None,
@@ -105,10 +111,7 @@ def jump(
     history = [value for _, value, run in _window(series[:-1], 24) if run]
     if len(history) < min_history:
         return None
-    threshold = max(
-        limit_fraction * limit if limit is not None else 0.0,
-        sigma * statistics.pstdev(history),
-    )
+    threshold = max(limit_fraction * limit if limit is not None else 0.0, sigma * _sigma(history))
     delta = last[1] - prev[1]
     if threshold <= 0 or abs(delta) <= threshold:
         return None

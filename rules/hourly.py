@@ -12,6 +12,7 @@ ends a month or a quarter closes those too (§1.4: compliance is judged by month
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from rules import anomaly_values
@@ -42,6 +43,7 @@ from rules.validity import (
 )
 
 SERIES_HOURS = 26
+_TALLY = tuple(f.name for f in fields(Tally))
 
 
 def _num(value: Any) -> float | None:
@@ -161,8 +163,10 @@ def _rate_hour(
 
 
 def _add(tallies: dict[str, list[int]], code: str, tally: Tally) -> None:
-    current = Tally(*tallies.get(code, [0] * 7)) + tally
-    tallies[code] = [getattr(current, name) for name in Tally.__dataclass_fields__]
+    """Add ``tally`` to the stored one (a list in Tally's field order, for JSON)."""
+    new = [getattr(tally, name) for name in _TALLY]  # not astuple: it deep-copies
+    current = tallies.get(code)
+    tallies[code] = new if current is None else [a + b for a, b in zip(current, new, strict=True)]
 
 
 def _hour_checks(

@@ -294,3 +294,15 @@ def test_settings_file(tmp_path: object) -> None:
     for bad in ({"nope": 1}, {"rules": {"etr_threshold": "x"}}, {"webhook": [{"url": "ftp://x"}]}):
         with pytest.raises(RulesConfigError):
             settings_from(bad)
+
+
+def test_the_example_rules_file_loads_and_states_the_defaults() -> None:
+    from pathlib import Path
+
+    from rules.config import RulesConfig
+
+    example = load_settings(Path(__file__).parents[2] / "config" / "rules.example.toml", env={})
+    assert example.ruleset.base == RulesConfig()
+    defaults = RulesSettings()
+    for name in ("interval_s", "settle_s", "backfill_days", "late_window_h", "snapshot_days"):
+        assert getattr(example, name) == getattr(defaults, name)
