@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         console_commands,
         decode,
+        evidence_commands,
         gateway_commands,
         rules_commands,
         simulate,
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     storage_commands.add_parsers(sub)
     rules_commands.add_parsers(sub)
     audit_commands.add_parsers(sub)
+    evidence_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
     return parser
 

@@ -22,6 +22,7 @@ PROJECT = {
     "cli",
     "reports",
     "console",
+    "evidence",
 }
 ALLOWED = {
     "protocol": {"protocol"},
@@ -31,6 +32,7 @@ ALLOWED = {
     "simulators": {"simulators", "protocol", "config"},
     "config": {"config"},
     "reports": {"reports", "storage", "rules", "protocol", "config"},
+    "evidence": {"evidence", "storage", "rules", "reports", "protocol", "config"},
     "console": {"console", "storage", "rules", "protocol", "config"},
     "cli": PROJECT,
 }

@@ -1,0 +1,72 @@
+"""``hj212 evidence export|verify|keygen|public-key``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import psycopg
+
+from cli.audit_commands import who_am_i
+from cli.storage_commands import _dsn, _err, moment
+from evidence import keys
+from evidence.export import ExportError, export_bundle
+from evidence.verify import verify_bundle
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ev = sub.add_parser("evidence", help="signed evidence bundles: export, verify, keys")
+    esub = ev.add_subparsers(dest="action", required=True)
+    export = esub.add_parser("export", help="one station's window as a signed ZIP bundle")
+    export.add_argument("--mn", required=True)
+    export.add_argument("--from", dest="start", type=moment, required=True, help="ISO time")
+    export.add_argument("--to", dest="end", type=moment, required=True, help="ISO time")
+    export.add_argument("-o", "--output", type=Path, required=True, help="bundle.zip")
+    export.add_argument("--by", help="who exports (default $USER)")
+    export.add_argument("--dsn", help="use this database instead of the embedded cluster")
+    verify = esub.add_parser("verify", help="check a bundle (no database needed)")
+    verify.add_argument("bundle", type=Path)
+    verify.add_argument("--key", type=Path, help="the platform's published public key (PEM)")
+    for name, text in (("keygen", "create the signing key if missing"),
+                       ("public-key", "print the public key (PEM) and its fingerprint")):  # fmt: skip
+        p = esub.add_parser(name, help=text)
+        p.add_argument("--key-dir", type=Path, help="default var/keys or $HJ212_KEY_DIR")
+    export.add_argument("--key-dir", type=Path, help="default var/keys or $HJ212_KEY_DIR")
+    ev.set_defaults(func=evidence_command)
+
+
+def evidence_command(args: argparse.Namespace) -> int:
+    if args.action == "keygen":
+        path, created = keys.keygen(args.key_dir)
+        print(f"{'created' if created else 'exists'}: {path}")
+        return 0
+    if args.action == "public-key":
+        key = keys.load_private(args.key_dir).public_key()
+        sys.stdout.write(keys.public_pem(key).decode())
+        print(f"# SHA-256 fingerprint: {keys.fingerprint(key)}", file=sys.stderr)
+        return 0
+    if args.action == "verify":
+        trusted = args.key.read_bytes() if args.key else None
+        problems = verify_bundle(args.bundle, trusted_key=trusted)
+        for problem in problems:
+            print(f"DISCREPANCY {problem}")
+        if problems:
+            print(f"FAILED: {len(problems)} discrepancy(ies); the first: {problems[0]}")
+            return 1
+        print(f"OK: {args.bundle} is intact and signed")
+        return 0
+    dsn = args.dsn or _dsn(args.settings)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    try:
+        out = export_bundle(
+            dsn, args.mn, args.start, args.end, args.output, who=args.by or who_am_i(),
+            key_dir=args.key_dir,
+        )  # fmt: skip
+    except ExportError as exc:
+        return _err(f"evidence export refused: {exc}")
+    except psycopg.Error as exc:
+        return _err(str(exc))
+    print(f"OK: {out}")
+    return 0

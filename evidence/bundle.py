@@ -1,0 +1,92 @@
+"""The bundle's layout and encodings, shared by export and verify.
+
+A bundle is a ZIP::
+
+    manifest.json              what, when, by whom; the SHA-256 and size of every other file
+    manifest.sig               Ed25519 signature of the exact bytes of manifest.json (base64)
+    public_key.pem             the platform's public key (compare its fingerprint)
+    chain.json                 the links: first frame's prev_hash, last hash, chain head
+    frames/frames.jsonl        one line per frame: receive time, peer, transport, status,
+                               header fields, hash, prev_hash, the raw file and its SHA-256
+    frames/raw/<id>.hj212      each frame's bytes exactly as received
+    data/values.jsonl          real-time and minute values (2011, 2051) parsed from them
+    data/hourly.jsonl          hourly records (2061)
+    data/daily.jsonl           daily records (2031)
+    data/earlier.jsonl         stored rows of records that frames in the window repeat
+    data/device_status.jsonl   2021/2041/3020 items
+    events/alarms.jsonl        alarms with their lifecycle actions
+    events/cases.jsonl         cases with their timelines
+    commands/commands.jsonl    commands sent, with the devices' replies
+    clock/clock_drift.jsonl    measured clock drift
+    marks/data_marks.jsonl     marks in force or revoked over the window
+    marks/requests.jsonl       proposed marks and their reviews; marks/attachments/*
+    figures/figures.json       transmission rates and emissions of the window
+    audit/entries.jsonl        the audit log's entries about this station in the window
+    report/report.html, report/report.pdf   the readable summary (Chinese)
+
+Times are ISO 8601 in UTC with microseconds; bytes are hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+FORMAT = "hj212-evidence-v1"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+PUBLIC_KEY = "public_key.pem"
+CHAIN = "chain.json"
+FRAMES = "frames/frames.jsonl"
+RAW_DIR = "frames/raw/"
+VALUES = "data/values.jsonl"
+HOURLY = "data/hourly.jsonl"
+DAILY = "data/daily.jsonl"
+EARLIER = "data/earlier.jsonl"
+UNSIGNED = frozenset({MANIFEST, SIGNATURE})
+MEASUREMENT_FILES = {"2011": VALUES, "2051": VALUES, "2061": HOURLY, "2031": DAILY}
+VALUE_COLUMNS = ("rtd", "min", "avg", "max", "cou", "zs_rtd", "zs_min", "zs_avg", "zs_max")
+
+
+def raw_name(frame_id: int) -> str:
+    return f"{RAW_DIR}{frame_id}.hj212"
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_default)
+
+
+def jsonl(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return "".join(dumps(row) + "\n" for row in rows).encode()
+
+
+def read_jsonl(data: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def json_roundtrip(value: Any) -> Any:
+    """``value`` as it reads back from the bundle (datetimes as ISO text, bytes as hex)."""
+    return json.loads(dumps(value))
