@@ -8,12 +8,15 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 import psycopg
 
+from cli.console_commands import demo_setup
 from config.settings import GatewaySettings, Settings
+from console.server import serve_beside
 from gateway.app import Gateway
 from simulators.fleet import run_fleet
 from storage.cluster import Cluster, ClusterError
@@ -145,12 +148,15 @@ def demo(args: argparse.Namespace) -> int:
         port=_pick_port(args.port or settings.gateway.port),
         max_segment=settings.gateway.max_segment,
     )
+    console = replace(settings.console, port=_pick_port(settings.console.port))
+    login = demo_setup(dsn, args.stations)
     print(
         f"""
 HJ 212 platform running locally
   database   {dsn}
   gateway    127.0.0.1:{gw_settings.port}  (HJ 212 over TCP)
   stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
+  console    http://127.0.0.1:{console.port}/   {login[0]}
 
 Look at the data while it runs:
   psql "$(.venv/bin/hj212 db url)" -c 'SELECT count(*) FROM hj212.measurement'
@@ -166,6 +172,7 @@ Ctrl-C stops everything (gateway, stations and the database it started).
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
+            tg.start_soon(serve_beside, console, dsn)
 
             async def fleet() -> None:
                 duration = args.duration or 365 * 86400.0

@@ -115,3 +115,41 @@ def users_command(args: argparse.Namespace) -> int:
         )
         print(f"user {user.name}: {user.role}, region '{user.region_prefix}'")
     return 0
+
+
+# -- hj212 demo ----------------------------------------------------------------------
+DEMO_REGIONS = (("420102", "武汉"), ("420502", "宜昌"), ("420602", "襄阳"))
+
+
+def demo_setup(dsn: str, stations: int) -> list[str]:
+    """Register the demo fleet's stations (so the console shows them, spread over three
+    Hubei cities) and make a demo administrator if there is no user yet: the lines to
+    print about the console."""
+    from simulators.fleet import DEFAULT_PREFIX, build_stations
+    from simulators.scenario import Scenario
+    from storage.stations import Pollutant, Station, upsert
+
+    fleet = build_stations(Scenario(), stations, 212, DEFAULT_PREFIX)
+    registry = [
+        Station(
+            mn=s.mn,
+            name=f"{DEMO_REGIONS[s.index % 3][1]}{s.model.name}-{s.index}",
+            medium=s.model.medium,
+            region_code=DEMO_REGIONS[s.index % 3][0],
+            enterprise=f"演示企业{s.index // 2 + 1}",
+            o2_ref=s.o2_ref,
+            pollutants=tuple(
+                Pollutant(f.code, emission_limit=f.limit, range_high=f.range_high)
+                for f in s.model.factors
+            ),
+        )
+        for s in fleet
+    ]
+    with psycopg.connect(dsn) as conn:
+        known = {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
+        upsert(conn, [s for s in registry if s.mn not in known])
+        if console_store.users(conn):
+            return ["sign in with a user of `hj212 users list`"]
+        password = secrets.token_urlsafe(9)
+        console_store.add_user(conn, "demo", hash_password(password), "administrator")
+    return [f"user demo, password {password}  (administrator; made because there was none)"]

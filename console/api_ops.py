@@ -11,7 +11,17 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from console.auth import Scope, hash_password
-from console.deps import DB, ERRORS, ActorDep, AdminDep, CtxDep, ScopeDep
+from console.deps import (
+    DB,
+    ERRORS,
+    ActorDep,
+    AdminDep,
+    CtxDep,
+    MnQuery,
+    ScopeDep,
+    StationDep,
+    Text,
+)
 from rules.lifecycle import LifecycleError
 from rules.rates import day_tallies, emission_totals
 from rules.times import us
@@ -41,7 +51,7 @@ def alarms(
     conn: DB,
     scope: ScopeDep,
     state: Literal["open", "acknowledged", "resolved", "closed", "active"] | None = "active",
-    mn: str | None = None,
+    mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Row]:
     wanted = None if state == "active" else state
@@ -60,7 +70,7 @@ def alarms(
 
 
 class Note(BaseModel):
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 @router.post("/alarms/{alarm_id}/{action}", summary="Acknowledge, resolve or close an alarm")
@@ -93,7 +103,7 @@ def cases(
     conn: DB,
     scope: ScopeDep,
     state: Literal["open", "closed"] | None = "open",
-    mn: str | None = None,
+    mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Row]:
     rows = q.cases(conn, scope.region_prefix, scope.enterprise, mn, state, limit)
@@ -165,10 +175,7 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
 
 
 @router.get("/stations/{mn}/emissions", summary="Daily emission amounts (C x V)")
-def emissions(
-    mn: str, conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 7
-) -> Row:
-    _visible_mn(conn, mn, scope)
+def emissions(mn: StationDep, conn: DB, days: Annotated[int, Query(ge=1, le=31)] = 7) -> Row:
     station = next((s for s in reports_queries.stations(conn) if s.mn == mn), None)
     if station is None:
         return {"mn": mn, "factors": {}}
@@ -199,8 +206,8 @@ def audit(
     conn: DB,
     user: AdminDep,
     hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
-    actor: str | None = None,
-    mn: str | None = None,
+    actor: Annotated[Text | None, Query(max_length=64)] = None,
+    mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[Row]:
     end = _now()
@@ -222,7 +229,7 @@ class UserIn(BaseModel):
     password: str = Field(min_length=10, max_length=200)
     role: Literal["administrator", "operator", "inspector", "enterprise"]
     region_prefix: str = Field(default="", pattern=r"^[0-9]{0,6}$")
-    enterprise: str = Field(default="", max_length=200)
+    enterprise: Text = Field(default="", max_length=200)
 
 
 @router.post("/users", summary="Create a user or replace its password and role")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep
+from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text
 from protocol import LocalProtocolError, encode
 from storage import commands as command_store
 from storage import console_queries as q
@@ -114,10 +114,10 @@ def marks(mn: StationDep, conn: DB, days: Annotated[float, Query(gt=0, le=366)] 
 class MarkIn(BaseModel):
     start: datetime
     end: datetime
-    category: str = Field(min_length=1, max_length=40)
+    category: Text = Field(min_length=1, max_length=40)
     pollutant: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{2,12}$")
     invalidates: bool = True
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 @router.post("/stations/{mn}/marks", summary="Mark a period (shutdown, maintenance, ...)")
@@ -147,7 +147,7 @@ def station_commands(
 
 class CommandIn(BaseModel):
     cn: str = Field(pattern=r"^[0-9]{4}$")
-    params: dict[str, str] = Field(default_factory=dict)
+    params: dict[Text, Text] = Field(default_factory=dict)
     st: str = Field(default="32", pattern=r"^[0-9]{2}$")
 
 

@@ -32,7 +32,7 @@ _DUMMY = hash_password(secrets.token_hex(8))
 
 
 class Login(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
     password: str = Field(min_length=1, max_length=200)
 
 

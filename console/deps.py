@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import psycopg
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
+from pydantic import AfterValidator
 
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
 from storage import console_queries, console_store
@@ -31,6 +32,25 @@ ERRORS: dict[int | str, dict[str, object]] = {
     404: {"description": "no such thing in your jurisdiction"},
     409: {"description": "not allowed from the current state"},
 }
+
+
+MN_PATTERN = r"^[0-9A-Za-z]{1,24}$"  # hj212.station.mn (HJ 212-2017: 24 characters)
+
+
+def _storable(value: str) -> str:
+    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them as bad input
+    (422) instead of failing in the database (found by the schema-driven test)."""
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+MnQuery = Annotated[str | None, Query(pattern=MN_PATTERN)]
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,9 @@ def scope(user: UserDep) -> Scope:
 ScopeDep = Annotated[Scope, Depends(scope)]
 
 
-def station_in_scope(mn: str, conn: DB, scope: ScopeDep) -> str:
+def station_in_scope(
+    mn: Annotated[str, Path(pattern=MN_PATTERN)], conn: DB, scope: ScopeDep
+) -> str:
     """The path's station, if the user may see it; else 404 (never say it exists)."""
     if not console_queries.visible(conn, mn, scope.region_prefix, scope.enterprise):
         raise HTTPException(404, "no such station")

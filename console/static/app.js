@@ -46,6 +46,7 @@ let lang = localStorage.getItem("lang") || "zh";
 const t = (key) => TEXT[lang][key] || key;
 let me = null;
 let timer = null;
+let generation = 0;
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -154,7 +155,10 @@ function chart(series) {
   const W = 900, H = 280, L = 50, R = 10, T = 10, B = 30;
   const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img",
     "data-points": series.points.length });
-  const t0 = new Date(series.start).getTime(), t1 = new Date(series.end).getTime();
+  // The window, narrowed to the data when there is less of it (a station just started).
+  const t1 = new Date(series.end).getTime();
+  const first = series.points.length ? new Date(series.points[0].data_time).getTime() : 0;
+  const t0 = Math.max(new Date(series.start).getTime(), first - 0.02 * (t1 - first)) || t1 - 3.6e6;
   const vals = series.points.map((p) => p.value).filter((v) => v !== null);
   if (series.limit !== null) vals.push(series.limit);
   const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
@@ -172,7 +176,8 @@ function chart(series) {
     const v = lo + ((hi - lo) * i) / 4;
     svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
     const ms = t0 + ((t1 - t0) * i) / 4;
-    svg.append(s("text", { x: x(ms) - 30, y: H - 10 }, fmtTime(new Date(ms).toISOString()).slice(-8, -3)));
+    const label = new Date(ms).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+    svg.append(s("text", { x: x(ms) - 25, y: H - 10 }, t1 - t0 > 864e5 ? fmtTime(new Date(ms).toISOString()).slice(5, -3) : label));
   }
   if (series.limit !== null) {
     svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
@@ -200,7 +205,10 @@ async function station(main, mn) {
     api(`/cases?mn=${enc}`), api(`/stations/${enc}/frames?limit=15`),
     api(`/stations/${enc}/commands?limit=10`)]);
   const factors = latest.map((l) => l.pollutant);
-  if (!view.pollutant || !factors.includes(view.pollutant)) view.pollutant = factors[0] || null;
+  if (!view.pollutant || !factors.includes(view.pollutant)) {
+    const limited = st.limits.filter((l) => l.emission_limit !== null).map((l) => l.pollutant);
+    view.pollutant = factors.find((f) => limited.includes(f)) || factors[0] || null;
+  }
   const series = view.pollutant ? await api(`/stations/${enc}/series?pollutant=${view.pollutant}` +
     `&cn=${view.cn}&hours=${HOURS[view.cn]}`) : null;
   const limits = Object.fromEntries(st.limits.map((l) => [l.pollutant, l]));
@@ -317,6 +325,7 @@ async function audit(main) {
 // -- shell ---------------------------------------------------------------------------
 function showLogin() {
   clearTimeout(timer);
+  generation++;
   document.getElementById("nav").hidden = true;
   document.getElementById("logout").hidden = true;
   document.getElementById("who").textContent = "";
@@ -344,7 +353,10 @@ async function refresh() {
   clearTimeout(timer);
   if (!me) return;
   const route = location.hash.slice(1) || "/";
-  const main = document.getElementById("main");
+  // Pages render into a detached box, swapped in only if no newer refresh started
+  // meanwhile (a slow overview must not overwrite the page the user went to).
+  const seq = ++generation;
+  const main = h("main", { id: "main" });
   for (const a of document.querySelectorAll("#nav a")) {
     a.classList.toggle("on", a.getAttribute("href") === "#" + route.split("/").slice(0, 2).join("/"));
   }
@@ -360,6 +372,8 @@ async function refresh() {
     if (e.message === "401") return;
     main.append(h("p", { class: "error" }, String(e.message)));
   }
+  if (seq !== generation) return;
+  document.getElementById("main").replaceWith(main);
   // Live updates by polling; the open confirmation dialog holds them back.
   timer = setTimeout(() => document.getElementById("confirm").open ? null : refresh(),
     (me.poll_seconds || 5) * 1000);

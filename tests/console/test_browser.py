@@ -62,7 +62,9 @@ def shot(page: Page, name: str) -> None:
 def test_operator_opens_a_station_and_sees_its_chart(page: Page, world: dict[str, str]) -> None:
     shot(page, "01-login")
     sign_in(page, f"wuhan{world['tag']}")
-    expect(page.locator(".card b").first).to_have_text("1")
+    # other test modules add Wuhan stations of their own to this database
+    expect(page.locator("#count-online")).not_to_have_text("0")
+    expect(page.locator("main table")).not_to_contain_text("4205")
     shot(page, "02-overview")
     page.click("a[href='#/stations']")
     row = page.locator(f"tr[data-mn='{world['wuhan']}']")
