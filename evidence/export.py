@@ -15,6 +15,7 @@ import psycopg
 from evidence import bundle, collect, keys, report
 from evidence.figures import figures
 from evidence.reparse import decoded_rows, row_key
+from protocol import BEIJING
 from storage import audit, chain
 
 
@@ -61,13 +62,14 @@ def _earlier(conn: collect.Conn, w: collect.Window) -> list[dict[str, Any]]:
 
 def _hourly_series(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     hourly = [r for r in rows if r["cn"] == "2061"]
-    labels = sorted({bundle.iso(r["data_time"])[:13] for r in hourly})
+    times = sorted({r["data_time"] for r in hourly})
     values: dict[str, list[float | None]] = {}
     for r in hourly:
-        series = values.setdefault(r["pollutant"], [None] * len(labels))
-        series[labels.index(bundle.iso(r["data_time"])[:13])] = r["avg"]
+        series = values.setdefault(r["pollutant"], [None] * len(times))
+        series[times.index(r["data_time"])] = r["avg"]
     top = sorted(values)[:4]  # the first few factors keep the chart readable
-    return {"labels": [label[5:] for label in labels], "values": {k: values[k] for k in top}}
+    labels = [t.astimezone(BEIJING).strftime("%m-%d %H时") for t in times]
+    return {"labels": labels, "values": {k: values[k] for k in top}}
 
 
 def _files(w: collect.Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]:

@@ -41,6 +41,10 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
+def _when(text: str | None) -> str:
+    return _local(datetime.fromisoformat(text)) if text else ""
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
@@ -126,16 +130,23 @@ def build(summary: dict[str, Any]) -> Report:
     if series["labels"]:
         charts.append(Chart("line", "小时均值", series["labels"], series["values"]))
     events: list[tuple[Cell, ...]] = [
-        (a["raised_at"][:16], a["kind"], a.get("pollutant") or "", a["state"])
+        (_when(a["raised_at"]), a["kind"], a.get("pollutant") or "", a["state"])
         for a in summary["alarms"]
     ]
-    tables.append(ReportTable("报警", ("时间(UTC)", "类型", "因子", "状态"), events))
+    tables.append(ReportTable("报警", ("时间", "类型", "因子", "状态"), events))
     marks: list[tuple[Cell, ...]] = [
-        (m["id"], m["kind"], m["start"][:16], m["end"][:16], m["state"], m.get("reviewed_by") or "")
+        (
+            m["id"],
+            m["kind"],
+            _when(m["start"]),
+            _when(m["end"]),
+            m["state"],
+            m.get("reviewed_by") or "",
+        )
         for m in summary["mark_requests"]
     ]
     tables.append(
-        ReportTable("标记申请", ("编号", "类型", "开始(UTC)", "结束(UTC)", "状态", "审核人"), marks)
+        ReportTable("标记申请", ("编号", "类型", "开始", "结束", "状态", "审核人"), marks)
     )
     notes = [
         (

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from protocol import Connection, Message, Rejected, Reply, Role, crc16_hex, encode
 from simulators.logger import MEASUREMENT_CNS, DataLogger, Record
 from simulators.scenario import Fault
+from simulators.signals import mix, uniform
 from simulators.wire import bad_crc
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Device:
     """A station's logger plus its link state, backlog and timers."""
 
     __slots__ = (
+        "_attempt",
         "_jitter",
         "_storm_at",
         "_tick",
@@ -173,7 +175,8 @@ class Device:
         self.last_sent = fleet.sim_now()
         self._tick: asyncio.TimerHandle | None = None
         self._storm_at = 0.0
-        self._jitter = (logger.station.index * 0.6180339887) % 1.0
+        self._jitter = (logger.station.index * 0.6180339887) % 1.0  # spreads the sends
+        self._attempt = 0
 
     def fault(self, kind: str, now: float | None = None) -> Fault | None:
         if not self.faults:
@@ -198,7 +201,7 @@ class Device:
             except OSError:
                 self.outage = True
                 fleet.counts.connect_errors += 1
-                await fleet.sleep(backoff * (0.5 + self._jitter))
+                await fleet.sleep(backoff * self.jitter())
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
             backoff = BACKOFF_MIN
@@ -206,7 +209,14 @@ class Device:
                 link.close()
             await link.closed
             if self.fault("reconnect_storm") is None and not fleet.stopped():
-                await fleet.sleep(BACKOFF_MIN * (0.5 + self._jitter))
+                await fleet.sleep(BACKOFF_MIN * self.jitter())
+
+    def jitter(self) -> float:
+        """0.5..1.5, different for every attempt of every station, from the seed: a
+        fleet that lost its platform does not come back in one wave."""
+        self._attempt += 1
+        station = self.logger.station
+        return 0.5 + uniform(mix(station.seed, station.index, self._attempt))
 
     def connected(self, link: Link) -> None:
         self.link = link
@@ -214,6 +224,10 @@ class Device:
         self.fleet.counts.connections += 1
         self.fleet.counts.open_connections += 1
         self._storm_at = 0.0
+        ask = self.logger.time_request(self.fleet.sim_now())
+        if ask is not None:
+            link.write(ask)
+            self.fleet.counts.time_requests += 1
         self.pump()
 
     def lost(self, link: Link) -> None:

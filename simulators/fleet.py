@@ -55,6 +55,7 @@ class Counts:
     dropped: int = 0
     backlog_max: int = 0
     heartbeats: int = 0
+    time_requests: int = 0
     answers_9013: int = 0
     commands: int = 0
     rejected_in: int = 0

@@ -33,6 +33,7 @@ from simulators.wire import encode_record, legacy_crc, realtime_frame, station_f
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
 DEFAULT_UPLOADS = frozenset({"2011", "2021", "2051", "2061", "2031", "2041", "3020", "2081"})
 MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
+CLOCK_TOLERANCE = 60.0  # seconds of clock error before a logger asks for the time
 MAX_HISTORY = 2000  # records returned for one history request at most
 _HISTORY_PERIOD = {"2051": 0, "2061": HOUR, "2031": DAY, "2041": DAY}
 
@@ -211,6 +212,13 @@ class DataLogger:
                     return [frame]
         self.fill(record)
         return encode_record(station, self.password, record, qn, limit=limit)
+
+    def time_request(self, now: float) -> bytes | None:
+        """1013 (HJ 212-2017 C.4) when the logger's clock is off by more than a minute:
+        the platform answers 9013, then sets the time with 1012. Not in 2005."""
+        if self.station.version == "2005" or abs(self.clock(now) - now) <= CLOCK_TOLERANCE:
+            return None
+        return station_frame(self.station, self.password, "1013", {}, self.new_qn(now), ack=True)
 
     def heartbeat(self, now: float) -> bytes:
         """HJ 212-2025 9015, answered 9013 by the platform."""

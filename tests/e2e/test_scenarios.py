@@ -247,6 +247,11 @@ def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> 
         mn[7],
     )
     assert off_grid[0][0] >= 10
+    # ... and, back after the reconnect storm with its clock minutes off, the logger asks
+    # for the time (1013); the gateway answers 9013 and sets it (1012 -> 9011, 9012)
+    asked = rows(dsn, "SELECT DISTINCT cn FROM hj212.frame WHERE mn = %s AND status = 'ok'", mn[7])
+    assert {("1013",), ("9011",), ("9012",)} <= set(asked)
+    assert counts.time_requests >= 1
     # the reconnect storm: every station dropped and came back, more than once
     assert counts.connections >= 2 * len(mn)
 
