@@ -1,0 +1,176 @@
+"""How a data logger carries out each platform request (HJ 212-2017 Table 9, Appendix C).
+
+A handler gets the logger, the request and ``now``; it returns the ExeRtn for the 9012
+and the frames that go between the 9011 and the 9012 (responses with the request's QN,
+or history and log records with new QNs). :meth:`DataLogger.handle` wraps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from protocol import Message, parse_time
+from simulators import records
+from simulators.scenario import Fault
+
+if TYPE_CHECKING:
+    from simulators.logger import DataLogger
+
+MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
+Handler = Callable[["DataLogger", Message, float], tuple[int, list[bytes]]]
+
+
+def _moment(t: float) -> datetime:
+    return datetime.fromtimestamp(int(t), UTC)
+
+
+def _set_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    target = parse_time(m.cp["SystemTime"]).timestamp()
+    logger.offset += target - logger.clock(now)
+    return 1, []
+
+
+def _get_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    params: dict[str, object] = {"PolId": m.cp["PolId"]} if "PolId" in m.cp else {}
+    params["SystemTime"] = _moment(logger.clock(now))
+    return 1, [logger.respond(m, "1011", params)]
+
+
+def _set_rtd(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    value = int(m.cp["RtdInterval"])
+    if not 1 <= value <= 3600:  # the standard says 30..3600; simulations go faster
+        return 3, []
+    logger.rtd_interval = value
+    logger._next["2011"] = -(-int(now) // value) * value
+    return 1, []
+
+
+def _set_min(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    value = int(m.cp["MinInterval"])
+    if value not in MIN_INTERVALS:
+        return 3, []
+    logger.min_interval = value
+    return 1, []
+
+
+def new_password(m: Message) -> str:
+    # HJ/T 212-2005 carried the new password as PW inside CP; 2017 calls it NewPW
+    return m.cp.get("NewPW", m.cp.get("PW", ""))
+
+
+def _set_pw(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return (1 if 1 <= len(new_password(m)) <= 6 else 3), []
+
+
+def _switch(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    if m.cn == "2011":
+        logger.realtime_on = True
+    else:
+        logger.status_on = True
+    return 1, []
+
+
+def _calibrate(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    pol_id = m.cp["PolId"]
+    if pol_id not in logger.station.model.codes:
+        return 3, []
+    fault = Fault("calibration", 0, 600, pollutants=frozenset({pol_id}), begin=now, end=now + 600)
+    logger.add_fault(fault)
+    return 1, []
+
+
+def _done(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return 1, []
+
+
+def _set_period(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    logger.sampling = (m.cp["CstartTime"], int(m.cp["Ctime"]))
+    return 1, []
+
+
+def _get_simple(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    cn = m.cn or ""
+    pol_id = m.cp.get("PolId", logger.station.model.codes[0])
+    params: dict[str, object]
+    if cn == "1061":
+        params = {"RtdInterval": logger.rtd_interval}
+    elif cn == "1063":
+        params = {"MinInterval": logger.min_interval}
+    elif cn == "3015":
+        params = {"DataTime": _moment(logger.clock(now)), "VaseNo": 1}
+    elif cn == "3017":
+        params = {"PolId": pol_id, "CstartTime": logger.sampling[0], "Ctime": logger.sampling[1]}
+    elif cn == "3018":
+        params = {"PolId": pol_id, "Stime": 40}
+    else:  # 3019: the instrument's EPC-96 id, derived from the logger's MN
+        params = {"PolId": pol_id, f"{pol_id}-SN": logger.station.mn[:-4] + f"{len(pol_id):04X}"}
+    return 1, [logger.respond(m, cn, params)]
+
+
+def _info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    """3020: logs (i11001...) as records with new QNs; states and parameters with the
+    request's QN (C.41, C.43, C.45)."""
+    info_id = m.cp["InfoId"]
+    pol_id, values = records.info(logger.station, int(now))
+    pol_id = m.cp.get("PolId", pol_id)
+    stamp = _moment(logger.clock(now))
+    if info_id[2] == "1":  # a log: two entries in the window
+        frames = []
+        for text in ("//清洗管路//", "//时间校准//"):
+            params = {"DataTime": stamp, "PolId": pol_id, f"{info_id}-Info": text}
+            frames.append(logger.respond_new(params, now))
+        return 1, frames
+    value = logger.params.get(info_id, values.get(info_id, {}).get("Info"))
+    if value is None:
+        return 100, []
+    params = {"DataTime": stamp, "PolId": pol_id, f"{info_id}-Info": value}
+    return 1, [logger.respond(m, "3020", params)]
+
+
+def _set_info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    info_id = m.cp["InfoId"]
+    logger.params[info_id] = m.cp[f"{info_id}-Info"]
+    return 1, []
+
+
+def _history(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    return logger.history(m, now)
+
+
+def _set_timeouts(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
+    logger.overtime = float(m.cp["OverTime"])
+    logger.recount = int(m.cp["ReCount"])
+    return 1, []
+
+
+HANDLERS: dict[str, Handler] = {
+    "1000": _set_timeouts,
+    "1011": _get_time,
+    "1012": _set_time,
+    "1061": _get_simple,
+    "1062": _set_rtd,
+    "1063": _get_simple,
+    "1064": _set_min,
+    "1072": _set_pw,
+    "2011": _switch,
+    "2021": _switch,
+    "2031": _history,
+    "2041": _history,
+    "2051": _history,
+    "2061": _history,
+    "3011": _calibrate,
+    "3012": _done,
+    "3013": _done,
+    "3014": _done,
+    "3015": _get_simple,
+    "3016": _set_period,
+    "3017": _get_simple,
+    "3018": _get_simple,
+    "3019": _get_simple,
+    "3020": _info,
+    "3021": _set_info,
+    "3022": _done,
+    "3024": _done,
+}
