@@ -8,12 +8,13 @@ are looked up by their SHA-256, so neither a password nor a token is ever stored
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 from psycopg.rows import TupleRow, class_row
+
+from storage import audit
 
 Conn = psycopg.Connection[TupleRow]
 ROLES = ("administrator", "operator", "inspector", "enterprise")
@@ -110,9 +111,6 @@ def token_user(conn: Conn, token: str) -> User | None:
 def append(
     conn: Conn, actor: str, action: str, obj: str, mn: str | None, detail: dict[str, object]
 ) -> None:
-    """One audit row: who (``actor``), did what (``action``) to what (``obj``, ``mn``)."""
-    conn.execute(
-        "INSERT INTO hj212.audit_log (actor, action, object, mn, detail)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (actor, action, obj, mn, json.dumps(detail, ensure_ascii=False, default=str)),
-    )
+    """One audit row: who (``actor``), did what (``action``) to what (``obj``, ``mn``),
+    through :func:`storage.audit.append` (the hash-chained log), in ``conn``'s transaction."""
+    audit.append(conn, actor, action, obj, detail, mn=mn)

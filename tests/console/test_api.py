@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from httpx import Client
 
+from storage import audit
 from tests.console.support import PASSWORD
 
 pytestmark = pytest.mark.db
@@ -88,6 +89,8 @@ def test_alarm_acknowledged_then_resolved_and_audited(
             "SELECT action, object FROM hj212.audit_log WHERE actor = %s",
             (f"wuhan{world['tag']}",),
         ).fetchall()
+        chain = audit.verify(conn)
+    assert chain.ok  # console entries join the hash-chained log like every other
     actions = {(a, o) for a, o in rows}
     assert ("read", "console:/api/alarms") in actions
     assert ("acknowledged", "alarm") in actions
