@@ -30,6 +30,7 @@ from storage import alarms as alarm_store
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import console_store, reports_queries
+from storage import marks as mark_store
 from storage.rules_settings import load_settings
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -115,6 +116,23 @@ def case_note(case_id: int, body: Note, conn: DB, scope: ScopeDep, user: ActorDe
     _visible_mn(conn, q.case_mn(conn, case_id), scope)
     q.add_case_note(conn, case_id, _now(), user.name, body.note)
     return {"case_id": case_id, "note": body.note}
+
+
+class Review(BaseModel):
+    approve: bool
+    note: Text = Field(default="", max_length=2000)
+
+
+@router.post("/mark-requests/{request_id}/review", summary="Approve or reject a proposed mark")
+def review_mark(request_id: int, body: Review, conn: DB, scope: ScopeDep, user: ActorDep) -> Row:
+    _visible_mn(conn, q.mark_request_mn(conn, request_id), scope)
+    try:
+        mark_id = mark_store.review(
+            conn, request_id, approve=body.approve, who=user.name, note=body.note
+        )
+    except mark_store.MarkError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {"id": request_id, "approved": body.approve, "data_mark": mark_id}
 
 
 @router.get("/commands/{command_id}", summary="A command's state and the device's replies")

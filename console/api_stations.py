@@ -11,10 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text
+from console.auth import CAN_PROPOSE
+from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text, UserDep
 from protocol import LocalProtocolError, encode
 from storage import commands as command_store
 from storage import console_queries as q
+from storage import marks as mark_store
 from storage import queries
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -103,39 +105,44 @@ def frames(
     return [{**asdict(f), "raw": f.raw.decode("ascii", "replace").rstrip("\r\n")} for f in rows]
 
 
-@router.get("/stations/{mn}/marks", summary="Data marks over a window")
-def marks(mn: StationDep, conn: DB, days: Annotated[float, Query(gt=0, le=366)] = 30) -> list[Row]:
+@router.get("/stations/{mn}/marks", summary="Data marks in force and mark proposals")
+def marks(mn: StationDep, conn: DB, days: Annotated[float, Query(gt=0, le=366)] = 30) -> Row:
     end = _now()
-    return [
-        asdict(m) for m in q.marks(conn, mn, end - timedelta(days=days), end + timedelta(days=1))
-    ]
+    start, until = end - timedelta(days=days), end + timedelta(days=1)
+    return {
+        "marks": [asdict(m) for m in q.marks(conn, mn, start, until)],
+        "requests": [
+            asdict(r) for r in mark_store.list_requests(conn, mn=mn, start=start, end=until)
+        ],
+    }
 
 
 class MarkIn(BaseModel):
     start: datetime
     end: datetime
-    category: Text = Field(min_length=1, max_length=40)
+    kind: Literal["shutdown", "maintenance", "calibration", "force-majeure", "other"]
     pollutant: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{2,12}$")
-    invalidates: bool = True
-    reason: Text = Field(default="", max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
-@router.post("/stations/{mn}/marks", summary="Mark a period (shutdown, maintenance, ...)")
-def add_mark(mn: StationDep, body: MarkIn, conn: DB, user: ActorDep) -> Row:
-    if body.end <= body.start:
-        raise HTTPException(422, "end must be after start")
-    ident = q.add_mark(
-        conn,
-        mn,
-        body.pollutant,
-        body.start,
-        body.end,
-        body.category,
-        body.invalidates,
-        body.reason,
-        user.name,
-    )
-    return {"id": ident}
+@router.post("/stations/{mn}/marks", summary="Propose a mark; a regulator reviews it")
+def propose_mark(mn: StationDep, body: MarkIn, conn: DB, user: UserDep) -> Row:
+    if user.role not in CAN_PROPOSE:
+        raise HTTPException(403, "this role may only read")
+    try:
+        ident = mark_store.add(
+            conn,
+            mn=mn,
+            start=body.start,
+            end=body.end,
+            kind=body.kind,
+            reason=body.reason,
+            who=user.name,
+            pollutant=body.pollutant,
+        )
+    except mark_store.MarkError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": ident, "state": "pending"}
 
 
 @router.get("/stations/{mn}/commands", summary="Recent commands to a station")

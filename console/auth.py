@@ -26,6 +26,9 @@ _N, _R, _P = 1 << 14, 8, 1
 # What each role may do beyond reading the stations in its jurisdiction.
 CAN_ACT = frozenset({"administrator", "operator"})  # alarms, cases, marks, commands
 CAN_ADMIN = frozenset({"administrator"})  # users, tokens
+# Marks are proposed by the enterprise (or a regulator) and reviewed by a regulator
+# other than the proposer (storage/marks.py).
+CAN_PROPOSE = frozenset({"administrator", "operator", "enterprise"})
 
 
 def _b64(data: bytes) -> str:

@@ -262,28 +262,11 @@ def recent_frames(
         return cur.fetchall()
 
 
-def add_mark(
-    conn: Conn,
-    mn: str,
-    pollutant: str | None,
-    start: datetime,
-    end: datetime,
-    category: str,
-    invalidates: bool,
-    reason: str,
-    who: str,
-) -> int:
-    """A manual data mark (the registry trigger audits it)."""
-    row = conn.execute(
-        "INSERT INTO hj212.data_mark (mn, pollutant, period, category, invalidates, reason,"
-        " source, marked_by) VALUES (%s, %s, tstzrange(%s, %s), %s, %s, %s, 'manual', %s)"
-        " RETURNING id",
-        (mn, pollutant, start, end, category, invalidates, reason, who),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def command_mn(conn: Conn, command_id: int) -> str | None:
     row = conn.execute("SELECT mn FROM hj212.command WHERE id = %s", (command_id,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def mark_request_mn(conn: Conn, request_id: int) -> str | None:
+    row = conn.execute("SELECT mn FROM hj212.mark_request WHERE id = %s", (request_id,)).fetchone()
     return str(row[0]) if row else None

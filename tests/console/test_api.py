@@ -139,3 +139,29 @@ def test_rates_and_audit_for_administrators(client: Client, world: dict[str, str
     login(client, f"admin{world['tag']}")
     audit = client.get(f"/api/audit?actor=wuhan{world['tag']}").json()
     assert any(a["object"] == "console:/api/rates" for a in audit)
+
+
+def test_enterprise_proposes_a_mark_and_a_regulator_approves_it(
+    client: Client, world: dict[str, str]
+) -> None:
+    firm, mn = f"firm{world['tag']}", world["yichang"]
+    login(client, firm)
+    period = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-01T06:00:00+08:00"}
+    body = {**period, "kind": "maintenance", "reason": "更换探头"}
+    assert client.post(f"/api/stations/{world['wuhan']}/marks", json=body).status_code == 404
+    proposed = client.post(f"/api/stations/{mn}/marks", json=body)
+    assert proposed.status_code == 200, proposed.text
+    ident = proposed.json()["id"]
+    approve = {"approve": True, "note": "核实"}
+    assert client.post(f"/api/mark-requests/{ident}/review", json=approve).status_code == 403
+    client.post("/api/logout")
+    client.cookies.clear()
+    login(client, f"wuhan{world['tag']}")  # a Wuhan operator cannot review Yichang's
+    assert client.post(f"/api/mark-requests/{ident}/review", json=approve).status_code == 404
+    client.cookies.clear()
+    login(client, f"admin{world['tag']}")
+    reviewed = client.post(f"/api/mark-requests/{ident}/review", json=approve)
+    assert reviewed.status_code == 200, reviewed.text
+    marks = client.get(f"/api/stations/{mn}/marks?days=366").json()
+    assert [m["id"] for m in marks["marks"]] == [reviewed.json()["data_mark"]]
+    assert marks["requests"][0]["state"] == "approved"
