@@ -128,8 +128,11 @@ def _frames(b: _Bundle, contents: Mapping[str, bytes]) -> None:
     rows: dict[str, list[dict[str, Any]]] = {}
     for name in sorted({*bundle.MEASUREMENT_FILES.values(), bundle.EARLIER}):
         rows[name] = _lines(b, contents, name)
-    _chain(b, contents, frames, links)
-    _values(b, contents, frames, rows)
+    try:
+        _chain(b, contents, frames, links)
+        _values(b, contents, frames, rows)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        b.problems.append(f"{bundle.FRAMES} or a data file: malformed line ({exc!r})")
 
 
 def _chain(

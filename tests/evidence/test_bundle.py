@@ -255,3 +255,33 @@ def test_the_audit_log_shows_every_step_of_a_mark_an_export_and_a_command(
     assert ("insert", "data_mark") in steps  # the approved mark itself, by the trigger
     assert ("insert", "command") in steps
     assert main(["audit", "verify", "--dsn", filled]) == 0
+
+
+def test_a_value_changed_in_the_database_is_caught_by_the_frame_bytes(
+    server_dsn: str, key_dir: Path, tmp_path: Path
+) -> None:
+    """Measurements are not in the chain; their frames are: re-parsing catches the edit."""
+    with fresh_database(server_dsn) as dsn:
+        write(dsn, frames(MN, range(3)))
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("SET session_replication_role = replica")
+            (frame_id,) = conn.execute(
+                "UPDATE hj212.measurement SET avg = 2.0 WHERE cn = '2061'"
+                " AND pollutant = 'a21026' AND data_time = %s RETURNING frame_id",
+                (DAY + H,),
+            ).fetchone() or (None,)
+        out = export_bundle(dsn, MN, DAY, DAY + 6 * H, tmp_path / "v.zip", who="t", key_dir=key_dir)
+        problems = verify_bundle(out)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{bundle.HOURLY}: frame {frame_id}, 2061 a21026 at ")
+    assert "avg is 2.0 but the frame's bytes say Avg=20.0" in problems[0]
+
+
+def test_a_malformed_frame_line_is_reported_not_raised(exported: Path, tmp_path: Path) -> None:
+    lines = bundle.read_jsonl(_read(exported, bundle.FRAMES))
+    del lines[0]["received_at"]
+    changed = {bundle.FRAMES: bundle.jsonl(lines)}
+    problems = verify_bundle(
+        _resign(exported, tmp_path / "l.zip", changed, Ed25519PrivateKey.generate())
+    )
+    assert any("malformed line" in p for p in problems)
