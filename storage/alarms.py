@@ -11,7 +11,6 @@ timeline ``hj212.case_event``. :func:`act` moves an alarm through its lifecycle
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from rules.lifecycle import next_state
 from rules.model import Alarm, CaseEvent, Clear, Output, StationInfo
+from storage import audit
 from storage.rules_settings import Webhook
 
 Conn = psycopg.Connection[TupleRow]
@@ -242,12 +242,9 @@ def act(conn: Conn, alarm_id: int, action: str, actor: str, note: str = "") -> A
             "INSERT INTO hj212.alarm_action (alarm_id, action, actor, note) VALUES (%s, %s, %s, %s)",
             (alarm_id, state, actor, note),
         )
-        detail = {"from": row[0], "to": state, "note": note, "by": actor}
-        conn.execute(
-            "INSERT INTO hj212.audit_log (actor, action, object, mn, detail)"
-            " SELECT %s, %s, 'alarm', mn, %s FROM hj212.alarm WHERE id = %s",
-            (actor, state, json.dumps({"id": alarm_id, **detail}), alarm_id),
-        )
+        mn = conn.execute("SELECT mn FROM hj212.alarm WHERE id = %s", (alarm_id,)).fetchone()
+        detail = {"from": row[0], "to": state, "note": note}
+        audit.append(conn, actor, state, f"alarm:{alarm_id}", detail, mn=mn[0] if mn else None)
     found = get_alarm(conn, alarm_id)
     assert found is not None
     return found

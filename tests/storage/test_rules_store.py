@@ -172,7 +172,8 @@ def test_alarm_lifecycle_each_step_with_who_when_and_a_note(rules_dsn: str) -> N
         ]
         assert all(s.at is not None for s in steps)
         audited = conn.execute(
-            "SELECT action, actor FROM hj212.audit_log WHERE object = 'alarm' ORDER BY at"
+            "SELECT action, actor FROM hj212.audit_log WHERE object = %s ORDER BY seq",
+            (f"alarm:{alarm.id}",),
         ).fetchall()
         assert audited == [
             ("acknowledged", "operator.li"),
