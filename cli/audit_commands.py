@@ -71,6 +71,9 @@ def audit_command(args: argparse.Namespace) -> int:
                 )  # fmt: skip
                 for entry in found:
                     print(audit.to_json(entry))
+                query = {"mn": args.mn, "action": args.kind, "limit": args.limit}
+                audit.append(conn, who_am_i(), "read", "audit_log", query, mn=args.mn)
+                conn.commit()
                 return 0
             report = audit.verify(conn)
     except psycopg.Error as exc:
@@ -106,6 +109,9 @@ def marks_command(args: argparse.Namespace) -> int:
             else:
                 for req in marks.list_requests(conn, mn=args.mn, state=args.state):
                     print(json.dumps(_row(req), ensure_ascii=False, default=str))
+                query = {"mn": args.mn, "state": args.state}
+                audit.append(conn, who_am_i(), "read", "mark_request", query, mn=args.mn)
+                conn.commit()
     except (marks.MarkError, OSError) as exc:
         return _err(str(exc))
     except psycopg.Error as exc:

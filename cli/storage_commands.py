@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,7 +14,7 @@ import psycopg
 
 from cli import commands
 from config.settings import Settings
-from storage import chain, maintenance, stations
+from storage import audit, chain, maintenance, stations
 from storage.cluster import Cluster
 
 BEIJING = timezone(timedelta(hours=8))
@@ -119,6 +120,9 @@ def _import(dsn: str, path: Path | None) -> int:
     try:
         with psycopg.connect(dsn) as conn:
             count = stations.upsert(conn, parsed.stations)
+            who = os.environ.get("USER") or os.environ.get("LOGNAME") or "cli"
+            detail = {"file": str(path), "stations": count, "bad_lines": len(parsed.errors)}
+            audit.append(conn, who, "config", "stations", detail)
     except psycopg.Error as exc:
         return _err(str(exc))
     print(f"{count} station(s) imported, {len(parsed.errors)} bad line(s) skipped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -98,3 +99,17 @@ def test_a_removed_tail_and_an_entry_around_the_chain_are_caught(own_dsn: str) -
         report = audit.verify(conn)
     assert report.first_bad is not None
     assert "audit entry id 999999" in report.first_bad
+
+
+def test_a_registry_import_is_audited_with_who_did_it(
+    own_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "registry-admin")
+    listing = tmp_path / "stations.csv"
+    listing.write_text("mn,name,medium,region_code\nS9,outlet 9,gas,420100\n", "utf-8")
+    assert main(["stations", "import", str(listing), "--dsn", own_dsn]) == 0
+    with psycopg.connect(own_dsn) as conn:
+        (entry,) = audit.entries(conn, action="config")
+        assert audit.verify(conn).ok
+    assert (entry.actor, entry.target) == ("registry-admin", "stations")
+    assert entry.detail["stations"] == 1
