@@ -55,19 +55,17 @@ def alarms(
     mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Row]:
-    wanted = None if state == "active" else state
-    rows = alarm_store.list_alarms(
-        conn, state=wanted, mn=mn, region=scope.region_prefix, limit=limit * 4
-    )
-    stations = {
-        s.mn: s for s in q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
-    }
-    out = [
-        {**asdict(a), "station": stations[a.mn].name}
-        for a in rows
-        if a.mn in stations and (state != "active" or a.state in ("open", "acknowledged"))
+    states = ("open", "acknowledged") if state == "active" else (state,)
+    rows = [
+        a
+        for wanted in states
+        for a in alarm_store.list_alarms(
+            conn, state=wanted, mn=mn, region=scope.region_prefix, limit=limit
+        )
     ]
-    return out[:limit]
+    names = q.visible_names(conn, {a.mn for a in rows}, scope.region_prefix, scope.enterprise)
+    rows.sort(key=lambda a: (a.raised_at, a.id), reverse=True)
+    return [{**asdict(a), "station": names[a.mn]} for a in rows if a.mn in names][:limit]
 
 
 class Note(BaseModel):

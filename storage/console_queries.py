@@ -10,6 +10,7 @@ hence how often a frame is expected (HJ 212-2017 §6.6: RtdInterval, MinInterval
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,6 +89,17 @@ def visible(conn: Conn, mn: str, prefix: str, enterprise: str | None) -> bool:
         {"mn": mn, "prefix": prefix, "enterprise": enterprise},
     ).fetchone()
     return row is not None
+
+
+def visible_names(
+    conn: Conn, mns: Iterable[str], prefix: str, enterprise: str | None
+) -> dict[str, str]:
+    """Name of each of ``mns`` the jurisdiction covers (the others are left out)."""
+    rows = conn.execute(
+        f"SELECT s.mn, s.name FROM hj212.station s WHERE s.mn = ANY(%(mns)s) AND {SCOPE}".encode(),
+        {"mns": list(mns), "prefix": prefix, "enterprise": enterprise},
+    ).fetchall()
+    return {str(mn): str(name) for mn, name in rows}
 
 
 @dataclass(frozen=True)
