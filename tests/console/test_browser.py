@@ -4,9 +4,11 @@ Screenshots go to tests/artifacts/screenshots/ (gitignored) for a human to look 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -104,3 +106,20 @@ def test_english_switch_and_city_scope(page: Page, world: dict[str, str]) -> Non
     page.goto(page.url.split("#")[0] + "#/station/" + world["wuhan"])
     expect(page.locator("main .error")).to_contain_text("no such station")
     shot(page, "07-english-scope")
+
+
+def test_alarm_inbox_updates_without_reloading(page: Page, world: dict[str, str], dsn: str) -> None:
+    sign_in(page, f"wuhan{world['tag']}")
+    page.click("a[href='#/alarms']")
+    expect(page.locator("tr[data-alarm]").first).to_be_visible()
+    key = f"{world['wuhan']}:live:{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "INSERT INTO hj212.alarm (key, mn, pollutant, kind, severity, raised_at)"
+            " VALUES (%s, %s, 'a21026', 'outage', 'warning', now()) RETURNING id",
+            (key, world["wuhan"]),
+        ).fetchone()
+    assert row is not None
+    # no reload: the page's own polling brings the new alarm in
+    expect(page.locator(f"tr[data-alarm='{row[0]}']")).to_contain_text("outage", timeout=30000)
+    shot(page, "08-live-alarm")
