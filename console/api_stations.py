@@ -3,12 +3,13 @@ marks and commands. Every route sees only the user's jurisdiction."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from console.auth import CAN_PROPOSE
@@ -45,10 +46,24 @@ def overview(conn: DB, scope: ScopeDep) -> dict[str, Any]:
     return {"at": _now(), "total": total, "regions": dict(sorted(regions.items()))}
 
 
-@router.get("/stations", summary="Every station in your jurisdiction with its status")
-def stations(conn: DB, scope: ScopeDep) -> list[Row]:
+@router.get(
+    "/stations",
+    summary="Every station in your jurisdiction with its status",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "a list of stations"}},
+)
+def stations(conn: DB, scope: ScopeDep) -> Response:
     rows = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
-    return [asdict(s) for s in rows]
+    # Encoded directly: FastAPI's generic encoder took 0.4 s for 10,000 stations
+    # (benchmarks/console.py), json.dumps 0.05 s.
+    body = json.dumps([asdict(s) for s in rows], default=_iso, ensure_ascii=False)
+    return Response(body, media_type="application/json")
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 @router.get("/stations/{mn}", summary="One station: status and limits")
