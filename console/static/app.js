@@ -20,6 +20,8 @@ const TEXT = {
     etr: "有效传输率", threshold: "考核线", trend: "每日趋势", expected: "应传",
     valid: "有效", actor: "用户", action: "操作", object: "对象", left: "剩余",
     late: "已逾期", none: "无", updated: "更新于", marks: "数据标记", all: "全部",
+    emissions: "排放量（近 7 天，小时数据）", computed: "核算量 (C×V)", device: "设备累计 (Cou)",
+    hours: "小时数",
   },
   en: {
     title: "Pollution Source Monitoring", overview: "Overview", stations: "Stations",
@@ -40,6 +42,10 @@ const TEXT = {
     trend: "Daily trend", expected: "Expected", valid: "Valid", actor: "User",
     action: "Action", object: "Object", left: "left", late: "overdue", none: "none",
     updated: "Updated", marks: "Data marks", all: "All",
+    emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
+    device: "Device (Cou)", hours: "Hours",
+    emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
+    device: "Device (Cou)", hours: "Hours",
   },
 };
 let lang = localStorage.getItem("lang") || "zh";
@@ -177,7 +183,7 @@ function chart(series) {
     svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
     const ms = t0 + ((t1 - t0) * i) / 4;
     const label = new Date(ms).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-    svg.append(s("text", { x: x(ms) - 25, y: H - 10 }, t1 - t0 > 864e5 ? fmtTime(new Date(ms).toISOString()).slice(5, -3) : label));
+    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? fmtTime(new Date(ms).toISOString()).slice(5, -3) : label));
   }
   if (series.limit !== null) {
     svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
@@ -200,10 +206,10 @@ function chart(series) {
 
 async function station(main, mn) {
   const enc = encodeURIComponent(mn);
-  const [st, latest, cases, frames, cmds] = await Promise.all([
+  const [st, latest, cases, frames, cmds, em] = await Promise.all([
     api(`/stations/${enc}`), api(`/stations/${enc}/latest?cn=${view.cn === "2011" ? "2011" : view.cn}`),
     api(`/cases?mn=${enc}`), api(`/stations/${enc}/frames?limit=15`),
-    api(`/stations/${enc}/commands?limit=10`)]);
+    api(`/stations/${enc}/commands?limit=10`), api(`/stations/${enc}/emissions?days=7`)]);
   const factors = latest.map((l) => l.pollutant);
   if (!view.pollutant || !factors.includes(view.pollutant)) {
     const limited = st.limits.filter((l) => l.emission_limit !== null).map((l) => l.pollutant);
@@ -237,6 +243,12 @@ async function station(main, mn) {
       h("tr", {}, h("td", {}, c.kind), h("td", {}, c.pollutant || ""), h("td", {}, fmtTime(c.opened_at)),
         h("td", {}, countdown(c.report_due)), h("td", {}, countdown(c.restore_due)))))
       : h("p", { class: "muted" }, t("none")),
+    h("h3", {}, t("emissions")),
+    table(["factor", "computed", "device", "hours"], Object.entries(em.factors).map(([code, days]) => {
+      const sum = (k) => days.reduce((a, d) => a + (d[k] || 0), 0);
+      return h("tr", {}, h("td", {}, code), h("td", { class: "num" }, fmtNum(sum("computed"))),
+        h("td", { class: "num" }, fmtNum(sum("device"))), h("td", { class: "num" }, sum("hours")));
+    })),
     commandPanel(mn, cmds),
     h("h3", {}, t("frames")),
     table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
