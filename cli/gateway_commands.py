@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -25,6 +26,8 @@ from gateway.app import Gateway
 from protocol import LocalProtocolError, encode
 from storage import audit
 from storage import commands as store
+from storage.rules_settings import load_settings as load_rules_settings
+from storage.rules_store import run_rules
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,13 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
             await tg.start(gateway.run)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
                 tg.start_soon(serve_console, settings.console, dsn)
+            if gw.run_rules:
+                # the rules wait for frames this process still holds uncommitted
+                tg.start_soon(
+                    functools.partial(
+                        run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                    )
+                )
             await _until_signal()
             log.info("shutting down: no new connections; flushing what was received")
             tg.cancel_scope.cancel()

@@ -54,6 +54,7 @@ class GatewaySettings:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9213  # /metrics (Prometheus) and /healthz; 0 = off
     log_format: str = "text"  # text | json
+    run_rules: bool = True  # run the rules engine beside the gateway (one process per database)
 
 
 FIVE_YEARS_DAYS = 1827  # 5 x 365 + 2 leap days

@@ -10,6 +10,7 @@ import time
 from collections import Counter as Tally
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 
 import anyio
 from anyio.abc import TaskStatus
@@ -126,6 +127,10 @@ class Gateway:
             for session in self.connections:
                 if session.transport is not None and not session.paused:
                     session.transport.resume_reading()
+
+    def oldest_pending(self) -> datetime | None:
+        """Receive time of the oldest frame this process has not yet made durable."""
+        return self.sink.oldest_pending()
 
     @property
     def stats(self) -> Stats:

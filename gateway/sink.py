@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import psycopg
 
@@ -32,11 +33,21 @@ class DurableSink:
         self.spooled = 0
         self.drained = 0
         self.on_settled: Callable[[], None] | None = None
+        self._waiting: dict[int, datetime] = {}  # submit order -> receive time, until durable
+        self._next = 0
+
+    def oldest_pending(self) -> datetime | None:
+        """Receive time of the oldest frame not yet durable (what the rules must wait for)."""
+        return next(iter(self._waiting.values()), None)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         loop = asyncio.get_running_loop()
         out: asyncio.Future[str] = loop.create_future()
         self.pending += 1
+        key = self._next
+        self._next += 1
+        self._waiting[key] = record.received_at
+        out.add_done_callback(lambda _: self._waiting.pop(key, None))
         out.add_done_callback(self._settled)
         if not self.db_up:
             self._to_spool(record, out)

@@ -138,7 +138,7 @@ async def test_gateway_killed_with_sigkill_and_restarted(
 
 async def test_database_stopped_and_restarted_under_load(tmp_path: Path) -> None:
     """A real PostgreSQL (its own cluster) stopped with frames in flight, then started."""
-    cluster = Cluster(tmp_path / "pg")
+    cluster = Cluster(tmp_path / "pg", port=free_port())  # the same port after the restart
     dsn = cluster.up()
     migrate(dsn)
     loggers: list[Logger] = []
@@ -148,13 +148,13 @@ async def test_database_stopped_and_restarted_under_load(tmp_path: Path) -> None
             async with anyio.create_task_group() as tg:
                 for logger in loggers:
                     tg.start_soon(logger.run, 100)
-                await eventually(lambda: sum(len(lg.acked) for lg in loggers) >= 300, 60)
+                await eventually(lambda: sum(len(lg.acked) for lg in loggers) >= 300, 120)
                 await anyio.to_thread.run_sync(cluster.down)
                 down_at = sum(len(lg.acked) for lg in loggers)
-                await eventually(lambda: sum(len(lg.acked) for lg in loggers) >= down_at + 300, 60)
+                await eventually(lambda: sum(len(lg.acked) for lg in loggers) >= down_at + 300, 120)
                 spooled = gw.sink.spooled
                 await anyio.to_thread.run_sync(cluster.up)
-            await eventually(lambda: gw.sink.db_up, 60)
+            await eventually(lambda: gw.sink.db_up, 120)
         acked, found, twice = report(
             "database stopped and restarted", loggers, dsn, spooled=spooled
         )
