@@ -122,8 +122,11 @@ def export_bundle(
     """Write the evidence bundle of ``mn`` over [start, end) to ``out_path``.
 
     Verifies the stored chain from the window to its head first, and refuses to export
-    (:class:`ExportError`) when it is broken. Every step is audited.
+    (:class:`ExportError`) when it is broken. Every step is audited. Naive times are
+    taken as Beijing time.
     """
+    # a moment without an offset is Beijing time, as on the command line
+    start, end = (t if t.tzinfo else t.replace(tzinfo=BEIJING) for t in (start, end))
     if not end > start:
         raise ExportError("the window is empty: --to must be after --from")
     target = f"evidence:{mn}"

@@ -270,9 +270,13 @@ def test_a_value_changed_in_the_database_is_caught_by_the_frame_bytes(
                 " AND pollutant = 'a21026' AND data_time = %s RETURNING frame_id",
                 (DAY + H,),
             ).fetchone() or (None,)
-        out = export_bundle(dsn, MN, DAY, DAY + 6 * H, tmp_path / "v.zip", who="t", key_dir=key_dir)
+        naive = DAY.replace(tzinfo=None)  # Beijing time, as the console may pass it
+        out = export_bundle(
+            dsn, MN, naive, naive + 6 * H, tmp_path / "v.zip", who="t", key_dir=key_dir
+        )
         problems = verify_bundle(out)
     assert len(problems) == 1
+    assert json.loads(_read(out, bundle.MANIFEST))["from"] == "2026-10-04T16:00:00.000000+00:00"
     assert problems[0].startswith(f"{bundle.HOURLY}: frame {frame_id}, 2061 a21026 at ")
     assert "avg is 2.0 but the frame's bytes say Avg=20.0" in problems[0]
 
