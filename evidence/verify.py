@@ -160,6 +160,7 @@ def _chain(
                 f"frame {ident}: hash does not match its receive time, transport, peer and"
                 " bytes (storage/chain.py): the frame or its line was changed"
             )
+            computed = bytes.fromhex(f.get("hash") or "")  # link on: one change, one message
         prev, prev_id = computed, ident
     if frames and (prev or b"").hex() != links.get("last_hash"):
         b.problems.append(f"{bundle.CHAIN}: last_hash is not the hash of frame {prev_id}")

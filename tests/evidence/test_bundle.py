@@ -141,6 +141,7 @@ def test_a_changed_raw_frame_is_named(exported: Path, tmp_path: Path) -> None:
     problems = verify_bundle(_rewrite(exported, tmp_path / "t.zip", {name: bytes(raw)}))
     assert problems[0] == f"{name}: SHA-256 differs from the manifest (the file was changed)"
     assert any(f"frame {line['id']}: hash does not match" in p for p in problems)
+    assert not any("prev_hash" in p for p in problems)  # the next link is not blamed
 
 
 def test_a_changed_value_is_named_even_with_a_forged_signature(
