@@ -86,7 +86,7 @@ def users_command(args: argparse.Namespace) -> int:
     with psycopg.connect(dsn) as conn:
         if args.action == "list":
             for u in console_store.users(conn):
-                print(json.dumps({**u.__dict__, "created_at": u.created_at.isoformat()}))
+                print(json.dumps(u.__dict__, default=str, ensure_ascii=False))
             return 0
         if not args.name:
             print(f"hj212 users {args.action}: the user's name is required", file=sys.stderr)

@@ -29,6 +29,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 # Compared against when the user does not exist, so that a wrong name costs as much
 # time as a wrong password (no user enumeration by timing).
 _DUMMY = hash_password(secrets.token_hex(8))
+LOCKOUT_FAILURES, LOCKOUT_MINUTES = 5, 15.0
 
 
 class Login(BaseModel):
@@ -80,6 +81,11 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
 def _auth_routes(app: FastAPI) -> None:
     @app.post("/api/login", summary="Sign in; sets the session cookie", responses=ERRORS)
     def login(body: Login, response: Response, conn: DB, ctx: CtxDep) -> dict[str, Any]:
+        # Guessing is slowed down per user name: after LOCKOUT_FAILURES failed sign-ins in
+        # LOCKOUT_MINUTES, refuse (the failures are counted from the audit log).
+        failures = console_store.recent_login_failures(conn, body.name, LOCKOUT_MINUTES)
+        if failures >= LOCKOUT_FAILURES:
+            raise HTTPException(429, "too many failed sign-ins: wait and try again")
         found = console_store.credentials(conn, body.name)
         ok = check_password(body.password, found.password_hash if found else _DUMMY)
         detail = {"ok": bool(found and ok), "at": datetime.now(UTC).isoformat()}
@@ -87,18 +93,20 @@ def _auth_routes(app: FastAPI) -> None:
         conn.commit()
         if found is None or not ok:
             raise HTTPException(401, "wrong name or password")
-        expires = time.time() + ctx.session_hours * 3600
+        now = time.time()
+        expires = now + ctx.session_hours * 3600
         response.set_cookie(
             COOKIE,
-            sign_session(ctx.secret, found.user.name, expires),
+            sign_session(ctx.secret, found.user.name, expires, now),
             max_age=int(ctx.session_hours * 3600),
             httponly=True,
             samesite="strict",
         )
         return {"name": found.user.name, "role": found.user.role}
 
-    @app.post("/api/logout", summary="Sign out")
-    def logout(response: Response) -> dict[str, bool]:
+    @app.post("/api/logout", summary="Sign out: ends every session of this user")
+    def logout(response: Response, conn: DB, user: UserDep) -> dict[str, bool]:
+        console_store.sign_out(conn, user.name)
         response.delete_cookie(COOKIE)
         return {"ok": True}
 

@@ -58,26 +58,27 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(found, _unb64(key))
 
 
-def sign_session(secret: bytes, name: str, expires: float) -> str:
-    body = _b64(json.dumps({"u": name, "x": expires}).encode())
+def sign_session(secret: bytes, name: str, expires: float, issued: float) -> str:
+    body = _b64(json.dumps({"u": name, "x": expires, "i": issued}).encode())
     mac = hmac.new(secret, body.encode(), hashlib.sha256).digest()
     return f"{body}.{_b64(mac)}"
 
 
-def read_session(secret: bytes, cookie: str, now: float) -> str | None:
-    """The user name in a valid, unexpired session cookie, else None."""
+def read_session(secret: bytes, cookie: str, now: float) -> tuple[str, float] | None:
+    """The user name and issue time in a valid, unexpired session cookie, else None."""
     body, _, mac = cookie.partition(".")
     want = hmac.new(secret, body.encode(), hashlib.sha256).digest()
     try:
         if not hmac.compare_digest(want, _unb64(mac)):
             return None
         data = json.loads(_unb64(body))
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or float(data.get("x", 0)) < now:
+        expires, issued = float(data.get("x", 0)), float(data.get("i", 0))
+    except (ValueError, TypeError, AttributeError):
         return None
     name = data.get("u")
-    return name if isinstance(name, str) else None
+    if expires < now or not isinstance(name, str):
+        return None
+    return name, issued
 
 
 @dataclass(frozen=True)

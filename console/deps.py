@@ -31,6 +31,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     403: {"description": "your role may not do this"},
     404: {"description": "no such thing in your jurisdiction"},
     409: {"description": "not allowed from the current state"},
+    429: {"description": "too many failed sign-ins: wait and try again"},
 }
 
 
@@ -84,10 +85,13 @@ def _who(request: Request, conn: Conn, ctx: Context) -> User | None:
     if auth.lower().startswith("bearer "):
         return console_store.token_user(conn, auth[7:].strip())
     cookie = request.cookies.get(COOKIE)
-    if cookie:
-        name = read_session(ctx.secret, cookie, time.time())
-        return console_store.user(conn, name) if name else None
-    return None
+    session = read_session(ctx.secret, cookie, time.time()) if cookie else None
+    if session is None:
+        return None
+    user = console_store.user(conn, session[0])
+    if user is None or (user.signed_out_at and session[1] <= user.signed_out_at.timestamp()):
+        return None  # signed out since this cookie was issued
+    return user
 
 
 def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(context)]) -> User:

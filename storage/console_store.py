@@ -28,6 +28,7 @@ class User:
     enterprise: str  # the enterprise user's own enterprise, else ''
     active: bool
     created_at: datetime
+    signed_out_at: datetime | None = None  # sessions issued before this are over
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Credentials:
     password_hash: str
 
 
-_USER = "name, role, region_prefix, enterprise, active, created_at"
+_USER = "name, role, region_prefix, enterprise, active, created_at, signed_out_at"
 
 
 def add_user(
@@ -76,12 +77,27 @@ def credentials(conn: Conn, name: str) -> Credentials | None:
     ).fetchone()
     if row is None:
         return None
-    return Credentials(User(*row[:6]), row[6])
+    return Credentials(User(*row[:7]), row[7])
 
 
 def user(conn: Conn, name: str) -> User | None:
     found = credentials(conn, name)
     return found.user if found else None
+
+
+def sign_out(conn: Conn, name: str) -> None:
+    conn.execute("UPDATE hj212.console_user SET signed_out_at = now() WHERE name = %s", (name,))
+
+
+def recent_login_failures(conn: Conn, name: str, minutes: float) -> int:
+    """Failed sign-ins of ``name`` in the last ``minutes`` (from the audit log)."""
+    row = conn.execute(
+        "SELECT count(*) FROM hj212.audit_log WHERE object = 'console:session'"
+        " AND at > now() - make_interval(secs => %s) AND actor = %s AND action = 'login'"
+        " AND detail ->> 'ok' = 'false'",
+        (minutes * 60, name),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def token_digest(token: str) -> bytes:

@@ -165,3 +165,29 @@ def test_enterprise_proposes_a_mark_and_a_regulator_approves_it(
     marks = client.get(f"/api/stations/{mn}/marks?days=366").json()
     assert [m["id"] for m in marks["marks"]] == [reviewed.json()["data_mark"]]
     assert marks["requests"][0]["state"] == "approved"
+
+
+def test_sign_out_ends_the_session_on_the_server(client: Client, world: dict[str, str]) -> None:
+    login(client, f"admin{world['tag']}")
+    cookie = client.cookies["hj212_session"]
+    assert client.get("/api/me").status_code == 200
+    assert client.post("/api/logout").status_code == 200
+    client.cookies.set("hj212_session", cookie)  # a copy kept from before
+    assert client.get("/api/me").status_code == 401
+    client.cookies.clear()
+    login(client, f"admin{world['tag']}")  # a new sign-in works again
+    assert client.get("/api/me").status_code == 200
+
+
+def test_failed_sign_ins_are_throttled(client: Client, dsn: str) -> None:
+    from console.auth import hash_password
+    from storage import console_store
+
+    name = f"guess{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(dsn) as conn:
+        console_store.add_user(conn, name, hash_password(PASSWORD), "inspector")
+    for _ in range(5):
+        wrong = client.post("/api/login", json={"name": name, "password": "guess"})
+        assert wrong.status_code == 401
+    right = client.post("/api/login", json={"name": name, "password": PASSWORD})
+    assert right.status_code == 429
