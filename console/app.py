@@ -44,7 +44,15 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool: ConnectionPool[Any] = ConnectionPool(
-            dsn, min_size=1, max_size=8, open=False, kwargs={"connect_timeout": 5}
+            dsn,
+            min_size=1,
+            max_size=8,
+            open=False,
+            # Autocommit: a change is committed before its answer is sent. FastAPI ends
+            # a yield dependency (where a pooled transaction would commit) only after
+            # the response, so the next request could still read the old state. Steps
+            # of several statements use conn.transaction() (storage.alarms.act, marks).
+            kwargs={"connect_timeout": 5, "autocommit": True},
         )
         pool.open()
         app.state.console = Context(

@@ -123,3 +123,19 @@ def test_alarm_inbox_updates_without_reloading(page: Page, world: dict[str, str]
     # no reload: the page's own polling brings the new alarm in
     expect(page.locator(f"tr[data-alarm='{row[0]}']")).to_contain_text("outage", timeout=30000)
     shot(page, "08-live-alarm")
+
+
+def test_command_sent_after_confirmation_and_rates_page(page: Page, world: dict[str, str]) -> None:
+    sign_in(page, f"wuhan{world['tag']}")
+    page.goto(page.url.split("#")[0] + "#/station/" + world["wuhan"])
+    page.fill("#cmd-cn", "1011")
+    page.click("#cmd-send")
+    expect(page.locator("#confirm-text")).to_contain_text("CN=1011")
+    shot(page, "09-command-confirm")
+    page.click("#confirm-ok")
+    commands = page.locator("h3:has-text('反控命令') + p + table")
+    expect(commands).to_contain_text("queued")
+    page.click("a[href='#/rates']")
+    expect(page.locator("svg.chart line.target")).to_have_count(1)  # the 95 % line
+    expect(page.locator("main table")).to_contain_text(world["wuhan"])
+    shot(page, "10-rates")
