@@ -21,7 +21,8 @@ A bundle is a ZIP::
     marks/data_marks.jsonl     marks in force or revoked over the window
     marks/requests.jsonl       proposed marks and their reviews; marks/attachments/*
     figures/figures.json       transmission rates and emissions of the window
-    audit/entries.jsonl        the audit log's entries about this station in the window
+    audit/entries.jsonl        the audit log's entries about this station since the window
+                               began (marks, reviews, commands, exports ...), each hash-checked
     report/report.html, report/report.pdf   the readable summary (Chinese)
 
 Times are ISO 8601 in UTC with microseconds; bytes are hex.
@@ -46,6 +47,7 @@ VALUES = "data/values.jsonl"
 HOURLY = "data/hourly.jsonl"
 DAILY = "data/daily.jsonl"
 EARLIER = "data/earlier.jsonl"
+AUDIT = "audit/entries.jsonl"
 UNSIGNED = frozenset({MANIFEST, SIGNATURE})
 MEASUREMENT_FILES = {"2011": VALUES, "2051": VALUES, "2061": HOURLY, "2031": DAILY}
 VALUE_COLUMNS = ("rtd", "min", "avg", "max", "cou", "zs_rtd", "zs_min", "zs_avg", "zs_max")

@@ -196,9 +196,10 @@ def window(conn: Conn, mn: str, start: datetime, end: datetime) -> Window:
     _marks(conn, w)
     w.audit = _all(
         conn,
-        "SELECT seq, id, at, actor, action, object, mn, detail, hash, prev_hash"
-        " FROM hj212.audit_log WHERE mn = %s AND at >= %s AND at < %s ORDER BY seq NULLS FIRST",
-        (mn, start, end),
+        "SELECT seq, id, at, actor, action, object, mn, detail, detail::text AS detail_text,"
+        " hash, prev_hash"
+        " FROM hj212.audit_log WHERE mn = %s AND at >= %s ORDER BY seq NULLS FIRST",
+        (mn, start),  # what anyone did about the station since the window began
     )
     w.head = conn.execute(
         "SELECT chain, last_id, last_hash, frames, updated_at FROM hj212.chain_head"

@@ -90,7 +90,7 @@ def _files(w: collect.Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]
         files[f"marks/attachments/{a['id']}-{a['name']}"] = bytes(a["content"])
     lines = [{k: v for k, v in a.items() if k != "content"} for a in w.attachments]
     files["marks/attachments.jsonl"] = bundle.jsonl(lines)
-    files["audit/entries.jsonl"] = bundle.jsonl(w.audit)
+    files[bundle.AUDIT] = bundle.jsonl(w.audit)
     return files
 
 

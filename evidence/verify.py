@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 
 from evidence import bundle, keys
 from evidence.reparse import Unreadable, message, row_key
+from storage import audit
 from storage.chain import link_hash
 from storage.records import VALUE_FIELDS, measurements_of
 
@@ -75,6 +76,7 @@ def _check(b: _Bundle, trusted_key: bytes | None) -> None:
         return
     contents = _hashes(b, files)
     _frames(b, contents)
+    _audit(b, contents)
 
 
 def _signature(
@@ -257,3 +259,21 @@ def _not_carried(
                     f"{name}: {cn} {pollutant} at {bundle.iso(at)} names frame {ident},"
                     " whose bytes do not carry it"
                 )
+
+
+def _audit(b: _Bundle, contents: Mapping[str, bytes]) -> None:
+    """Each exported audit entry's own link hash (the excerpt is not a contiguous run)."""
+    for entry in _lines(b, contents, bundle.AUDIT):
+        if entry.get("hash") is None:
+            continue  # written before the audit chain existed (migration 0030)
+        try:
+            computed = audit.link_hash(
+                bytes.fromhex(entry["prev_hash"]), entry["seq"], entry["id"],
+                datetime.fromisoformat(entry["at"]), entry["actor"], entry["action"],
+                entry["object"], entry["mn"], entry["detail_text"],
+            )  # fmt: skip
+        except (KeyError, ValueError, TypeError) as exc:
+            b.problems.append(f"{bundle.AUDIT}: malformed entry ({exc!r})")
+            continue
+        if computed.hex() != entry["hash"]:
+            b.problems.append(f"{bundle.AUDIT}: entry id {entry['id']} does not match its hash")

@@ -290,3 +290,17 @@ def test_a_malformed_frame_line_is_reported_not_raised(exported: Path, tmp_path:
         _resign(exported, tmp_path / "l.zip", changed, Ed25519PrivateKey.generate())
     )
     assert any("malformed line" in p for p in problems)
+
+
+def test_an_exported_audit_entry_is_checked_against_its_hash(
+    exported: Path, tmp_path: Path
+) -> None:
+    entries = bundle.read_jsonl(_read(exported, bundle.AUDIT))
+    assert any(e["action"] == "review" for e in entries)  # the mark's review is in the window
+    chained = next(e for e in entries if e["hash"])
+    chained["actor"] = "someone else"
+    changed = {bundle.AUDIT: bundle.jsonl(entries)}
+    forged = _resign(exported, tmp_path / "au.zip", changed, Ed25519PrivateKey.generate())
+    assert verify_bundle(forged) == [
+        f"{bundle.AUDIT}: entry id {chained['id']} does not match its hash"
+    ]
