@@ -22,6 +22,7 @@ from console.deps import (
     StationDep,
     Text,
 )
+from protocol import BEIJING
 from rules.lifecycle import LifecycleError
 from rules.rates import day_tallies, emission_totals
 from rules.times import us
@@ -185,7 +186,8 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
         "threshold": ruleset.base.etr_threshold,
         "stations": rows,
         "trend": [
-            {"day": datetime.fromtimestamp(k / 1e6, UTC), **_rate(trend[k])} for k in sorted(trend)
+            {"day": datetime.fromtimestamp(k / 1e6, BEIJING), **_rate(trend[k])}
+            for k in sorted(trend)
         ],
     }
 
@@ -205,7 +207,7 @@ def emissions(mn: StationDep, conn: DB, days: Annotated[int, Query(ge=1, le=31)]
         "factors": {
             code: [
                 {
-                    "day": datetime.fromtimestamp(k / 1e6, UTC),
+                    "day": datetime.fromtimestamp(k / 1e6, BEIJING),
                     "computed": t.computed,
                     "device": t.device,
                     "hours": t.hours,

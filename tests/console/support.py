@@ -45,6 +45,16 @@ def seed(dsn: str, tag: str) -> dict[str, str]:
                 )
                 for i in range(120)
             ]
+            # registered three days ago, with hourly records for 48 of its 72 hours: the
+            # transmission-rate page has days to draw
+            conn.execute(
+                "UPDATE hj212.station SET created_at = %s WHERE mn = %s",
+                (now - timedelta(days=3), mn),
+            )
+            hour = now.replace(minute=0, second=0, microsecond=0)
+            rows += [
+                (hour - timedelta(hours=h), mn, "2061", "a21026", 31, "N") for h in range(1, 49)
+            ]
             with conn.cursor().copy(
                 "COPY hj212.measurement (data_time, mn, cn, pollutant, rtd, flag, frame_id,"
                 " received_at) FROM STDIN"

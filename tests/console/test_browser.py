@@ -137,5 +137,6 @@ def test_command_sent_after_confirmation_and_rates_page(page: Page, world: dict[
     expect(commands).to_contain_text("queued")
     page.click("a[href='#/rates']")
     expect(page.locator("svg.chart line.target")).to_have_count(1)  # the 95 % line
+    assert page.locator("svg.chart rect.bar").count() >= 2  # days of the trend
     expect(page.locator("main table")).to_contain_text(world["wuhan"])
     shot(page, "10-rates")
