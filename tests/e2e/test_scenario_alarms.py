@@ -19,10 +19,13 @@ Not produced by any simulator fault, hence not asserted here:
   seconds (5 s for 1 h at speed 720), far below the 10-min silence the engine measures
   on receive time; and once the loop's clock is moved on after the run, every station
   (the control too) is silent, so an outage is raised for all of them.
-* ``out-of-order``, ``hour-missing``/``hour-incomplete``/``day-incomplete``,
-  ``etr-low``: no fault reorders records or drops single factors; the hour and rate
-  kinds are raised for every station alike here (the run starts mid-hour, and all
-  stations fall silent at its end), so they cannot tell faulted from clean.
+* ``out-of-order``, ``hour-missing``, ``hour-incomplete``, ``day-incomplete``: no
+  fault reorders records or drops single factors, and the hour and day kinds are
+  raised for every station alike here (the run starts mid-hour, all stations fall
+  silent at its end), so they cannot tell faulted from clean.
+* ``etr-low``: the ``fault`` and ``maintenance`` stations get it (their flagged hours
+  are invalid) and the control does not, but only when the 10 judged hours cross a
+  Beijing midnight (the day is judged then), which depends on the wall clock.
 * ``narrow-band`` (A8) and ``detection-limit`` (A9) need 24 h of data;
   ``nox-inversion`` (A15) and ``aggregate-mismatch`` (A21): no fault makes NOx lower
   than NO or an aggregate disagree with its parts.
