@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
+from config.settings import ConsoleSettings
+from console.server import serve_beside
 from tests.console.conftest import free_port
 
 pytestmark = pytest.mark.db
@@ -51,3 +54,12 @@ def test_serve_starts_the_console_beside_the_gateway(dsn: str, tmp_path: Path) -
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+
+
+def test_a_console_that_cannot_bind_gives_up_alone(dsn: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = ConsoleSettings(port=int(taken.getsockname()[1]))
+        # returns (logged) instead of raising: the gateway beside it would go on
+        anyio.run(serve_beside, settings, dsn)
