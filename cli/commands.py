@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import signal
 import socket
@@ -22,6 +23,8 @@ from simulators.fleet import run_fleet
 from storage.cluster import Cluster, ClusterError
 from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
+from storage.rules_settings import load_settings as load_rules_settings
+from storage.rules_store import run_rules
 
 
 def _err(message: str) -> int:
@@ -173,6 +176,12 @@ Ctrl-C stops everything (gateway, stations and the database it started).
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             tg.start_soon(serve_beside, console, dsn)
+            # the rules engine too, so that the console shows cases and alarms
+            tg.start_soon(
+                functools.partial(
+                    run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                )
+            )
 
             async def fleet() -> None:
                 duration = args.duration or 365 * 86400.0
