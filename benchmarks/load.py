@@ -205,6 +205,9 @@ def run(args: argparse.Namespace) -> None:
         "HJ212_GATEWAY_SPOOL_DIR": str(spool),
         "HJ212_GATEWAY_MAX_CONNECTIONS": "19000",
         "HJ212_GATEWAY_IDLE_TIMEOUT": "600",
+        "HJ212_GATEWAY_MAX_CONNECTIONS_PER_IP": "19000",  # every station is on 127.0.0.1
+        "HJ212_GATEWAY_RUN_RULES": "false",
+        "HJ212_CONSOLE_ENABLED": "false",
     }
     gateway = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
