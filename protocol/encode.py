@@ -140,9 +140,7 @@ def command(
     unknown = [k for k in params if k not in allowed and k != info]
     if unknown:
         raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown)}")
-    header = {"QN": qn, "ST": st, "CN": cn, "PW": pw, "MN": mn, "Flag": _flag(version, ack=ack)}
-    cp = ";".join(f"{k}={text(v)}" for k, v in params.items())
-    return frame(segment(header, cp))
+    return _single(cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
 
 
 STATION_MESSAGES = frozenset(
@@ -183,8 +181,23 @@ def station(
     """
     if cn not in STATION_MESSAGES:
         raise LocalProtocolError(f"CN {cn} is not a station message (see encode.upload)")
+    return _single(cn, params or {}, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
+
+
+def _single(
+    cn: str,
+    params: Mapping[str, object],
+    *,
+    qn: str,
+    st: str,
+    pw: str,
+    mn: str,
+    version: str,
+    ack: bool,
+) -> bytes:
+    """One unsplit frame: the 2017 header order, then the parameters as one CP item each."""
     header = {"QN": qn, "ST": st, "CN": cn, "PW": pw, "MN": mn, "Flag": _flag(version, ack=ack)}
-    cp = ";".join(f"{k}={text(v)}" for k, v in (params or {}).items())
+    cp = ";".join(f"{k}={text(v)}" for k, v in params.items())
     return frame(segment(header, cp))
 
 
