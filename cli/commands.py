@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import signal
 import socket
 import sys
 import time
@@ -16,6 +15,7 @@ import anyio
 import psycopg
 
 from cli.console_commands import demo_setup
+from cli.gateway_commands import until_signal
 from config.settings import GatewaySettings, Settings
 from console.server import serve_beside
 from gateway.app import Gateway
@@ -96,31 +96,6 @@ def db(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- serve ----------------------------------------------------------------------------
-def serve(args: argparse.Namespace) -> int:
-    settings: Settings = args.settings
-    dsn = resolve_dsn(settings)
-    if dsn is None:
-        return _err("no database: set HJ212_DSN or run `hj212 db up`")
-
-    async def main() -> None:
-        gateway = Gateway(settings.gateway, dsn, settings.storage)
-        async with anyio.create_task_group() as tg:
-            await tg.start(gateway.run)
-            await _until_signal()
-            tg.cancel_scope.cancel()
-
-    _run_async(main)
-    return 0
-
-
-async def _until_signal() -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            return
-
-
-# -- demo -----------------------------------------------------------------------------
 def _pick_port(preferred: int) -> int:
     with socket.socket() as sock:
         try:
@@ -205,7 +180,7 @@ Ctrl-C stops everything (gateway, stations and the database it started).
 
             tg.start_soon(fleet)
             tg.start_soon(report)
-            await _until_signal()
+            await until_signal()
             tg.cancel_scope.cancel()
 
     try:

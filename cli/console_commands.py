@@ -58,11 +58,11 @@ def console_command(args: argparse.Namespace) -> int:
     print(f"console at http://{console.host}:{console.port}/", file=sys.stderr, flush=True)
 
     async def main() -> None:
-        from cli.gateway_commands import _until_signal
+        from cli.gateway_commands import until_signal
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(serve, console, dsn)
-            await _until_signal()
+            await until_signal()
             tg.cancel_scope.cancel()
 
     anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})

@@ -146,14 +146,14 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
                         run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
                     )
                 )
-            await _until_signal()
+            await until_signal()
             log.info("shutting down: no new connections; flushing what was received")
             tg.cancel_scope.cancel()
 
     anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
 
 
-async def _until_signal() -> None:
+async def until_signal() -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for _ in signals:
             return

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from protocol import DataUpload, Message
+from protocol import DataUpload, Message, ProtocolError, parse_time
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -45,8 +45,6 @@ class Clock:
         self._corrected_at: dict[str, float] = {}
 
     def observe(self, session: StationSession, message: DataUpload, received_at: datetime) -> None:
-        from gateway.session import drift_seconds
-
         last = self.latest.get(message.mn or "")
         if last is not None and (received_at - last.measured_at).total_seconds() < SAMPLE_EVERY:
             return  # drift moves slowly: one measurement per station every few seconds
@@ -99,3 +97,18 @@ class Clock:
             log.debug("clock drift not saved (%s); will retry", exc)
             for mn, drift in rows.items():
                 self._unsaved.setdefault(mn, drift)
+
+
+def drift_seconds(message: Message, received_at: datetime) -> tuple[float | None, float | None]:
+    """Device clock minus receive time, from DataTime (real-time data) and from QN."""
+    by_data = None
+    if isinstance(message, DataUpload) and message.cn == "2011":
+        by_data = (message.data_time - received_at).total_seconds()
+    by_qn = None
+    qn = message.qn
+    if qn is not None and len(qn) == 17 and qn.isdigit():
+        try:
+            by_qn = (parse_time(qn) - received_at).total_seconds()
+        except ProtocolError:
+            by_qn = None  # a QN that is not a time (13-digit epoch ms, ...) says nothing
+    return by_data, by_qn

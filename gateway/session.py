@@ -27,13 +27,11 @@ from protocol import (
     Event,
     Framer,
     Message,
-    ProtocolError,
     RawFrame,
     Rejected,
     RequestFinished,
     Role,
     decode,
-    parse_time,
 )
 from storage.records import record_of
 
@@ -93,8 +91,8 @@ class StationSession(asyncio.Protocol):
         return None  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.closing and self.transport is None:
-            return
+        if self.closing:
+            return  # never admitted: nothing received, nothing to release
         self._handle(self.conn.receive_data(b""))  # an unfinished frame is archived too
         self.gw.release(self)
         self.transport = None
@@ -243,18 +241,3 @@ class StationSession(asyncio.Protocol):
             self.paused = True
             self.gw.metrics.rate_limited.inc()
             self.transport.pause_reading()
-
-
-def drift_seconds(message: Message, received_at: datetime) -> tuple[float | None, float | None]:
-    """Device clock minus receive time, from DataTime (real-time data) and from QN."""
-    by_data = None
-    if isinstance(message, DataUpload) and message.cn == "2011":
-        by_data = (message.data_time - received_at).total_seconds()
-    by_qn = None
-    qn = message.qn
-    if qn is not None and len(qn) == 17 and qn.isdigit():
-        try:
-            by_qn = (parse_time(qn) - received_at).total_seconds()
-        except ProtocolError:
-            by_qn = None  # a QN that is not a time (13-digit epoch ms, ...) says nothing
-    return by_data, by_qn

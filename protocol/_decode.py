@@ -12,6 +12,7 @@ on the CRC), ``oversized`` (segment over the standard's 1024 bytes), ``crc-lower
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from protocol._crc import crc16, match_variant
 from protocol._frame import RawFrame
@@ -39,6 +40,18 @@ class DecodeOptions:
 
 
 DEFAULT_OPTIONS = DecodeOptions()
+
+
+class _Common(TypedDict):
+    """The fields every decoded message has, whatever its event type."""
+
+    raw: bytes
+    segment: bytes
+    header: dict[str, str]
+    cp: dict[str, str]
+    version: str
+    flag: int | None
+    crc_variant: str
 
 
 def decode(frame: RawFrame, options: DecodeOptions = DEFAULT_OPTIONS) -> Message | Rejected:
@@ -154,40 +167,7 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
     flag = _flag(header)
     version = _version(flag, header, devs)
     _check_header(header, version, flag, devs)
-    cn = header["CN"]
-    if cn in REPLY_CODES:
-        return Reply(
-            raw=frame.raw,
-            segment=segment,
-            header=header,
-            cp=cp,
-            version=version,
-            flag=flag,
-            crc_variant=variant,
-            deviations=tuple(devs),
-            answers_qn=header.get("QN") or cp.get("QN"),
-            qn_rtn=_int_or_none(cp.get("QnRtn")),
-            exe_rtn=_int_or_none(cp.get("ExeRtn")),
-        )
-    data_time_text = cp.get("DataTime")
-    if data_time_text is None:
-        return Message(
-            raw=frame.raw,
-            segment=segment,
-            header=header,
-            cp=cp,
-            version=version,
-            flag=flag,
-            crc_variant=variant,
-            deviations=tuple(devs),
-        )
-    data_time = parse_time(data_time_text)
-    code_map: dict[str, str] = {}
-    if version == "2005":
-        values, code_map = _map_2005(values)
-        if code_map:
-            devs.append("codes-2005")
-    return DataUpload(
+    common = _Common(
         raw=frame.raw,
         segment=segment,
         header=header,
@@ -195,6 +175,27 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
         version=version,
         flag=flag,
         crc_variant=variant,
+    )
+    cn = header["CN"]
+    if cn in REPLY_CODES:
+        return Reply(
+            **common,
+            deviations=tuple(devs),
+            answers_qn=header.get("QN") or cp.get("QN"),
+            qn_rtn=_int_or_none(cp.get("QnRtn")),
+            exe_rtn=_int_or_none(cp.get("ExeRtn")),
+        )
+    data_time_text = cp.get("DataTime")
+    if data_time_text is None:
+        return Message(**common, deviations=tuple(devs))
+    data_time = parse_time(data_time_text)
+    code_map: dict[str, str] = {}
+    if version == "2005":
+        values, code_map = _map_2005(values)
+        if code_map:
+            devs.append("codes-2005")
+    return DataUpload(
+        **common,
         deviations=tuple(devs),
         data_time=data_time,
         values=values,
