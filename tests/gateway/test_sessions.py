@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import pytest
 
 from protocol import encode
@@ -107,7 +108,8 @@ async def test_second_connection_of_a_station_replaces_the_first(dsn: str, tmp_p
             await second.send(upload(mn, qn="20261123101500002", data_time="20261123101501"))
             assert await read_frame(second) == answer(mn, qn="20261123101500002")
             assert await closed_by_peer(first)
-            assert gw.sessions[mn].peer != ""
+            port = second.extra(anyio.abc.SocketAttribute.local_port)
+            assert gw.sessions[mn].peer == f"127.0.0.1:{port}"  # the station is the new one
         await first.aclose()
 
 
