@@ -65,20 +65,34 @@ def o2_implausible(
 
 
 def converted_mismatch(
-    readings: Mapping[str, Reading], o2_ref: float | None, cfg: RulesConfig
+    readings: Mapping[str, Reading],
+    o2_ref: float | None,
+    cfg: RulesConfig,
+    *,
+    period: bool = False,
 ) -> list[tuple[str, float, float]]:
-    """A16: the device's Zs against C x (21 - O2_ref) / (21 - O2); (code, zs, expected)."""
+    """A16: the device's Zs against C x (21 - O2_ref) / (21 - O2); (code, zs, expected).
+
+    Only normal (flag N) values are compared, O2 included: an abnormal value is invalid
+    and not judged, and a record whose samples were partly abnormal averages different
+    samples for C, O2 and Zs. ``period``: a minute, hour or day record, whose ZsAvg
+    loggers take as the mean of per-sample Zs, not the formula on the means: judged
+    with ``converted_period_tolerance``.
+    """
     o2 = readings.get(OXYGEN)
     if o2_ref is None or o2 is None or o2.value is None or o2.value >= cfg.o2_ambient:
         return []
+    if not o2.normal:
+        return []
+    tolerance = cfg.converted_period_tolerance if period else cfg.converted_tolerance
     found = []
     for code, reading in sorted(readings.items()):
-        if reading.zs is None or reading.value is None:
+        if reading.zs is None or reading.value is None or not reading.normal:
             continue
         expected = converted(reading.value, o2.value, o2_ref)
         if expected is None:
             continue
-        slack = cfg.converted_tolerance * abs(expected) + 0.01  # plus the last digit
+        slack = tolerance * abs(expected) + 0.01  # plus the last digit
         if abs(reading.zs - expected) > slack:
             found.append((code, reading.zs, expected))
     return found

@@ -97,11 +97,16 @@ def jump(
     limit_fraction: float,
     sigma: float,
     min_history: int,
+    span: float | None = None,
+    span_fraction: float = 0.0,
 ) -> tuple[float, float] | None:
-    """A11: |Δ| from the previous hour above max(fraction x limit, sigma x σ(24 h)).
+    """A11: |Δ| from the previous hour above max(fraction x limit, sigma x σ(24 h),
+    span_fraction x the measuring range).
 
     Returns (Δ, threshold) when it jumps. Needs ``min_history`` earlier hours and a
-    positive threshold (a flat history says nothing about a jump; that is A7).
+    positive threshold (a flat history says nothing about a jump; that is A7). The
+    range term keeps a factor without a limit (O2) from "jumping" on an ordinary load
+    change after a few quiet hours made its σ tiny.
     """
     if len(series) < min_history + 1:
         return None
@@ -111,7 +116,9 @@ def jump(
     history = [value for _, value, run in _window(series[:-1], 24) if run]
     if len(history) < min_history:
         return None
-    threshold = max(limit_fraction * limit if limit is not None else 0.0, sigma * _sigma(history))
+    floor = span_fraction * span if span is not None and span > 0 else 0.0
+    by_limit = limit_fraction * limit if limit is not None else 0.0
+    threshold = max(by_limit, sigma * _sigma(history), floor)
     delta = last[1] - prev[1]
     if threshold <= 0 or abs(delta) <= threshold:
         return None

@@ -51,8 +51,10 @@ class RulesConfig:
     jump_limit_fraction: float = 0.5  # A11: |Δ| > 50 % of the limit ...
     jump_sigma: float = 5.0  # ... and > 5 σ of the previous 24 h
     jump_min_history: int = 6
+    jump_range_fraction: float = 0.1  # ... and > 10 % of the measuring range, if known
     o2_ambient: float = 19.0  # A19: O2 this high means air, not flue gas
-    converted_tolerance: float = 0.01  # A16: |Zs - formula| / formula
+    converted_tolerance: float = 0.01  # A16: |Zs - formula| / formula, real-time values
+    converted_period_tolerance: float = 0.05  # A16 on minute/hour/day means (see README)
     cou_tolerance: float = 0.02  # A20
     aggregate_tolerance: float = 0.02  # A21: hour vs its minutes, day vs its hours
     drift_future_s: float = 60.0  # clock drift: data from the future [E]

@@ -106,7 +106,14 @@ def total(hours: Iterable[Total]) -> Total:
 def cou_mismatch(
     code: str, reading: Reading, m3: float | None, tolerance: float
 ) -> tuple[float, float] | None:
-    """A20: the device's Cou against C x V; (device, computed) when they disagree."""
+    """A20: the device's Cou against C x V; (device, computed) when they disagree.
+
+    Only a normal (flag N) value is compared: the Avg of a record with abnormal samples
+    is taken over its normal samples while its Cou sums every sample (HJ 212-2017
+    Tables C.16-C.18), so the two need not agree, and invalid data are not judged.
+    """
+    if not reading.normal:
+        return None
     computed = amount(code, reading.value, m3)
     if computed is None or reading.cou is None:
         return None

@@ -202,7 +202,13 @@ def _hour_checks(
     near = anomaly_values.near_detection_limit(series, limit, cfg.detection_limit_hours)
     ctx.condition(f"detection-limit:{code}", near, "detection-limit", threshold=limit, **common)
     jumped = anomaly_values.jump(
-        series, pollutant.limit, cfg.jump_limit_fraction, cfg.jump_sigma, cfg.jump_min_history
+        series,
+        pollutant.limit,
+        cfg.jump_limit_fraction,
+        cfg.jump_sigma,
+        cfg.jump_min_history,
+        span,
+        cfg.jump_range_fraction,
     )
     ctx.condition(
         f"jump:{code}",

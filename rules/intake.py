@@ -195,7 +195,9 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
     if info.o2_ref is not None:
         bad = {
             code: (zs, exp)
-            for code, zs, exp in anomaly_checks.converted_mismatch(readings, info.o2_ref, cfg)
+            for code, zs, exp in anomaly_checks.converted_mismatch(
+                readings, info.o2_ref, cfg, period=cn != "2011"
+            )
         }
         for code in sorted(readings):
             if readings[code].zs is not None:
@@ -221,8 +223,8 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
     """A20: the devices' -Cou against concentration x the period's flow volume."""
     span = {"2051": ctx.info.minute_interval_min * 60, "2061": 3600, "2031": 86400}.get(cn)
-    if span is None or flow not in readings:
-        return
+    if span is None or flow not in readings or not readings[flow].normal:
+        return  # no normal flow: no volume to compare with
     m3 = volume(flow, readings[flow], span)
     for code in anomaly_checks.concentrations(readings):
         reading = readings[code]

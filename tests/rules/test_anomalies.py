@@ -77,6 +77,16 @@ def test_a11_jump_over_half_the_limit_and_five_sigma() -> None:
     assert anomaly_values.jump(_series([*calm[:3], 60.0]), 35.0, 0.5, 5.0, 6) is None  # history
 
 
+def test_a11_a_factor_without_a_limit_must_move_a_tenth_of_its_range() -> None:
+    # O2: six quiet hours (σ 0.05), then an ordinary load change of 0.8 % O2
+    quiet = [8.60, 8.55, 8.65, 8.60, 8.55, 8.65, 8.60]
+    assert anomaly_values.jump(_series([*quiet, 9.4]), None, 0.5, 5.0, 6) is not None
+    assert anomaly_values.jump(_series([*quiet, 9.4]), None, 0.5, 5.0, 6, 25.0, 0.1) is None
+    jumped = anomaly_values.jump(_series([*quiet, 12.0]), None, 0.5, 5.0, 6, 25.0, 0.1)
+    assert jumped is not None
+    assert jumped[1] == pytest.approx(2.5)  # 10 % of 0-25 %
+
+
 def test_a15_nox_inversion_and_a16_converted_mismatch() -> None:
     readings = {"a21002": Reading(avg=30.0), "a21003": Reading(avg=40.0)}  # NO 40 = NO2 61.3
     assert anomaly_checks.nox_inversion(readings, CFG)
@@ -89,6 +99,18 @@ def test_a15_nox_inversion_and_a16_converted_mismatch() -> None:
     assert anomaly_checks.converted_mismatch(right, 6.0, CFG) == []
     ((code, zs, expected),) = anomaly_checks.converted_mismatch(wrong, 6.0, CFG)
     assert (code, zs, round(expected, 1)) == ("a21002", 38.0, 49.6)
+    # a flagged value, or a flagged O2, is not judged
+    flagged = {**o2, "a21002": Reading(avg=38.0, zs_avg=38.0, flag="D")}
+    assert anomaly_checks.converted_mismatch(flagged, 6.0, CFG) == []
+    bad_o2 = {"a19001": Reading(avg=9.5, flag="C"), "a21002": wrong["a21002"]}
+    assert anomaly_checks.converted_mismatch(bad_o2, 6.0, CFG) == []
+    # a mean of per-sample Zs 3 % off the formula: wrong for a sample, fine for a mean
+    averaged = {**o2, "a21002": Reading(avg=38.0, zs_avg=51.1)}
+    assert anomaly_checks.converted_mismatch(averaged, 6.0, CFG) != []
+    assert anomaly_checks.converted_mismatch(averaged, 6.0, CFG, period=True) == []
+    # a logger converting to 9 % O2 instead of 6 %: 20 % low, wrong for a mean too
+    ref9 = {**o2, "a21002": Reading(avg=38.0, zs_avg=39.7)}
+    assert anomaly_checks.converted_mismatch(ref9, 6.0, CFG, period=True) != []
 
 
 def test_a17_flow_zero_while_concentrations_are_reported() -> None:
@@ -128,6 +150,8 @@ def test_a20_cou_against_concentration_times_volume() -> None:
     assert amount("w01018", 45.0, volume("w00000", Reading(avg=1.0, cou=1200.0), 3600)) == 54.0
     assert cou_mismatch("a21026", Reading(avg=20.0, cou=10.1), m3, 0.02) is None
     assert cou_mismatch("a21026", Reading(avg=20.0, cou=11.0), m3, 0.02) == (11.0, 10.0)
+    # a record with abnormal samples: Avg over the normal ones, Cou over all; not judged
+    assert cou_mismatch("a21026", Reading(avg=20.0, cou=11.0, flag="D"), m3, 0.02) is None
 
 
 def test_clock_drift_and_order() -> None:
