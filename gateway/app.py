@@ -8,9 +8,9 @@ import asyncio
 import logging
 import time
 from collections import Counter as Tally
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import anyio
 from anyio.abc import TaskStatus
@@ -30,6 +30,10 @@ from storage.writer import Writer
 log = logging.getLogger(__name__)
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Stats:
     open_connections: int
@@ -42,10 +46,19 @@ class Gateway:
     """A running gateway: its sessions, storage path, counters and the port it serves."""
 
     def __init__(
-        self, settings: GatewaySettings, dsn: str, storage: StorageSettings | None = None
+        self,
+        settings: GatewaySettings,
+        dsn: str,
+        storage: StorageSettings | None = None,
+        *,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``now`` is the platform's clock: receive times, the time a 1012 sets, QNs of
+        commands. Real UTC time, except in accelerated runs (tests, demos), where the
+        simulators, the gateway and the rules share one simulated clock."""
         self.settings = settings
         self.dsn = dsn
+        self.now = now
         storage = storage or StorageSettings()
         self.writer = Writer(
             dsn,

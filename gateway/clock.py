@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -66,7 +66,7 @@ class Clock:
                 self.set_time(session, message)
 
     def set_time(self, session: StationSession, message: Message) -> None:
-        params: dict[str, object] = {"SystemTime": datetime.now(UTC)}
+        params: dict[str, object] = {"SystemTime": self.gw.now()}
         if "PolId" in message.cp:
             params = {"PolId": message.cp["PolId"], **params}
         self.gw.commands.send_auto(session, "1012", params)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -91,7 +90,7 @@ class Commands:
         """A command the gateway decides on its own (1012 time setting), logged as such."""
         if session.mn is None:
             return
-        qn = encode.new_qn(datetime.now(UTC))
+        qn = encode.new_qn(self.gw.now())
         wire = self._send(session, cn, params, qn)
         mn = session.mn
 

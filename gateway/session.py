@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -127,7 +127,7 @@ class StationSession(asyncio.Protocol):
     def _handle(self, events: list[Event]) -> None:
         if not events:
             return
-        received_at = datetime.now(UTC)
+        received_at = self.gw.now()
         for event in events:
             if isinstance(event, RequestFinished):
                 self.gw.commands.finished(self, event)

@@ -147,6 +147,7 @@ class Device:
 
     __slots__ = (
         "_attempt",
+        "_held",
         "_jitter",
         "_storm_at",
         "_tick",
@@ -177,6 +178,7 @@ class Device:
         self._storm_at = 0.0
         self._jitter = (logger.station.index * 0.6180339887) % 1.0  # spreads the sends
         self._attempt = 0
+        self._held: Record | None = None  # out_of_order: a real-time record sent late
 
     def fault(self, kind: str, now: float | None = None) -> Fault | None:
         if not self.faults:
@@ -254,7 +256,7 @@ class Device:
             return
         now = fleet.sim_now()
         late = self.link is None and self.outage
-        for record in self.logger.due(now):
+        for record in self._reorder(self.logger.due(now), now):
             record.resent = late
             if len(self.outbox) == MAX_BACKLOG:
                 fleet.counts.dropped += 1
@@ -280,6 +282,23 @@ class Device:
         delay = fleet.real_delay(self.logger.next_due()) + spread
         delay = min(delay, MAX_TICK if self.faults else 3600.0)
         self._tick = fleet.loop.call_later(max(delay, 0.001), self.tick)
+
+    def _reorder(self, due: list[Record], now: float) -> list[Record]:
+        """``out_of_order``: every other real-time record waits for the next one and
+        goes after it, so DataTime steps back (a logger with a muddled queue)."""
+        if self.fault("out_of_order", now) is None:
+            held, self._held = self._held, None
+            return due if held is None else [held, *due]
+        out = []
+        for record in due:
+            if record.cn != "2011":
+                out.append(record)
+            elif self._held is None:
+                self._held = record
+            else:
+                out += [record, self._held]
+                self._held = None
+        return out
 
     # -- sending ----------------------------------------------------------------------
     def pump(self) -> None:

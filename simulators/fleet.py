@@ -28,6 +28,7 @@ from simulators.client import Device, Flight, Link
 from simulators.logger import DEFAULT_UPLOADS, DataLogger
 from simulators.models import MODELS, Station, make_station
 from simulators.scenario import MODEL_NAMES, Fault, Scenario
+from simulators.timebase import SimulatedClock
 
 DEFAULT_PREFIX = "5131"
 SWEEP = 0.05  # seconds between two looks at the OverTime deadlines
@@ -296,6 +297,7 @@ async def run_fleet(
     allow_remote: bool = False,
     report_every: float = 1.0,
     serial_device: str | None = None,
+    clock: SimulatedClock | None = None,
 ) -> Counts:
     """Run ``stations`` simulated loggers against ``host:port`` for ``duration`` real
     seconds and return the counts.
@@ -304,6 +306,8 @@ async def run_fleet(
     RtdInterval is ``interval x speed`` simulated seconds); None takes the scenario's
     ``rtd_interval``. Explicit arguments win over the scenario's ``[fleet]`` values.
     With ``serial_device`` one station talks over that serial port instead of TCP.
+    With ``clock`` the fleet runs on that simulated clock (its start and speed win), the
+    one the gateway and the rules engine of an accelerated run also read.
 
     :raises ValueError: for a non-loopback target without ``allow_remote``.
     """
@@ -315,6 +319,8 @@ async def run_fleet(
     scenario = scenario or Scenario()
     if versions:
         scenario = replace(scenario, versions=versions)
+    if clock is not None:
+        start, speed = clock.start, clock.speed
     speed = speed or scenario.speed or 1.0
     seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else 212)
     if interval is not None:
@@ -337,6 +343,8 @@ async def run_fleet(
         recount=scenario.recount if scenario.recount is not None else 3,
         counts=counts,
     )
+    if clock is not None:
+        fleet.mono0 = clock.origin
     if serial_device is not None:
         fleet.open_link = serial_link.opener(serial_device)
     bound = tuple(f.bind(t0) for f in scenario.faults)

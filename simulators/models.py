@@ -263,7 +263,7 @@ def reading(station: Station, t: int) -> Reading:
     return out
 
 
-def _targets(station: Station, fault: Fault) -> list[tuple[int, Factor]]:
+def targets(station: Station, fault: Fault) -> list[tuple[int, Factor]]:
     factors = list(enumerate(station.model.factors))
     if fault.pollutants:
         return [(i, f) for i, f in factors if f.code in fault.pollutants]
@@ -274,7 +274,7 @@ def _targets(station: Station, fault: Fault) -> list[tuple[int, Factor]]:
 
 def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
     kind = fault.kind
-    for i, f in _targets(station, fault):
+    for i, f in targets(station, fault):
         value, flag = out[f.code]
         if kind in ("fault", "maintenance"):
             flag = "D" if kind == "fault" else "M"
@@ -296,15 +296,31 @@ def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
         elif kind == "exceedance":
             limit = f.limit if f.limit is not None else f.base
             value = limit * fault.factor * (1.0 + 0.05 * normal(mix(station.seed, i, t)))
+        elif kind == "narrow":  # a dead analyser: its start value plus a little noise
+            wobble = 2.0 * uniform(mix(station.seed, station.key + i + 40, t)) - 1.0
+            value = levels(station, int(fault.begin))[i] + wobble * fault.factor * f.range_high
+        elif kind == "detection_limit":  # hovering at the bottom of the range
+            wobble = 0.5 + uniform(mix(station.seed, station.key + i + 48, t))
+            value = fault.factor * f.range_high * wobble
+        else:  # wrong_o2_ref, bad_aggregate: the readings are right, the logger is not
+            continue
         out[f.code] = (round(value, f.decimals), flag)
 
 
-def converted(station: Station, sample: Reading) -> dict[str, float]:
+def converted(station: Station, sample: Reading, t: int | None = None) -> dict[str, float]:
     """Zs values of a reading: C x (21 - O2ref) / (21 - O2meas), O2 capped at 20 %
-    so that a stopped boiler (O2 near 20.9 %) does not divide by almost zero."""
+    so that a stopped boiler (O2 near 20.9 %) does not divide by almost zero. A
+    ``wrong_o2_ref`` fault in force at ``t`` converts its factors to the fault's O2."""
     model = station.model
     if model.o2 is None or station.o2_ref is None:
         return {}
     o2 = min(sample[model.o2][0], 20.0)
     ratio = (21.0 - station.o2_ref) / (21.0 - o2)
-    return {f.code: round(sample[f.code][0] * ratio, f.decimals) for f in model.factors if f.zs}
+    out = {f.code: round(sample[f.code][0] * ratio, f.decimals) for f in model.factors if f.zs}
+    for fault in station.faults:
+        if fault.kind == "wrong_o2_ref" and t is not None and fault.begin <= t < fault.end:
+            wrong = (21.0 - fault.factor) / (21.0 - o2)
+            for _, f in targets(station, fault):
+                if f.zs:
+                    out[f.code] = round(sample[f.code][0] * wrong, f.decimals)
+    return out

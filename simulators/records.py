@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from simulators.models import Station, converted, levels, reading
+from simulators.models import Station, converted, levels, reading, targets
 from simulators.signals import DAY, local_seconds
 
 Values = dict[str, dict[str, object]]
@@ -96,7 +96,7 @@ Summary = dict[str, _Acc]
 def realtime(station: Station, t: int) -> Values:
     """The 2011 values at ``t``: Rtd, ZsRtd (gas pollutants), Flag."""
     sample = reading(station, t)
-    zs = converted(station, sample)
+    zs = converted(station, sample, t)
     out: Values = {}
     for code, (value, flag) in sample.items():
         fields: dict[str, object] = {"Rtd": value}
@@ -146,7 +146,7 @@ def _summary(station: Station, start: int, seconds: int, step: int) -> Summary:
     kinds = {f.code: f.cou for f in model.factors}
     for t in range(start, start + seconds, step):
         sample = reading(station, t)
-        zs = converted(station, sample)
+        zs = converted(station, sample, t)
         volume = sample[model.flow][0] * step * model.flow_to_m3
         for code, (value, flag) in sample.items():
             kind = kinds[code]
@@ -211,7 +211,24 @@ def period(station: Station, start: int, seconds: int, step: int) -> Values:
             fields |= {"ZsMin": zs[1], "ZsAvg": round(zs[0] / n, f.decimals), "ZsMax": zs[2]}
         fields["Flag"] = _flag(station, acc)
         out[f.code] = fields
+    if seconds == HOUR:
+        _misaggregate(station, start + seconds, out)
     return out
+
+
+def _misaggregate(station: Station, at: int, out: Values) -> None:
+    """A ``bad_aggregate`` fault in force when the hour record is made (``at``): its Avg
+    (and ZsAvg) is the fault's factor times the mean of the hour's samples."""
+    for fault in station.faults:
+        if fault.kind != "bad_aggregate" or not fault.begin < at <= fault.end:
+            continue
+        for _, f in targets(station, fault):
+            fields = out.get(f.code)
+            if fields is None:
+                continue
+            for key in ("Avg", "ZsAvg"):
+                if isinstance(value := fields.get(key), float | int):
+                    fields[key] = round(value * fault.factor, f.decimals)
 
 
 def day_start(t: int) -> int:

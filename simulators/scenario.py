@@ -57,6 +57,10 @@ VALUE_KINDS: dict[str, dict[str, float]] = {
     "over_range": {},  # above the measuring range, flag T
     "spikes": {"every": 20.0, "factor": 8.0},  # one sample in `every` times `factor`
     "exceedance": {"factor": 1.6},  # `factor` times the emission limit, flag N
+    "narrow": {"factor": 0.005},  # within ± `factor` x range of its start value, flag N
+    "detection_limit": {"factor": 0.004},  # about `factor` x range, at the DL, flag N
+    "wrong_o2_ref": {"factor": 9.0},  # Zs converted to `factor` % O2, not the station's
+    "bad_aggregate": {"factor": 1.3},  # hour records' Avg `factor` x their minutes' mean
 }
 LINK_KINDS: dict[str, dict[str, float]] = {
     "disconnect": {},  # the platform is unreachable: records wait, then go with RF=1
@@ -66,6 +70,7 @@ LINK_KINDS: dict[str, dict[str, float]] = {
     "split_packets": {"limit": 300},  # PNUM/PNO split at `limit` bytes (HJ 212-2017 §9)
     "slow_writes": {"chunk": 16, "delay": 0.02},  # `chunk` bytes per write, `delay` s apart
     "duplicates": {"every": 1.0},  # every `every`-th upload is sent twice
+    "out_of_order": {},  # real-time uploads go in swapped pairs, the newer one first
     "reconnect_storm": {"every": 60.0},  # drop and reconnect every `every` s
 }
 KINDS = VALUE_KINDS | LINK_KINDS

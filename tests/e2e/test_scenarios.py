@@ -10,6 +10,7 @@ about how long anything took.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, cast
 
@@ -188,6 +189,36 @@ def check_value_faults(dsn: str, mn: list[str], t0: datetime) -> None:
     exceed = _window(dsn, mn[2], "a21002", t0 + 1800 * s, t0 + 2400 * s)
     assert exceed
     assert all(r[2] > 50 for r in exceed)
+    # station 8: a dead NH3-N analyser (narrow band), TP at its detection limit
+    narrow = [r[0] for r in _window(dsn, mn[8], "w21003", t0, t0 + 2400 * s)]
+    assert len(narrow) == 80
+    assert max(narrow) - min(narrow) <= 2 * 0.005 * 50 + 0.001  # ± 0.5 % of 0-50 mg/L
+    low = [r[0] for r in _window(dsn, mn[8], "w21011", t0, t0 + 2400 * s)]
+    assert len(low) == 80
+    assert all(0 < v <= 1.5 * 0.004 * 10 + 0.001 for v in low)  # TP range 0-10 mg/L
+    # station 5: SO2 converted to 9 % O2 instead of 6 %: Zs = C x 12 / (21 - O2)
+    pairs = rows(
+        dsn,
+        "SELECT so2.rtd, so2.zs_rtd, o2.rtd FROM hj212.measurement so2"
+        " JOIN hj212.measurement o2 ON o2.mn = so2.mn AND o2.cn = so2.cn"
+        " AND o2.data_time = so2.data_time AND o2.pollutant = 'a19001'"
+        " WHERE so2.mn = %s AND so2.cn = '2011' AND so2.pollutant = 'a21026'",
+        mn[5],
+    )
+    assert len(pairs) == 80
+    for rtd, zs, o2 in pairs:
+        assert zs == pytest.approx(rtd * 12 / (21 - min(o2, 20)), abs=0.011)
+    # station 2: the 23:00 hour record of flue-gas temperature, made while the logger
+    # mis-aggregated, is 1.3 x the mean of that hour's samples (those stored: 23:40-24:00)
+    ((hour_avg,),) = rows(
+        dsn,
+        "SELECT avg FROM hj212.measurement WHERE mn = %s AND cn = '2061'"
+        " AND pollutant = 'a01012' AND data_time = %s",
+        mn[2],
+        t0 - 40 * 60 * s,
+    )
+    samples = [r[0] for r in _window(dsn, mn[2], "a01012", t0, t0 + 1200 * s)]
+    assert 1.2 < hour_avg / (sum(samples) / len(samples)) < 1.4
 
 
 def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> None:
@@ -239,6 +270,20 @@ def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> 
     )
     assert dup[0][0] >= 1
     assert len(_window(dsn, mn[6], "w00000", t0, t0 + 1200 * s)) == 40
+    # station 12: real-time uploads out of order while the fault lasts, none lost
+    order = [
+        r[0]
+        for r in rows(
+            dsn,
+            "SELECT data_time FROM hj212.measurement WHERE mn = %s AND cn = '2011'"
+            " AND pollutant = 'w00000' ORDER BY frame_id",
+            mn[12],
+        )
+    ]
+    back = [b for a, b in pairwise(order) if b < a]
+    assert len(back) >= 5
+    assert all(t0 + 300 * s <= b < t0 + 900 * s for b in back)
+    assert len(set(order)) == len(order) == 80
     # station 7: a drifting clock stamps DataTime off the 30-s grid
     off_grid = rows(
         dsn,
