@@ -104,7 +104,8 @@ def close_hour(ctx: Ctx, hour: int) -> None:
             running = int(not unit_stopped)
             entry = [hour, reading.value, value, int(status.valid), running, m3]
             st.series.setdefault(code, []).append(entry)
-            _hour_checks(ctx, code, hour, status, pollutant, judged)
+            flat = reading.min is None or reading.max is None or reading.min == reading.max
+            _hour_checks(ctx, code, hour, status, pollutant, judged, flat)
         if reading is not None and pollutant is not None:
             found = suspected(pollutant, reading)
             ctx.condition(
@@ -176,8 +177,14 @@ def _hour_checks(
     status: HourStatus,
     pollutant: PollutantConfig | None,
     judged: tuple[float, str] | None,
+    flat: bool,
 ) -> None:
-    """A5, A7-A9, A11 on the hourly series, and exceedance of a valid gas hour."""
+    """A5, A7-A9, A11 on the hourly series, and exceedance of a valid gas hour.
+
+    ``flat``: the hour record shows no movement inside the hour (Min = Max, or no Min
+    and Max sent). A7 needs it: a frozen reading does not move at all, while a steady
+    factor sent with one decimal (humidity 9.5 %) can repeat its hourly mean for hours.
+    """
     cfg = ctx.cfg
     pollutant = pollutant or PollutantConfig(code)
     series = [(e[0], float(e[1]), bool(e[4])) for e in ctx.st.series[code]]
@@ -187,7 +194,7 @@ def _hour_checks(
         ctx.condition(f"zero:{code}", anomaly_values.zero(series, cfg.zero_hours), "zero", **common)
     ctx.condition(
         f"constant:{code}",
-        anomaly_values.constant(series, cfg.constant_hours),
+        flat and anomaly_values.constant(series, cfg.constant_hours),
         "constant",
         value=value,
         **common,
@@ -306,9 +313,11 @@ def close_day(ctx: Ctx, day: int) -> None:
             continue
         ok = day_valid(info.medium, valid_hours, expected_hours, cfg)
         if pollutant.assessed and info.active:
+            # short of what could have been valid: not a first, partial day of the
+            # engine, nor a unit that ran (and was monitored) only part of the day
             ctx.condition(
                 f"day-incomplete:{code}",
-                expected_hours > 0 and not ok,
+                expected_hours > 0 and not ok and valid_hours < expected_hours,
                 "day-incomplete",
                 pollutant=code,
                 data_time=day,

@@ -150,6 +150,12 @@ def test_a20_cou_against_concentration_times_volume() -> None:
     assert amount("w01018", 45.0, volume("w00000", Reading(avg=1.0, cou=1200.0), 3600)) == 54.0
     assert cou_mismatch("a21026", Reading(avg=20.0, cou=10.1), m3, 0.02) is None
     assert cou_mismatch("a21026", Reading(avg=20.0, cou=11.0), m3, 0.02) == (11.0, 10.0)
+    # Σ c·q·Δt lies between Min x V and Max x V, not always near Avg x V (two samples of
+    # a clean dust record: 1.2 and 2.54 mg/m³ with flows 55.0 and 43.8 m³/s)
+    two = Reading(avg=1.87, min=1.2, max=2.54, cou=0.053)
+    assert cou_mismatch("a34013", two, 29640.0, 0.02) is None
+    assert cou_mismatch("a34013", Reading(avg=1.87, min=1.2, max=2.54, cou=0.53), 29640.0, 0.02)
+    assert cou_mismatch("a34013", Reading(avg=1.87, min=1.2, max=2.54, cou=0.0053), 29640.0, 0.02)
     # a record with abnormal samples: Avg over the normal ones, Cou over all; not judged
     assert cou_mismatch("a21026", Reading(avg=20.0, cou=11.0, flag="D"), m3, 0.02) is None
 
@@ -261,3 +267,26 @@ def test_engine_water_daily_record_against_its_hours() -> None:
     day = record(station.mn, START, {"w01018": 45.0}, cn="2031")
     out = run(e, [*records, day], START + 25 * H)
     assert ("aggregate-mismatch", "w01018") in {(a.kind, a.pollutant) for a in alarms(out)}
+
+
+def test_engine_a7_hourly_needs_a_reading_that_does_not_move_within_the_hour() -> None:
+    station = gas_station()
+    e = engine(station)
+    steady = Reading(avg=9.5, min=9.3, max=9.7)  # humidity-like: same mean, moving inside
+    frozen = Reading(avg=3.33, min=3.33, max=3.33)
+    records = hourly(station, range(6), a01014=steady, a34013=frozen)
+    found = {(a.kind, a.pollutant) for a in alarms(run(e, records, START + 7 * H))}
+    assert ("constant", "a34013") in found
+    assert ("constant", "a01014") not in found
+
+
+def test_engine_a4_a_day_begun_part_way_is_not_incomplete_but_a_faulty_one_is() -> None:
+    station = gas_station()
+    late = START + 20 * H  # the engine starts at 20:00 of the first day
+    e = engine(station, start=late)
+    records = hourly(station, range(20, 28))
+    records += hourly(station, range(28, 34), a21026=(20.0, "D"))  # 6 h of D on day 2
+    records += hourly(station, range(34, 48))
+    out = run(e, records, START + 49 * H)
+    days = {(a.pollutant, a.data_time) for a in alarms(out, "day-incomplete")}
+    assert days == {("a21026", START + 24 * H)}  # 18 valid of 24; not the 4-hour first day
