@@ -304,7 +304,7 @@ def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
         elif kind == "detection_limit":  # hovering at the bottom of the range
             wobble = 0.5 + uniform(mix(station.seed, station.key + i + 48, t))
             value = fault.factor * f.range_high * wobble
-        else:  # wrong_o2_ref, bad_aggregate: the readings are right, the logger is not
+        else:  # wrong_o2_ref, bad_aggregate, cou_units: right readings, wrong logger
             continue
         out[f.code] = (round(value, f.decimals), flag)
 

@@ -211,24 +211,31 @@ def period(station: Station, start: int, seconds: int, step: int) -> Values:
             fields |= {"ZsMin": zs[1], "ZsAvg": round(zs[0] / n, f.decimals), "ZsMax": zs[2]}
         fields["Flag"] = _flag(station, acc)
         out[f.code] = fields
-    if seconds == HOUR:
-        _misaggregate(station, start + seconds, out)
+    _logger_faults(station, start + seconds, seconds, out)
     return out
 
 
-def _misaggregate(station: Station, at: int, out: Values) -> None:
-    """A ``bad_aggregate`` fault in force when the hour record is made (``at``): its Avg
-    (and ZsAvg) is the fault's factor times the mean of the hour's samples."""
+_WRONG_FIELDS = {"bad_aggregate": ("Avg", "ZsAvg"), "cou_units": ("Cou",)}
+
+
+def _logger_faults(station: Station, at: int, seconds: int, out: Values) -> None:
+    """Faults of the logger's arithmetic in force when a record is made (``at``):
+    ``bad_aggregate``, an hour record's Avg (and ZsAvg) the fault's factor times the
+    mean of its samples; ``cou_units``, every period record's Cou times the factor."""
     for fault in station.faults:
-        if fault.kind != "bad_aggregate" or not fault.begin < at <= fault.end:
+        keys = _WRONG_FIELDS.get(fault.kind)
+        if keys is None or not fault.begin < at <= fault.end:
+            continue
+        if fault.kind == "bad_aggregate" and seconds != HOUR:
             continue
         for _, f in targets(station, fault):
             fields = out.get(f.code)
             if fields is None:
                 continue
-            for key in ("Avg", "ZsAvg"):
+            for key in keys:
                 if isinstance(value := fields.get(key), float | int):
-                    fields[key] = round(value * fault.factor, f.decimals)
+                    digits = 3 if key == "Cou" else f.decimals
+                    fields[key] = round(value * fault.factor, digits)
 
 
 def day_start(t: int) -> int:

@@ -81,6 +81,7 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "converted-mismatch": (5, "a21026"),
     "aggregate-mismatch": (6, "a21002"),
     "out-of-order": (7, None),
+    "cou-mismatch": (8, "a21026"),
 }
 ETR_LOW = (1, 2)  # the disconnected station (on-time rate) and the faulty one
 
@@ -154,7 +155,7 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
     # its own counts do not come back)
     statuses = _rows(rules_dsn, "SELECT status, count(*) FROM hj212.frame GROUP BY status")
     assert dict(statuses).keys() == {"ok"}
-    assert dict(statuses)["ok"] > 8 * 28 * 12  # 8 stations, 28 h of 2011 every 5 min
+    assert dict(statuses)["ok"] > 9 * 28 * 12  # 9 stations, 28 h of 2011 every 5 min
     alarms = _rows(
         rules_dsn,
         "SELECT mn, kind, pollutant, data_time, value, detail, cleared_at FROM hj212.alarm",

@@ -307,6 +307,23 @@ def check_dialects(dsn: str, mn: list[str]) -> None:
     old = rows(dsn, "SELECT DISTINCT flag FROM hj212.frame WHERE mn = %s", mn[9])
     assert old == [(None,)]
     assert _flags(dsn, mn[9], "a21026")  # sent as "02-Rtd"
+    # ... whose logger sent SO2-Cou in grams for the records made 00:00 and 00:10 (the
+    # 23:50 and 00:00 minute records): 1000 x SO2 Avg x the minute's flue-gas volume
+    t0 = datetime.fromisoformat("2026-03-03T23:40:00+08:00")
+    ratios = rows(
+        dsn,
+        "SELECT so2.data_time, so2.cou / (so2.avg * q.cou * 1e-6) FROM hj212.measurement so2"
+        " JOIN hj212.measurement q ON q.mn = so2.mn AND q.cn = so2.cn"
+        " AND q.data_time = so2.data_time AND q.pollutant = 'a00000'"
+        " WHERE so2.mn = %s AND so2.cn = '2051' AND so2.pollutant = 'a21026'"
+        " ORDER BY so2.data_time",
+        mn[9],
+    )
+    wrong = {(t - t0).total_seconds() // 60 for t, r in ratios if 900 < r < 1100}
+    right = {(t - t0).total_seconds() // 60 for t, r in ratios if 0.9 < r < 1.1}
+    assert wrong == {10, 20}
+    assert 0 in right  # 23:40, made at 23:50 (00:10, made 00:20, may miss the run's end)
+    assert len(wrong) + len(right) == len(ratios)
     # 2025 with SM4: ciphertext on the wire, decrypted with the registry's key
     assert _flags(dsn, mn[10], "a21026")
     plain = rows(
