@@ -306,8 +306,9 @@ async def run_fleet(
     RtdInterval is ``interval x speed`` simulated seconds); None takes the scenario's
     ``rtd_interval``. Explicit arguments win over the scenario's ``[fleet]`` values.
     With ``serial_device`` one station talks over that serial port instead of TCP.
-    With ``clock`` the fleet runs on that simulated clock (its start and speed win), the
-    one the gateway and the rules engine of an accelerated run also read.
+    With ``clock`` the fleet runs on that simulated clock (its start and speed win, and
+    ``duration`` counts from its origin), the one the gateway and the rules engine of an
+    accelerated run also read.
 
     :raises ValueError: for a non-loopback target without ``allow_remote``.
     """
@@ -337,7 +338,8 @@ async def run_fleet(
         port=port,
         start=t0,
         speed=speed,
-        deadline=loop.time() + duration,
+        # on a shared clock the run lasts ``duration`` from the clock's origin
+        deadline=(clock.origin if clock is not None else loop.time()) + duration,
         rate=rate if rate is not None else scenario.rate,
         overtime=scenario.overtime or 5.0,
         recount=scenario.recount if scenario.recount is not None else 3,
@@ -391,7 +393,7 @@ async def _run(
     tasks = [asyncio.create_task(d.run()) for d in devices]
     sweeper = asyncio.create_task(fleet.sweep())
     reporter = asyncio.create_task(_report(fleet, progress, report_every, started))
-    await fleet.sleep(duration)
+    await fleet.sleep(fleet.deadline - fleet.loop.time())
     fleet.stop()
     # uploads already sent get their answer (or their OverTime) before the links close
     drain_until = fleet.loop.time() + fleet.overtime
