@@ -33,6 +33,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (worker i serves metrics on base +
+    i): a base from the kernel alone can have a neighbour held by another client's
+    ephemeral port, and that worker then has no /metrics to ask."""
+    for _ in range(100):
+        base = free_port()
+        held = []
+        try:
+            for offset in range(count):
+                s = socket.socket()
+                held.append(s)
+                s.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "cli", *args],
@@ -237,7 +258,7 @@ async def test_thousands_of_connections_at_once(dsn: str, tmp_path: Path) -> Non
 
 
 async def test_worker_processes_share_the_port(dsn: str, tmp_path: Path) -> None:
-    port, metrics = free_port(), free_port()
+    port, metrics = free_port(), free_ports(2)
     env = {
         **os.environ,
         "HJ212_DSN": dsn,
