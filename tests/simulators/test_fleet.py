@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tty
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -143,3 +144,49 @@ def test_the_example_scenario_shows_every_fault_kind() -> None:
 def test_scenario_errors_say_what_is_wrong(data: dict[str, object], message: str) -> None:
     with pytest.raises(ScenarioError, match=message):
         parse(data)
+
+
+class Silent(asyncio.Protocol):
+    """A platform that reads everything and never answers."""
+
+    def __init__(self, received: list[Message], closed: asyncio.Event) -> None:
+        self.received, self.closed = received, closed
+        self.conn = Connection(Role.PLATFORM)
+
+    def data_received(self, data: bytes) -> None:
+        self.received += [e for e in self.conn.receive_data(data) if isinstance(e, Message)]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed.set()
+
+
+async def test_an_unanswered_upload_is_resent_recount_times_then_given_up() -> None:
+    received: list[Message] = []
+    closed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Silent(received, closed), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    scenario = parse({"fleet": {"overtime": 0.2, "recount": 2, "rtd_interval": 30}})
+    try:
+        counts = await run_fleet(
+            1,
+            "127.0.0.1",
+            port,
+            2.0,
+            scenario=scenario,
+            speed=60,
+            start=START,
+            uploads=frozenset({"2011"}),
+        )
+        await asyncio.wait_for(closed.wait(), 5)
+    finally:
+        server.close()
+    sends = Counter(m.qn for m in received)
+    assert counts.acks == 0
+    assert counts.frames_sent == len(received) == sum(sends.values())
+    assert counts.retries == sum(n - 1 for n in sends.values())
+    assert len(sends) >= 3
+    *done, last = sends.values()  # in QN order: the last one may be cut by the stop
+    assert done == [3] * len(done)  # sent once, resent ReCount (2) times
+    assert 1 <= last <= 3
+    assert counts.timeouts >= len(done)
