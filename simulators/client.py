@@ -107,9 +107,12 @@ class Link(asyncio.Protocol):
 class Flight:
     """The upload waiting for its 9014(s): one per packet of a split upload."""
 
-    __slots__ = ("attempts", "frames", "pending", "record", "sent_at")
+    __slots__ = ("attempts", "frames", "number", "pending", "record", "sent_at")
 
-    def __init__(self, record: Record, frames: list[bytes], pending: set[str], at: float) -> None:
+    def __init__(
+        self, number: int, record: Record, frames: list[bytes], pending: set[str], at: float
+    ) -> None:
+        self.number = number  # the device's upload count when it was sent
         self.record = record
         self.frames = frames
         self.pending = pending
@@ -321,7 +324,7 @@ class Device:
             fleet.counts.unacked_sent += 1  # 2005 uploads carry no Flag: nothing comes back
             fleet.loop.call_soon(self.pump)
             return
-        self.flight = Flight(record, frames, qns, fleet.loop.time())
+        self.flight = Flight(self.uploads, record, frames, qns, fleet.loop.time())
         fleet.expect(self, self.flight, self.overtime)
 
     @property
@@ -375,11 +378,13 @@ class Device:
         self.flight = None
         self.pump()
 
-    def timed_out(self, flight: Flight, attempt: int) -> None:
-        """OverTime passed since ``attempt`` of ``flight`` was sent (called by the
-        fleet's deadline sweep, which also calls for flights since answered)."""
-        counts = self.fleet.counts
-        if flight is not self.flight or flight.attempts != attempt or self.link is None:
+    def timed_out(self, number: int, attempt: int) -> None:
+        """OverTime passed since ``attempt`` of upload ``number`` was sent (called by
+        the fleet's deadline sweep, which also calls for uploads since answered)."""
+        counts, flight = self.fleet.counts, self.flight
+        if flight is None or flight.number != number or flight.attempts != attempt:
+            return
+        if self.link is None:
             return
         recount = self.logger.recount if self.logger.recount is not None else self.fleet.recount
         if flight.attempts <= recount and not self.fleet.stopping:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import heapq
 import ipaddress
 import random
 import resource
@@ -167,25 +166,28 @@ class Fleet:
         self.stopping = False
         self._stop = asyncio.Event()
         # OverTime deadlines of uploads waiting for their 9014, swept every SWEEP s: one
-        # heap entry per upload is much cheaper than a timer armed and cancelled each time
-        self._deadlines: list[tuple[float, int, Device, Flight, int]] = []
-        self._seq = 0
+        # entry per upload is much cheaper than a timer armed and cancelled each time.
+        # One FIFO per OverTime value is already in deadline order; an entry names the
+        # upload by number, not by its Flight, so that answered uploads (rate x OverTime
+        # of them at any time) are not kept alive for the collector to walk through.
+        self._deadlines: dict[float, deque[tuple[float, Device, int, int]]] = {}
         self.open_link: Callable[[Device], asyncio.Future[Link]] = self._tcp
 
     def expect(self, device: Device, flight: Flight, overtime: float) -> None:
-        self._seq += 1
-        entry = (self.loop.time() + overtime, self._seq, device, flight, flight.attempts)
-        heapq.heappush(self._deadlines, entry)
+        queue = self._deadlines.get(overtime)
+        if queue is None:
+            queue = self._deadlines[overtime] = deque()
+        queue.append((self.loop.time() + overtime, device, flight.number, flight.attempts))
 
     async def sweep(self) -> None:
         """Call :meth:`Device.timed_out` for every deadline passed, until stopped."""
-        heap = self._deadlines
         while True:
             await asyncio.sleep(SWEEP)
             now = self.loop.time()
-            while heap and heap[0][0] <= now:
-                _, _, device, flight, attempt = heapq.heappop(heap)
-                device.timed_out(flight, attempt)
+            for queue in list(self._deadlines.values()):  # a resend may add an OverTime
+                while queue and queue[0][0] <= now:
+                    _, device, number, attempt = queue.popleft()
+                    device.timed_out(number, attempt)
 
     def sim_now(self) -> float:
         return self.start + (self.loop.time() - self.mono0) * self.speed
