@@ -20,6 +20,7 @@ from typing import Any
 
 from simulators.fleet import Counts, run_fleet
 from simulators.logger import DEFAULT_UPLOADS
+from simulators.processes import run_processes
 from simulators.scenario import VERSIONS, Scenario, ScenarioError
 from simulators.scenario import load as load_scenario
 
@@ -43,6 +44,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--uploads",
         default=",".join(sorted(DEFAULT_UPLOADS)),
         help="CNs to upload (default: all of 2011,2021,2031,2041,2051,2061,2081,3020)",
+    )
+    sim.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="worker processes the stations are split over (default 1: this process)",
     )
     sim.add_argument("--json", type=Path, help="also write the counts to this file")
     sim.add_argument(
@@ -100,35 +107,48 @@ def simulate(args: argparse.Namespace) -> int:
     if not port.isdigit():
         print("hj212: --gateway takes HOST:PORT", file=sys.stderr)
         return 2
+    if args.processes < 1 or (args.processes > 1 and args.serial):
+        print("hj212: --processes takes 1 or more (1 with --serial)", file=sys.stderr)
+        return 2
     uploads = frozenset(u.strip() for u in args.uploads.split(",") if u.strip())
-    show = _printer()
+    printer, last = _printer(), [Counts()]
+
+    def show(counts: Counts) -> None:
+        last[0] = counts
+        printer(counts)
+
+    options: dict[str, Any] = {
+        "interval": args.interval,
+        "seed": args.seed,
+        "progress": show,
+        "scenario": scenario,
+        "rate": args.rate,
+        "versions": tuple(VERSIONS) if args.version == "mix" else _one(args.version),
+        "speed": args.speed,
+        "start": args.start,
+        "uploads": uploads,
+        "allow_remote": args.allow_remote,
+    }
+    stations = args.stations or scenario.stations or 10
+    fleet = (host or "127.0.0.1", int(port), args.duration or scenario.duration or 30.0)
     try:
-        counts = _run(
-            run_fleet(
-                args.stations or scenario.stations or 10,
-                host or "127.0.0.1",
-                int(port),
-                args.duration or scenario.duration or 30.0,
-                interval=args.interval,
-                seed=args.seed,
-                progress=show,
-                scenario=scenario,
-                rate=args.rate,
-                versions=tuple(VERSIONS) if args.version == "mix" else _one(args.version),
-                speed=args.speed,
-                start=args.start,
-                uploads=uploads,
-                allow_remote=args.allow_remote,
-                serial_device=args.serial,
-            )
-        )
+        if args.processes > 1:
+            counts = _run(run_processes(args.processes, stations, *fleet, **options))
+        else:
+            counts = _run(run_fleet(stations, *fleet, serial_device=args.serial, **options))
     except ValueError as exc:
         print(f"\nhj212: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was done until then
+        print(f"\nhj212: interrupted\n{_summary(last[0])}", file=sys.stderr)
+        return 130
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(_summary(counts), file=sys.stderr)
-    text = json.dumps(counts.summary())
+    data = counts.summary()
+    if args.processes > 1:
+        data["processes"] = args.processes
+    text = json.dumps(data)
     print(text)
     if args.json is not None:
         args.json.write_text(text + "\n", "utf-8")

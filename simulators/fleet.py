@@ -18,8 +18,8 @@ import resource
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 
 from simulators import serial_link
@@ -31,6 +31,7 @@ from simulators.timebase import SimulatedClock
 
 DEFAULT_PREFIX = "5131"
 SWEEP = 0.05  # seconds between two looks at the OverTime deadlines
+LATENCY_SAMPLE = 50_000  # ack latencies kept for the percentiles
 
 
 @dataclass
@@ -71,10 +72,30 @@ class Counts:
     def latency(self, seconds: float) -> None:
         """Keep a uniform sample of 50,000 ack latencies (reservoir sampling)."""
         self._seen += 1
-        if len(self._latencies) < 50_000:
+        if len(self._latencies) < LATENCY_SAMPLE:
             self._latencies.append(seconds)
-        elif (k := self._rng.randrange(self._seen)) < 50_000:
+        elif (k := self._rng.randrange(self._seen)) < LATENCY_SAMPLE:
             self._latencies[k] = seconds
+
+    @classmethod
+    def merge(cls, parts: Sequence[Counts]) -> Counts:
+        """The counts of a fleet split over processes: sums, except the largest backlog
+        and the longest elapsed time; ack latencies sampled from each part in proportion
+        to the answers it saw, so that the percentiles stay those of the whole fleet."""
+        total = cls()
+        for f in fields(cls):
+            if not f.name.startswith("_"):
+                values = [getattr(p, f.name) for p in parts]
+                largest = f.name in ("backlog_max", "elapsed")
+                setattr(total, f.name, max(values, default=0) if largest else sum(values))
+        total._seen = sum(p._seen for p in parts)
+        if sum(len(p._latencies) for p in parts) <= LATENCY_SAMPLE:
+            total._latencies = [x for p in parts for x in p._latencies]
+            return total
+        for p in parts:
+            share = round(LATENCY_SAMPLE * p._seen / total._seen)
+            total._latencies += total._rng.sample(p._latencies, min(share, len(p._latencies)))
+        return total
 
     def summary(self) -> dict[str, object]:
         data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -258,10 +279,14 @@ def station_mn(index: int, version: str = "2017", prefix: str = DEFAULT_PREFIX) 
     return (prefix + "0" * 16)[:16] + f"{index:08d}"
 
 
-def build_stations(scenario: Scenario, count: int, seed: int, prefix: str) -> list[Station]:
+def build_stations(
+    scenario: Scenario, count: int, seed: int, prefix: str, indices: Iterable[int] | None = None
+) -> list[Station]:
+    """Stations 0..count-1, or only those of ``indices`` (one worker's share): station
+    ``i`` is the same whichever process builds it."""
     stations = []
     faults = scenario.faults
-    for i in range(count):
+    for i in range(count) if indices is None else indices:
         o = scenario.overrides.get(i)
         model = MODELS[(o and o.model) or scenario.models[i % len(scenario.models)]]
         version = (o and o.version) or scenario.versions[i % len(scenario.versions)]
@@ -300,6 +325,8 @@ async def run_fleet(
     report_every: float = 1.0,
     serial_device: str | None = None,
     clock: SimulatedClock | None = None,
+    indices: Sequence[int] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> Counts:
     """Run ``stations`` simulated loggers against ``host:port`` for ``duration`` real
     seconds and return the counts.
@@ -311,6 +338,8 @@ async def run_fleet(
     With ``clock`` the fleet runs on that simulated clock (its start and speed win, and
     ``duration`` counts from its origin), the one the gateway and the rules engine of an
     accelerated run also read.
+    With ``indices`` only those stations of the ``stations`` run here (a worker of
+    :mod:`simulators.processes`); setting ``stop`` ends the run early, as its end would.
 
     :raises ValueError: for a non-loopback target without ``allow_remote``.
     """
@@ -333,7 +362,7 @@ async def run_fleet(
         rtd = round(scenario.rtd_interval or min(30, max(1, round(5 * speed))))
     begin = start or scenario.start or datetime.now(UTC).replace(microsecond=0)
     t0 = begin.timestamp()
-    counts = Counts(stations=stations)
+    counts = Counts(stations=stations if indices is None else len(indices))
     loop = asyncio.get_running_loop()
     fleet = Fleet(
         host=host,
@@ -356,15 +385,23 @@ async def run_fleet(
     prefix = scenario.mn_prefix or DEFAULT_PREFIX
     devices = [
         Device(fleet, _logger(s, t0, rtd, scenario, uploads), _link_faults(bound, s.index))
-        for s in build_stations(scenario, stations, seed, prefix)
+        for s in build_stations(scenario, stations, seed, prefix, indices)
     ]
     # the fleet's long-lived objects never become garbage: keep the collector off them
     gc.collect()
     gc.freeze()
+    watch = asyncio.ensure_future(_stop_on(stop, fleet)) if stop is not None else None
     try:
         return await _run(fleet, devices, duration, progress, report_every)
     finally:
+        if watch is not None:
+            watch.cancel()
         gc.unfreeze()
+
+
+async def _stop_on(event: asyncio.Event, fleet: Fleet) -> None:
+    await event.wait()
+    fleet.stop()
 
 
 def _logger(
