@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -75,7 +76,8 @@ class WorkerState:
     counts: Counts = field(default_factory=Counts)
     cpu: float = 0.0
     rss: int = 0
-    rss_ready: int = 0  # resident set once started, before the stations were built
+    cpu_ready: float = 0.0  # CPU seconds and resident set once started (imports done),
+    rss_ready: int = 0  # before the stations were built
     rss_peak: int = 0
 
 
@@ -163,7 +165,7 @@ class ProcessFleet:
                 state.pid = proc.pid
                 self._pipes.append(mine)
                 self._procs.append(proc)
-                loop.add_reader(mine.fileno(), self._receive, state.index)
+                watch(loop, mine, partial(self._receive, state.index))
             await self._until(lambda s: s.ready or s.done, READY_TIMEOUT)
             self._terminate(lambda s: not s.ready, "did not start in time")
             origin = time.monotonic()
@@ -230,7 +232,7 @@ class ProcessFleet:
         state.cpu, state.rss = usage
         state.rss_peak = max(state.rss_peak, state.rss)
         if kind == "ready":
-            state.ready, state.rss_ready = True, state.rss
+            state.ready, state.cpu_ready, state.rss_ready = True, state.cpu, state.rss
         elif kind == "progress":
             state.counts = Counts(**counts)
         elif kind == "done":
@@ -277,6 +279,15 @@ async def run_processes(
     return await ProcessFleet(processes, stations, host, port, duration, **options).run(progress)
 
 
+def watch(loop: asyncio.AbstractEventLoop, pipe: Connection, call: Callable[[], None]) -> None:
+    """Call ``call`` whenever ``pipe`` is readable. uvloop's add_reader makes the
+    descriptor non-blocking, and then sending or receiving a message larger than the
+    socket buffer (the final counts carry up to 50,000 latencies) fails half-way with
+    EAGAIN: the descriptor is put back in blocking mode, which epoll does not mind."""
+    loop.add_reader(pipe.fileno(), call)
+    os.set_blocking(pipe.fileno(), True)
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -314,7 +325,7 @@ async def _work(job: Job, pipe: Connection) -> None:
         if not go.done():
             go.set_result(None)
 
-    loop.add_reader(pipe.fileno(), receive)
+    watch(loop, pipe, receive)
     _send(pipe, ("ready", (_usage(), None)))
     clock = await go
     counts = Counts(stations=len(job.indices))

@@ -5,6 +5,7 @@ the same stations as one process, Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from protocol import Connection, DataUpload, Message, Role
 from simulators.fleet import run_fleet, station_mn
-from simulators.processes import ProcessFleet, shares
+from simulators.processes import ProcessFleet, shares, watch
 
 pytestmark = pytest.mark.anyio
 START = datetime.fromisoformat("2026-03-03T09:00:00+08:00")
@@ -49,6 +50,25 @@ async def platform(uploads: list[DataUpload]) -> tuple[asyncio.Server, int]:
 def test_stations_are_dealt_round_robin() -> None:
     assert shares(7, 3) == [range(0, 7, 3), range(1, 7, 3), range(2, 7, 3)]
     assert shares(2, 4) == [range(0, 2, 2), range(1, 2, 2)]  # no worker without stations
+
+
+async def test_a_watched_pipe_carries_messages_larger_than_its_buffer() -> None:
+    mine, theirs = multiprocessing.Pipe()
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Future[object] = loop.create_future()
+    watch(loop, mine, lambda: arrived.set_result(mine.recv()))
+    big = ("done", list(range(300_000)))  # ~1.5 MB pickled, as final counts can be
+    try:
+        receiving = loop.run_in_executor(None, theirs.recv)
+        mine.send(big)  # a worker's last message, on the descriptor it watches
+        assert await receiving == big
+        sending = loop.run_in_executor(None, theirs.send, big)
+        assert await arrived == big
+        await sending
+    finally:
+        loop.remove_reader(mine.fileno())
+        mine.close()
+        theirs.close()
 
 
 async def test_every_frame_of_every_worker_is_answered_and_counted_once() -> None:
