@@ -1,15 +1,18 @@
 """Simulator benchmark: how many frames/s the fleet sends and gets acknowledged, alone.
 
-The platform side is a trivial ack sink in a separate process (uvloop, asyncio
-Protocol): it cuts frames on CRLF, reads QN/PW/MN from the header and answers 9014 with
-the standard CRC, without a database or a full decode, so that the figure measures the
-simulator. Both processes share this machine's cores, which the report says.
+The platform side is a trivial ack sink in separate processes (uvloop, asyncio
+Protocol; ``--sink-processes`` of them on one port with SO_REUSEPORT): it cuts frames on
+CRLF, reads QN/PW/MN from the header and answers 9014 with the standard CRC, without a
+database or a full decode, so that the figure measures the simulator. The fleet runs in
+this process (``--processes 1``) or in N worker processes (``hj212 simulate
+--processes N``). All share this machine's cores, which the report says.
 
     .venv/bin/python -m benchmarks.simulator [--connections 10000] [--seconds 30]
-        [--rate 25000] [--interval 0.4]
+        [--rate 25000] [--interval 0.4] [--processes 1] [--sink-processes 1]
 
 Per-connection memory is the simulator's resident set at full connection count minus
-its resident set before the fleet started, divided by the connections.
+its resident set before the fleet started, divided by the connections (summed over the
+workers). CPU is this process's, plus the workers' after their start-up.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import uvloop
 
 from protocol import crc16_hex
 from simulators.fleet import Counts, run_fleet
+from simulators.processes import ProcessFleet
 
 
 def rss_bytes() -> int:
@@ -88,7 +92,7 @@ class Sink(asyncio.Protocol):
             self.transport.write(b"".join(out))
 
 
-def _sink_main(sock: socket.socket, stop: Any, cpu: Any) -> None:
+def _sink_main(sock: socket.socket, stop: Any, cpu: Any, slot: int = 0) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -98,37 +102,98 @@ def _sink_main(sock: socket.socket, stop: Any, cpu: Any) -> None:
         while not stop.is_set():  # noqa: ASYNC110 - a flag set by the other process
             await asyncio.sleep(0.2)
         server.close()
-        cpu.value = time.process_time()
+        cpu[slot] = time.process_time()
 
     uvloop.run(main())
 
 
-# -- the simulator (this process) ------------------------------------------------------
+class Sinks:
+    """``n`` sink processes on one loopback port (SO_REUSEPORT spreads the connections)."""
+
+    def __init__(self, n: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.stop = ctx.Event()
+        self.cpu = ctx.Array("d", n)
+        self.port = 0
+        self.procs = []
+        for slot in range(n):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", self.port))
+            sock.listen(16384)
+            self.port = sock.getsockname()[1]
+            proc = ctx.Process(target=_sink_main, args=(sock, self.stop, self.cpu, slot))
+            proc.daemon = True
+            proc.start()
+            sock.close()
+            self.procs.append(proc)
+
+    def close(self) -> float:
+        """Stop the sinks; their CPU seconds."""
+        self.stop.set()
+        for proc in self.procs:
+            proc.join(5)
+        return sum(float(self.cpu[slot]) for slot in range(len(self.procs)))
+
+
+# -- the simulator ---------------------------------------------------------------------
 Sample = tuple[float, int, int, int]  # (time, frames sent, acks, open connections)
 
 
-async def _fleet(
-    args: argparse.Namespace, port: int, peak: list[float], samples: list[Sample]
-) -> Counts:
-    def sample(counts: Counts) -> None:
-        samples.append((time.monotonic(), counts.frames_sent, counts.acks, counts.open_connections))
-        if counts.open_connections >= peak[1]:
-            peak[0] = max(peak[0], rss_bytes())
-            peak[1] = counts.open_connections
+class Run:
+    """Samples of the fleet's progress, and its peak resident set at full connections."""
 
-    return await run_fleet(
-        args.connections,
-        "127.0.0.1",
-        port,
-        args.seconds,
-        interval=args.interval,
-        speed=30.0 / args.interval,  # RtdInterval 30 simulated seconds
-        rate=args.rate,
-        uploads=frozenset({"2011"}),
-        start=datetime(2026, 3, 2, tzinfo=UTC),
-        progress=sample,
-        report_every=0.5,
-    )
+    def __init__(self, processes: ProcessFleet | None) -> None:
+        self.processes = processes
+        self.samples: list[Sample] = []
+        self.own_baseline = rss_bytes()
+        self.peak_rss = 0
+        self.peak_open = 0
+
+    def baseline(self) -> int:
+        """Resident set before the stations were built (the workers': once started)."""
+        if self.processes is None:
+            return self.own_baseline
+        return sum(s.rss_ready for s in self.processes.states)
+
+    def rss(self) -> int:
+        if self.processes is None:
+            return rss_bytes()
+        return sum(s.rss for s in self.processes.states)
+
+    def sample(self, counts: Counts) -> None:
+        now = time.monotonic()
+        self.samples.append((now, counts.frames_sent, counts.acks, counts.open_connections))
+        if counts.open_connections >= self.peak_open:
+            self.peak_rss = max(self.peak_rss, self.rss())
+            self.peak_open = counts.open_connections
+
+    def grown(self) -> int:
+        return self.peak_rss - self.baseline()
+
+    def worker_cpu(self) -> float:
+        if self.processes is None:
+            return 0.0
+        return sum(s.cpu - s.cpu_ready for s in self.processes.states)
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "interval": args.interval,
+        "speed": 30.0 / args.interval,  # RtdInterval 30 simulated seconds
+        "rate": args.rate,
+        "uploads": frozenset({"2011"}),
+        "start": datetime(2026, 3, 2, tzinfo=UTC),
+        "report_every": 0.5,
+    }
+
+
+async def _fleet(args: argparse.Namespace, port: int, run: Run) -> Counts:
+    if run.processes is not None:
+        return await run.processes.run(run.sample)
+    fleet = (args.connections, "127.0.0.1", port, args.seconds)
+    return await run_fleet(*fleet, progress=run.sample, **_options(args))
 
 
 def main() -> None:
@@ -137,31 +202,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=25_000.0, help="frames/s cap")
     parser.add_argument("--interval", type=float, default=0.4, help="s between a station's")
+    parser.add_argument("--processes", type=int, default=1, help="simulator processes")
+    parser.add_argument("--sink-processes", type=int, default=1, help="ack sink processes")
     args = parser.parse_args()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16384)
-    port = sock.getsockname()[1]
-    ctx = multiprocessing.get_context("fork")
-    stop = ctx.Event()
-    sink_cpu = ctx.Value("d", 0.0)
-    sink = ctx.Process(target=_sink_main, args=(sock, stop, sink_cpu), daemon=True)
-    sink.start()
+    sinks = Sinks(args.sink_processes)
+    processes = None
+    if args.processes > 1:
+        fleet = (args.processes, args.connections, "127.0.0.1", sinks.port, args.seconds)
+        processes = ProcessFleet(*fleet, **_options(args))
     load_before = os.getloadavg()[0]
-    baseline = rss_bytes()
-    peak = [0.0, 0.0]
+    run = Run(processes)
     started = time.process_time()
-    samples: list[Sample] = []
-    counts = uvloop.run(_fleet(args, port, peak, samples))
-    cpu = time.process_time() - started
-    stop.set()
-    sink.join(5)
+    counts = uvloop.run(_fleet(args, sinks.port, run))
+    cpu = time.process_time() - started + run.worker_cpu()
+    sink_cpu = sinks.close()
     summary = counts.summary()
-    per_conn = (peak[0] - baseline) / max(peak[1], 1)
+    per_conn = run.grown() / max(run.peak_open, 1)
     # steady state: from the first sample with every connection open to the last one
     # before the fleet stopped (the final sample is taken after the drain)
-    full = [s for s in samples[:-1] if s[3] >= args.connections]
+    full = [s for s in run.samples[:-1] if s[3] >= args.connections]
     steady = {"seconds": 0.0, "frames_per_s": 0.0, "acks_per_s": 0.0}
     if len(full) >= 2:
         span = full[-1][0] - full[0][0]
@@ -173,8 +232,10 @@ def main() -> None:
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}",
+        "processes": args.processes,
+        "sink_processes": args.sink_processes,
         "connections": args.connections,
-        "peak_open_connections": int(peak[1]),
+        "peak_open_connections": run.peak_open,
         "seconds": round(counts.elapsed, 1),
         "frames_sent": counts.frames_sent,
         "acks": counts.acks,
@@ -187,10 +248,11 @@ def main() -> None:
         "connect_errors": counts.connect_errors,
         "simulator_cpu_s": round(cpu, 1),
         "simulator_cpu_us_per_frame": round(cpu / max(counts.frames_sent, 1) * 1e6, 1),
-        "sink_cpu_s": round(sink_cpu.value, 1),
+        "sink_cpu_s": round(sink_cpu, 1),
+        "sink_cpu_us_per_frame": round(sink_cpu / max(counts.frames_sent, 1) * 1e6, 1),
         "loadavg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "rss_baseline_mb": round(baseline / 2**20, 1),
-        "rss_peak_mb": round(peak[0] / 2**20, 1),
+        "rss_baseline_mb": round(run.baseline() / 2**20, 1),
+        "rss_peak_mb": round(run.peak_rss / 2**20, 1),
         "bytes_per_connection": round(per_conn),
     }
     print(json.dumps(report, indent=1))
