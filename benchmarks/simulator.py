@@ -212,9 +212,16 @@ def main() -> None:
         processes = ProcessFleet(*fleet, **_options(args))
     load_before = os.getloadavg()[0]
     run = Run(processes)
-    started = time.process_time()
+    started, usage = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
     counts = uvloop.run(_fleet(args, sinks.port, run))
     cpu = time.process_time() - started + run.worker_cpu()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    per_frame = 1e6 / max(counts.frames_sent, 1)
+    # user (Python, uvloop) and system (sockets) time: this process's, so one process only
+    split = {
+        "user": round((after.ru_utime - usage.ru_utime) * per_frame, 1),
+        "system": round((after.ru_stime - usage.ru_stime) * per_frame, 1),
+    }
     sink_cpu = sinks.close()
     summary = counts.summary()
     per_conn = run.grown() / max(run.peak_open, 1)
@@ -247,7 +254,8 @@ def main() -> None:
         "timeouts": counts.timeouts,
         "connect_errors": counts.connect_errors,
         "simulator_cpu_s": round(cpu, 1),
-        "simulator_cpu_us_per_frame": round(cpu / max(counts.frames_sent, 1) * 1e6, 1),
+        "simulator_cpu_us_per_frame": round(cpu * per_frame, 1),
+        "simulator_us_per_frame_user_system": split if processes is None else None,
         "sink_cpu_s": round(sink_cpu, 1),
         "sink_cpu_us_per_frame": round(sink_cpu / max(counts.frames_sent, 1) * 1e6, 1),
         "loadavg_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
