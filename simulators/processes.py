@@ -1,13 +1,14 @@
 """A fleet split over worker processes: ``hj212 simulate --processes N``.
 
-One process is bound by one core: the station model, the frame text, the CRC and the
-event loop are CPU work (~55-70 µs a frame here, benchmarks/RESULTS.md). The stations
+One process is bound by one core: the station model, the frame text, the CRC, the
+event loop and the socket calls are CPU work (80-100 µs a frame on the shared 2-vCPU
+machine of benchmarks/RESULTS.md, ~10,000-11,500 frames/s a process). The stations
 are dealt round-robin to N spawned worker processes (a fresh interpreter each, nothing
 inherited from the parent's event loop), each running :func:`simulators.fleet.run_fleet`
 on its share with an event loop of its own (uvloop where installed). Station ``i`` has
 the same MN, model, seed and jitter in every split, and every worker reads one
 :class:`~simulators.timebase.SimulatedClock` whose origin is set once all of them are
-ready: a run with N processes uploads what the run in one process uploads.
+ready: a station uploads the same values for the same DataTime whatever the split.
 
 Each station is still one TCP connection, stop-and-wait for its 9014. The parent merges
 the workers' counts (:meth:`Counts.merge`) for the progress display and the summary,
