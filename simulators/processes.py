@@ -16,7 +16,9 @@ and keeps each worker's CPU time and resident set (:attr:`ProcessFleet.states`).
 Cancelling the run (Ctrl-C) asks every worker to stop and waits for its counts; a worker
 whose parent is gone stops by itself (its pipe closes); a worker that does not finish
 in time is terminated. Workers ignore SIGINT: Ctrl-C reaches the whole process group,
-and the parent decides.
+and the parent decides. Workers are spawned, so a script that starts a ProcessFleet
+needs the usual ``if __name__ == "__main__":`` guard (``hj212`` and ``python -m cli``
+have it, or are skipped by multiprocessing as a package ``__main__``).
 """
 
 from __future__ import annotations
