@@ -37,18 +37,16 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import psycopg
 import pytest
 
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from rules.config import RulesConfig, Ruleset
-from rules.model import PollutantConfig, StationInfo
 from simulators.fleet import Counts, build_stations, run_fleet
 from simulators.scenario import Scenario, load
-from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings
-from storage.rules_store import load_cursor, run_rules
+from storage.rules_store import run_rules
+from tests.e2e.scenario_support import cems, check_replay, rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]
@@ -89,37 +87,11 @@ class Clock:
         return datetime.now(UTC) + self.offset
 
 
-def _station(mn: str) -> StationInfo:
-    """A CEMS as the registry knows it: the ultra-low limits the simulated boilers meet
-    with margin (SO2 35, NOx 50, dust 10 mg/m3), ranges the analysers'."""
-    return StationInfo(
-        mn,
-        medium="gas",
-        region_code="420100",
-        name=f"scenario alarms {mn[-2:]}",
-        o2_ref=6.0,
-        rt_interval_s=60,
-        minute_interval_min=10,
-        pollutants={
-            "a21026": PollutantConfig("a21026", True, 35.0, "hour", 0.0, 200.0),
-            "a21002": PollutantConfig("a21002", True, 50.0, "hour", 0.0, 500.0),
-            "a34013": PollutantConfig("a34013", True, 10.0, "hour", 0.0, 50.0),
-            "a19001": PollutantConfig("a19001", False, None, None, 0.0, 25.0),
-            "a00000": PollutantConfig("a00000", False, None, None, 0.0, 300.0),
-        },
-    )
-
-
-def _rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql.encode(), params).fetchall()
-
-
 async def _until(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
     """Poll until the query returns rows (the rules loop runs every 50 ms)."""
     with anyio.fail_after(60):
         while True:
-            found = await anyio.to_thread.run_sync(partial(_rows, dsn, sql, *params))
+            found = await anyio.to_thread.run_sync(partial(rows, dsn, sql, *params))
             if found:
                 return found
             await anyio.sleep(0.05)
@@ -137,7 +109,14 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
     assert scenario.seed is not None
     stations = build_stations(scenario, scenario.stations, scenario.seed, scenario.mn_prefix or "")
     mn = [s.mn for s in stations]
-    register(rules_dsn, [_station(m) for m in mn], datetime.now(UTC) - timedelta(days=1))
+    register(
+        rules_dsn,
+        [
+            cems(m, f"scenario alarms {m[-2:]}", ranges=(200.0, 500.0, 50.0), rt_interval_s=60)
+            for m in mn
+        ],
+        datetime.now(UTC) - timedelta(days=1),
+    )
     clock = Clock()
     gateway = Gateway(
         GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp_path / "spool"),
@@ -155,7 +134,7 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
                 len(stations), "127.0.0.1", port, scenario.duration, scenario=scenario, start=start
             )
         )
-        (last,) = _rows(rules_dsn, "SELECT max(received_at) FROM hj212.frame")[0]
+        (last,) = rows(rules_dsn, "SELECT max(received_at) FROM hj212.frame")[0]
         await _until(rules_dsn, "SELECT 1 FROM hj212.rules_cursor WHERE watermark >= %s", last)
         # time passes: every simulated hour is judged (H + 1 h + 10 min)
         target = start + SIMULATED + timedelta(hours=1, minutes=15)
@@ -176,28 +155,12 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
     index, pollutant = MAINTENANCE
     assert pollutant in raised[(mn[index], "facility")]
     assert pollutant not in raised.get((mn[CONTROL], "facility"), set())
-    _check_replay(rules_dsn, raised)
+    check_replay(rules_dsn, raised, SETTINGS)
 
 
 def _raised(dsn: str) -> dict[tuple[str, str], set[str | None]]:
     """(MN, kind) -> the pollutants named by the alarms stored for it."""
     out: dict[tuple[str, str], set[str | None]] = {}
-    for mn, kind, pollutant in _rows(dsn, "SELECT mn, kind, pollutant FROM hj212.alarm"):
+    for mn, kind, pollutant in rows(dsn, "SELECT mn, kind, pollutant FROM hj212.alarm"):
         out.setdefault((mn, kind), set()).add(pollutant)
     return out
-
-
-def _check_replay(dsn: str, raised: dict[tuple[str, str], set[str | None]]) -> None:
-    """The replay from the runner's first snapshot to its watermark: what ``hj212 rules
-    replay --from ORIGIN --to WATERMARK`` computes and compares."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        cursor = load_cursor(conn)
-        assert cursor is not None
-        result = replay(conn, cursor.origin, cursor.watermark, SETTINGS)
-    assert result.missing == []
-    assert result.extra == []
-    assert result.matches
-    recomputed: dict[tuple[str, str], set[str | None]] = {}
-    for alarm in result.alarms:
-        recomputed.setdefault((alarm.mn, alarm.kind), set()).add(alarm.pollutant)
-    assert recomputed == raised

@@ -31,19 +31,17 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import psycopg
 import pytest
 
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from rules.config import RulesConfig, Ruleset
-from rules.model import PollutantConfig, StationInfo
 from simulators.fleet import build_stations, run_fleet
 from simulators.scenario import Scenario, load
 from simulators.timebase import SimulatedClock
-from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings
-from storage.rules_store import load_cursor, run_rules
+from storage.rules_store import run_rules
+from tests.e2e.scenario_support import cems, check_replay, rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]
@@ -86,34 +84,10 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
 ETR_LOW = (1, 2)  # the disconnected station (on-time rate) and the faulty one
 
 
-def _station(mn: str) -> StationInfo:
-    return StationInfo(
-        mn,
-        medium="gas",
-        region_code="420100",
-        name=f"scenario day {mn[-2:]}",
-        o2_ref=6.0,
-        rt_interval_s=300,
-        minute_interval_min=10,
-        pollutants={
-            "a21026": PollutantConfig("a21026", True, 35.0, "hour", 0.0, 100.0),
-            "a21002": PollutantConfig("a21002", True, 50.0, "hour", 0.0, 100.0),
-            "a34013": PollutantConfig("a34013", True, 10.0, "hour", 0.0, 20.0),
-            "a19001": PollutantConfig("a19001", False, None, None, 0.0, 25.0),
-            "a00000": PollutantConfig("a00000", False, None, None, 0.0, 300.0),
-        },
-    )
-
-
-def _rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql.encode(), params).fetchall()
-
-
 async def _watermark_at_least(dsn: str, when: datetime, within: float) -> None:
     sql = "SELECT 1 FROM hj212.rules_cursor WHERE watermark >= %s"
     with anyio.fail_after(within):
-        while not await anyio.to_thread.run_sync(partial(_rows, dsn, sql, when)):  # noqa: ASYNC110 - polls the database, no event to wait on
+        while not await anyio.to_thread.run_sync(partial(rows, dsn, sql, when)):  # noqa: ASYNC110 - polls the database, no event to wait on
             await anyio.sleep(0.1)
 
 
@@ -127,7 +101,14 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
     assert scenario.speed is not None
     stations = build_stations(scenario, scenario.stations, scenario.seed, scenario.mn_prefix or "")
     mn = [s.mn for s in stations]
-    register(rules_dsn, [_station(m) for m in mn], scenario.start - timedelta(days=1))
+    register(
+        rules_dsn,
+        [
+            cems(m, f"scenario day {m[-2:]}", ranges=(100.0, 100.0, 20.0), rt_interval_s=300)
+            for m in mn
+        ],
+        scenario.start - timedelta(days=1),
+    )
     clock = SimulatedClock(scenario.start, scenario.speed, time.monotonic() + 0.5)
     gateway = Gateway(
         GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp_path / "spool"),
@@ -153,10 +134,10 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
         tg.cancel_scope.cancel()
     # every frame of the run was understood (the fleet is cancelled with the loop, so
     # its own counts do not come back)
-    statuses = _rows(rules_dsn, "SELECT status, count(*) FROM hj212.frame GROUP BY status")
+    statuses = rows(rules_dsn, "SELECT status, count(*) FROM hj212.frame GROUP BY status")
     assert dict(statuses).keys() == {"ok"}
     assert dict(statuses)["ok"] > 9 * 28 * 12  # 9 stations, 28 h of 2011 every 5 min
-    alarms = _rows(
+    alarms = rows(
         rules_dsn,
         "SELECT mn, kind, pollutant, data_time, value, detail, cleared_at FROM hj212.alarm",
     )
@@ -171,13 +152,13 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
             assert pollutant in raised[(mn[index], kind)], (kind, raised[(mn[index], kind)])
     _check_outage(rules_dsn, mn[1])
     _check_rates(rules_dsn, alarms, mn)
-    _check_replay(rules_dsn, raised)
+    check_replay(rules_dsn, raised, SETTINGS)
 
 
 def _check_outage(dsn: str, mn: str) -> None:
     """The outage: silent from 02:00, raised an hour later, cleared when the link came
     back at 05:00, its case opened and closed with the silence's start on record."""
-    ((raised_at, cleared_at),) = _rows(
+    ((raised_at, cleared_at),) = rows(
         dsn, "SELECT raised_at, cleared_at FROM hj212.alarm WHERE mn = %s AND kind = 'outage'", mn
     )
     start = DAY + timedelta(hours=2)
@@ -185,13 +166,13 @@ def _check_outage(dsn: str, mn: str) -> None:
     assert start + timedelta(minutes=55) <= raised_at <= start + timedelta(hours=1, minutes=20)
     assert cleared_at is not None
     assert start + timedelta(hours=3) <= cleared_at <= start + timedelta(hours=3, minutes=30)
-    ((began,),) = _rows(
+    ((began,),) = rows(
         dsn, "SELECT started_at FROM hj212.case WHERE mn = %s AND kind = 'outage'", mn
     )
     assert start - timedelta(minutes=10) <= began <= start + timedelta(minutes=5)
     events = [
         r[0]
-        for r in _rows(
+        for r in rows(
             dsn,
             "SELECT e.kind FROM hj212.case_event e JOIN hj212.case c ON c.id = e.case_id"
             " WHERE c.mn = %s ORDER BY e.at",
@@ -213,7 +194,7 @@ def _check_rates(dsn: str, alarms: list[tuple[Any, ...]], mn: list[str]) -> None
     """
     day = {r[0]: r for r in alarms if r[1] == "etr-low" and r[3] == DAY}
     assert set(day) >= {mn[i] for i in ETR_LOW}
-    ((on_time,),) = _rows(
+    ((on_time,),) = rows(
         dsn,
         "SELECT count(*) FROM hj212.measurement WHERE mn = %s AND cn = '2061'"
         " AND pollutant = 'a21026' AND data_time >= %s AND data_time < %s"
@@ -231,18 +212,3 @@ def _check_rates(dsn: str, alarms: list[tuple[Any, ...]], mn: list[str]) -> None
     assert (detail["expected"], detail["valid"]) == (72, 57)
     assert rate == pytest.approx(57 / 72)
     assert detail["by_pollutant"]["a21026"] == "37.50"
-
-
-def _check_replay(dsn: str, raised: dict[tuple[str, str], set[str | None]]) -> None:
-    """``hj212 rules replay`` from the runner's origin to its watermark: the same alarms."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        cursor = load_cursor(conn)
-        assert cursor is not None
-        result = replay(conn, cursor.origin, cursor.watermark, SETTINGS)
-    assert result.missing == []
-    assert result.extra == []
-    assert result.matches
-    recomputed: dict[tuple[str, str], set[str | None]] = {}
-    for alarm in result.alarms:
-        recomputed.setdefault((alarm.mn, alarm.kind), set()).add(alarm.pollutant)
-    assert recomputed == raised

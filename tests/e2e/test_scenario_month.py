@@ -41,6 +41,7 @@ from rules.model import PollutantConfig, StationInfo
 from simulators.fleet import build_stations, run_fleet
 from simulators.scenario import Scenario, load
 from simulators.timebase import SimulatedClock
+from tests.e2e.scenario_support import cems, rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]
@@ -53,25 +54,6 @@ GRACE = 30.0  # realtime_grace_min, scaled to the speed
 RULESET = Ruleset(base=RulesConfig(realtime_grace_min=GRACE))
 GAS = ("a21026", "a21002", "a34013")
 WATER = ("w01018", "w21003", "w21011", "w21001")
-
-
-def _gas(mn: str, enterprise: str) -> StationInfo:
-    return StationInfo(
-        mn,
-        medium="gas",
-        region_code="420100",
-        enterprise=enterprise,
-        name=f"boiler {mn[-1]}",
-        o2_ref=6.0,
-        rt_interval_s=300,
-        pollutants={
-            "a21026": PollutantConfig("a21026", True, 35.0, "hour", 0.0, 100.0),
-            "a21002": PollutantConfig("a21002", True, 50.0, "hour", 0.0, 100.0),
-            "a34013": PollutantConfig("a34013", True, 10.0, "hour", 0.0, 20.0),
-            "a19001": PollutantConfig("a19001", False, None, None, 0.0, 25.0),
-            "a00000": PollutantConfig("a00000", False, None, None, 0.0, 300.0),
-        },
-    )
 
 
 def _water(mn: str, enterprise: str) -> StationInfo:
@@ -93,11 +75,6 @@ def _water(mn: str, enterprise: str) -> StationInfo:
     )
 
 
-def _rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql.encode(), params).fetchall()
-
-
 def _table(report_table: Any) -> list[dict[str, Any]]:
     return [dict(zip(report_table.columns, row, strict=True)) for row in report_table.rows]
 
@@ -114,7 +91,15 @@ async def test_a_simulated_month_reports_what_a_hand_count_of_the_rows_gives(
     mn = [s.mn for s in stations]
     register(
         rules_dsn,
-        [_gas(mn[0], "E1"), _gas(mn[1], "E1"), _water(mn[2], "E2")],
+        [
+            cems(
+                mn[0], "boiler 0", ranges=(100.0, 100.0, 20.0), rt_interval_s=300, enterprise="E1"
+            ),
+            cems(
+                mn[1], "boiler 1", ranges=(100.0, 100.0, 20.0), rt_interval_s=300, enterprise="E1"
+            ),
+            _water(mn[2], "E2"),
+        ],
         scenario.start - timedelta(days=30),
     )
     clock = SimulatedClock(scenario.start, scenario.speed, time.monotonic() + 0.3)
@@ -137,14 +122,14 @@ async def test_a_simulated_month_reports_what_a_hand_count_of_the_rows_gives(
         tg.cancel_scope.cancel()
     assert counts.errors == 0
     assert counts.timeouts == 0
-    stored = _rows(
+    stored = rows(
         rules_dsn,
         "SELECT mn, count(DISTINCT data_time) FROM hj212.measurement WHERE cn = '2061'"
         " AND data_time >= %s AND data_time < %s GROUP BY mn ORDER BY mn",
         scenario.start,
         scenario.start + timedelta(days=31),
     )
-    missing = _rows(
+    missing = rows(
         rules_dsn,
         "SELECT m, h FROM unnest(%s::text[]) m, generate_series(%s::timestamptz,"
         " %s::timestamptz, interval '1 hour') h WHERE NOT EXISTS (SELECT 1 FROM"
@@ -167,7 +152,7 @@ def _hand_tally(dsn: str, mn: str, codes: tuple[str, ...], cap: int | None) -> d
     counted from the stored hour rows; ``cap``: water, hours a day after the check hour."""
     day = "date_trunc('day', data_time AT TIME ZONE 'Asia/Shanghai')"
     on_time = f"received_at <= data_time + interval '1 hour {GRACE:g} minutes'"
-    rows = _rows(
+    found = rows(
         dsn,
         f"SELECT pollutant, {day}, count(*), count(*) FILTER (WHERE flag = 'N'),"
         f" count(*) FILTER (WHERE {on_time}), count(*) FILTER (WHERE {on_time} AND flag = 'N')"
@@ -178,9 +163,9 @@ def _hand_tally(dsn: str, mn: str, codes: tuple[str, ...], cap: int | None) -> d
         OCTOBER,
         OCTOBER + timedelta(days=31),
     )
-    assert len(rows) == 31 * len(codes)
+    assert len(found) == 31 * len(codes)
     out = {"expected": 0, "received": 0, "valid": 0, "received_rt": 0, "valid_rt": 0}
-    for _, _, hours, valid, hours_rt, valid_rt in rows:
+    for _, _, hours, valid, hours_rt, valid_rt in found:
         limit = cap if cap is not None else hours
         out["expected"] += min(24, limit)
         out["received"] += min(hours, limit)
@@ -190,8 +175,8 @@ def _hand_tally(dsn: str, mn: str, codes: tuple[str, ...], cap: int | None) -> d
     return out
 
 
-def _check_transmission(dsn: str, rows: list[dict[str, Any]], mn: list[str]) -> None:
-    station = {r["mn"]: r for r in rows if r["level"] == "station"}
+def _check_transmission(dsn: str, report: list[dict[str, Any]], mn: list[str]) -> None:
+    station = {r["mn"]: r for r in report if r["level"] == "station"}
     hand = {
         mn[0]: _hand_tally(dsn, mn[0], GAS, None),
         mn[1]: _hand_tally(dsn, mn[1], GAS, None),
@@ -209,28 +194,28 @@ def _check_transmission(dsn: str, rows: list[dict[str, Any]], mn: list[str]) -> 
     assert hand[mn[2]]["valid"] < hand[mn[2]]["expected"]  # the night shifts' F hours
     so2 = next(
         r
-        for r in rows
+        for r in report
         if r["level"] == "pollutant" and r["mn"] == mn[1] and r["pollutant"] == "a21026"
     )
     assert (so2["expected"], so2["valid"]) == (744, 734)
     assert so2["etr"] == pytest.approx(734 / 744)
-    e1 = next(r for r in rows if r["level"] == "enterprise" and r["enterprise"] == "E1")
+    e1 = next(r for r in report if r["level"] == "enterprise" and r["enterprise"] == "E1")
     assert e1["valid"] == hand[mn[0]]["valid"] + hand[mn[1]]["valid"]
     assert e1["etr"] == pytest.approx(e1["valid"] / (2 * 744 * 3))
 
 
-def _check_emissions(dsn: str, rows: list[dict[str, Any]], mn: list[str]) -> None:
+def _check_emissions(dsn: str, report: list[dict[str, Any]], mn: list[str]) -> None:
     """October's month rows of the 2026Q4 report (the quarter rows hold the first hours
     of November too, sent before the run ended). Hours flagged F (the outfall's night
     shifts) count no emission, in the report as in the hand sums."""
-    assert {r["month"] for r in rows if r["level"] == "month"} == {"2026-10", "2026-11"}
+    assert {r["month"] for r in report if r["level"] == "month"} == {"2026-10", "2026-11"}
     october = {
-        (r["mn"], r["item"]): r for r in rows if r["level"] == "month" and r["month"] == "2026-10"
+        (r["mn"], r["item"]): r for r in report if r["level"] == "month" and r["month"] == "2026-10"
     }
     items = {mn[0]: ("a00000", *GAS), mn[1]: ("a00000", *GAS), mn[2]: ("w00000", *WATER[:2])}
     for m, codes in items.items():
         for code in codes:
-            ((cou, hours),) = _rows(
+            ((cou, hours),) = rows(
                 dsn,
                 "SELECT sum(cou), count(*) FROM hj212.measurement WHERE mn = %s"
                 " AND cn = '2061' AND pollutant = %s AND data_time >= %s AND data_time < %s"
@@ -249,8 +234,8 @@ def _check_emissions(dsn: str, rows: list[dict[str, Any]], mn: list[str]) -> Non
             if code not in ("a00000", "w00000"):
                 assert row["device_cou"] == pytest.approx(cou), (m, code)
                 assert row["check"] == "ok", (m, code)
-    station = {(r["mn"], r["item"]): r for r in rows if r["level"] == "station"}
-    total = next(r for r in rows if r["level"] == "total" and r["item"] == "a21026")
+    station = {(r["mn"], r["item"]): r for r in report if r["level"] == "station"}
+    total = next(r for r in report if r["level"] == "total" and r["item"] == "a21026")
     assert total["amount"] == pytest.approx(
         station[(mn[0], "a21026")]["amount"] + station[(mn[1], "a21026")]["amount"]
     )

@@ -1,0 +1,67 @@
+"""What the scenario tests share: stations as the registry knows them, plain queries
+and the replay check behind ``hj212 rules replay``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from rules.model import PollutantConfig, StationInfo
+from storage.rules_replay import replay
+from storage.rules_settings import RulesSettings
+from storage.rules_store import load_cursor
+
+
+def rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql.encode(), params).fetchall()
+
+
+def cems(
+    mn: str,
+    name: str,
+    *,
+    ranges: tuple[float, float, float],
+    rt_interval_s: int,
+    enterprise: str = "",
+) -> StationInfo:
+    """A simulated boiler's CEMS: the ultra-low limits it meets with margin (SO2 35,
+    NOx 50, dust 10 mg/m3 at 6 % O2) and its SO2, NOx and dust analysers' ranges."""
+    so2, nox, dust = ranges
+    return StationInfo(
+        mn,
+        medium="gas",
+        region_code="420100",
+        enterprise=enterprise,
+        name=name,
+        o2_ref=6.0,
+        rt_interval_s=rt_interval_s,
+        minute_interval_min=10,
+        pollutants={
+            "a21026": PollutantConfig("a21026", True, 35.0, "hour", 0.0, so2),
+            "a21002": PollutantConfig("a21002", True, 50.0, "hour", 0.0, nox),
+            "a34013": PollutantConfig("a34013", True, 10.0, "hour", 0.0, dust),
+            "a19001": PollutantConfig("a19001", False, None, None, 0.0, 25.0),
+            "a00000": PollutantConfig("a00000", False, None, None, 0.0, 300.0),
+        },
+    )
+
+
+def check_replay(
+    dsn: str, raised: dict[tuple[str, str], set[str | None]], settings: RulesSettings
+) -> None:
+    """The replay from the runner's first snapshot to its watermark (what ``hj212 rules
+    replay --from ORIGIN --to WATERMARK`` computes and compares) matches and raises
+    exactly ``raised``: (MN, kind) -> the pollutants named."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cursor = load_cursor(conn)
+        assert cursor is not None
+        result = replay(conn, cursor.origin, cursor.watermark, settings)
+    assert result.missing == []
+    assert result.extra == []
+    assert result.matches
+    recomputed: dict[tuple[str, str], set[str | None]] = {}
+    for alarm in result.alarms:
+        recomputed.setdefault((alarm.mn, alarm.kind), set()).add(alarm.pollutant)
+    assert recomputed == raised
