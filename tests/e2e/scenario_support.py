@@ -3,11 +3,16 @@ and the replay check behind ``hj212 rules replay``."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from rules.model import PollutantConfig, StationInfo
+from simulators.fleet import build_stations
+from simulators.scenario import Scenario, load
+from simulators.timebase import SimulatedClock
 from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings
 from storage.rules_store import load_cursor
@@ -65,3 +70,17 @@ def check_replay(
     for alarm in result.alarms:
         recomputed.setdefault((alarm.mn, alarm.kind), set()).add(alarm.pollutant)
     assert recomputed == raised
+
+
+def timed_scenario(path: Path, lead: float) -> tuple[Scenario, list[str], SimulatedClock]:
+    """A scenario with its own start and speed, its stations' MNs, and the simulated
+    clock the fleet, the gateway and the rules share, starting ``lead`` real seconds
+    from now."""
+    scenario = load(path)
+    assert scenario.stations is not None
+    assert scenario.seed is not None
+    assert scenario.start is not None
+    assert scenario.speed is not None
+    stations = build_stations(scenario, scenario.stations, scenario.seed, scenario.mn_prefix or "")
+    clock = SimulatedClock(scenario.start, scenario.speed, time.monotonic() + lead)
+    return scenario, [s.mn for s in stations], clock

@@ -24,7 +24,6 @@ ranges, not a fault of the station.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -36,12 +35,10 @@ import pytest
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from rules.config import RulesConfig, Ruleset
-from simulators.fleet import build_stations, run_fleet
-from simulators.scenario import Scenario, load
-from simulators.timebase import SimulatedClock
+from simulators.fleet import run_fleet
 from storage.rules_settings import RulesSettings
 from storage.rules_store import run_rules
-from tests.e2e.scenario_support import cems, check_replay, rows
+from tests.e2e.scenario_support import cems, check_replay, rows, timed_scenario
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]
@@ -94,13 +91,8 @@ async def _watermark_at_least(dsn: str, when: datetime, within: float) -> None:
 async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_only(
     rules_dsn: str, tmp_path: Path
 ) -> None:
-    scenario: Scenario = load(SCENARIO)
-    assert scenario.stations is not None
-    assert scenario.seed is not None
+    scenario, mn, clock = timed_scenario(SCENARIO, lead=0.5)
     assert scenario.start is not None
-    assert scenario.speed is not None
-    stations = build_stations(scenario, scenario.stations, scenario.seed, scenario.mn_prefix or "")
-    mn = [s.mn for s in stations]
     register(
         rules_dsn,
         [
@@ -109,7 +101,6 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
         ],
         scenario.start - timedelta(days=1),
     )
-    clock = SimulatedClock(scenario.start, scenario.speed, time.monotonic() + 0.5)
     gateway = Gateway(
         GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp_path / "spool"),
         rules_dsn,

@@ -23,7 +23,6 @@ variants, kg from flow x concentration); the test counts with plain SQL:
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,8 @@ from reports import emissions, transmission
 from reports.periods import parse
 from rules.config import RulesConfig, Ruleset
 from rules.model import PollutantConfig, StationInfo
-from simulators.fleet import build_stations, run_fleet
-from simulators.scenario import Scenario, load
-from simulators.timebase import SimulatedClock
-from tests.e2e.scenario_support import cems, rows
+from simulators.fleet import run_fleet
+from tests.e2e.scenario_support import cems, rows, timed_scenario
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]
@@ -82,13 +79,8 @@ def _table(report_table: Any) -> list[dict[str, Any]]:
 async def test_a_simulated_month_reports_what_a_hand_count_of_the_rows_gives(
     rules_dsn: str, tmp_path: Path
 ) -> None:
-    scenario: Scenario = load(SCENARIO)
-    assert scenario.stations is not None
-    assert scenario.seed is not None
+    scenario, mn, clock = timed_scenario(SCENARIO, lead=0.3)
     assert scenario.start is not None
-    assert scenario.speed is not None
-    stations = build_stations(scenario, scenario.stations, scenario.seed, scenario.mn_prefix or "")
-    mn = [s.mn for s in stations]
     register(
         rules_dsn,
         [
@@ -102,7 +94,6 @@ async def test_a_simulated_month_reports_what_a_hand_count_of_the_rows_gives(
         ],
         scenario.start - timedelta(days=30),
     )
-    clock = SimulatedClock(scenario.start, scenario.speed, time.monotonic() + 0.3)
     gateway = Gateway(
         GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp_path / "spool"),
         rules_dsn,
