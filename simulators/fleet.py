@@ -396,7 +396,7 @@ async def run_fleet(
     gc.set_threshold(YOUNG_GC, *threshold[1:])
     watch = asyncio.ensure_future(_stop_on(stop, fleet)) if stop is not None else None
     try:
-        return await _run(fleet, devices, duration, progress, report_every)
+        return await _run(fleet, devices, progress, report_every)
     finally:
         if watch is not None:
             watch.cancel()
@@ -429,7 +429,6 @@ def _link_faults(faults: tuple[Fault, ...], index: int) -> tuple[Fault, ...]:
 async def _run(
     fleet: Fleet,
     devices: list[Device],
-    duration: float,
     progress: Callable[[Counts], None] | None,
     report_every: float,
 ) -> Counts:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
@@ -16,11 +15,6 @@ from simulators.timebase import SimulatedClock
 from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings
 from storage.rules_store import load_cursor
-
-
-def rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql.encode(), params).fetchall()
 
 
 def cems(

@@ -46,7 +46,8 @@ from simulators.fleet import Counts, build_stations, run_fleet
 from simulators.scenario import Scenario, load
 from storage.rules_settings import RulesSettings
 from storage.rules_store import run_rules
-from tests.e2e.scenario_support import cems, check_replay, rows
+from tests.e2e.scenario_support import cems, check_replay
+from tests.gateway.support import rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]

@@ -38,7 +38,8 @@ from rules.config import RulesConfig, Ruleset
 from simulators.fleet import run_fleet
 from storage.rules_settings import RulesSettings
 from storage.rules_store import run_rules
-from tests.e2e.scenario_support import cems, check_replay, rows, timed_scenario
+from tests.e2e.scenario_support import cems, check_replay, timed_scenario
+from tests.gateway.support import rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]

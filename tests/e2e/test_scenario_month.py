@@ -38,7 +38,8 @@ from reports.periods import parse
 from rules.config import RulesConfig, Ruleset
 from rules.model import PollutantConfig, StationInfo
 from simulators.fleet import run_fleet
-from tests.e2e.scenario_support import cems, rows, timed_scenario
+from tests.e2e.scenario_support import cems, timed_scenario
+from tests.gateway.support import rows
 from tests.rules_db import register, rules_dsn
 
 __all__ = ["rules_dsn"]

@@ -40,7 +40,7 @@ def register(
         )
 
 
-def rows(dsn: str, sql: str, *params: object) -> list[tuple[object, ...]]:
+def rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(sql.encode(), params).fetchall()
 

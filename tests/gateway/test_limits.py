@@ -119,7 +119,7 @@ async def test_oversized_frame_is_rejected_and_the_next_one_answered(
         started,
     )
     assert str(pieces[0][1]).startswith("length: segment length")
-    assert b"".join(r[2] for r in pieces) == big  # type: ignore[misc]  # every byte kept
+    assert b"".join(r[2] for r in pieces) == big  # every byte kept
     assert rows(dsn, "SELECT status FROM hj212.frame WHERE peer = %s AND mn = %s", peer, mn) == [
         ("ok",)
     ]
