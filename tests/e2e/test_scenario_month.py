@@ -47,7 +47,9 @@ pytestmark = [pytest.mark.db, pytest.mark.e2e, pytest.mark.anyio]
 
 SCENARIO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "month.toml"
 OCTOBER = datetime.fromisoformat("2026-10-01T00:00:00+08:00")
-SIMULATED = timedelta(days=31, hours=3)  # the last hour record goes at 00:00 + jitter
+# October's last hour record goes at 00:00 + jitter (< 5 min); the 12 h after it (0.72 real
+# seconds) let a busy event loop catch up, so that it is sent before the fleet stops
+SIMULATED = timedelta(days=31, hours=12)
 GRACE = 30.0  # realtime_grace_min, scaled to the speed
 RULESET = Ruleset(base=RulesConfig(realtime_grace_min=GRACE))
 GAS = ("a21026", "a21002", "a34013")
@@ -197,10 +199,13 @@ def _check_transmission(dsn: str, report: list[dict[str, Any]], mn: list[str]) -
 
 
 def _check_emissions(dsn: str, report: list[dict[str, Any]], mn: list[str]) -> None:
-    """October's month rows of the 2026Q4 report (the quarter rows hold the first hours
-    of November too, sent before the run ended). Hours flagged F (the outfall's night
-    shifts) count no emission, in the report as in the hand sums."""
-    assert {r["month"] for r in report if r["level"] == "month"} == {"2026-10", "2026-11"}
+    """October's month rows of the 2026Q4 report (the quarter rows may hold the first
+    hours of November too: how many were sent before the run ended depends on how busy
+    the machine was). Hours flagged F (the outfall's night shifts) count no emission, in
+    the report as in the hand sums."""
+    months = {r["month"] for r in report if r["level"] == "month"}
+    assert "2026-10" in months
+    assert months <= {"2026-10", "2026-11"}
     october = {
         (r["mn"], r["item"]): r for r in report if r["level"] == "month" and r["month"] == "2026-10"
     }
