@@ -97,6 +97,7 @@ class DataLogger:
         self.realtime_on = "2011" in uploads
         self.status_on = "2021" in uploads
         self.drift_faults = tuple(f for f in link_faults if f.kind == "clock_drift")
+        self.no_hourly = tuple(f for f in link_faults if f.kind == "no_hourly")
         self.offset = 0.0  # set by 1012: the logger's clock minus true time, drift aside
         self.params: dict[str, object] = {}
         self.sampling = ("000000", 2)  # 3016 CstartTime, Ctime
@@ -159,7 +160,8 @@ class DataLogger:
             nxt["2021"] += minute
         for cn, seconds in (("2051", minute), ("2061", HOUR)):
             while nxt[cn] + seconds <= now:
-                out.append(self._record(cn, nxt[cn], seconds))
+                if cn == "2051" or not self._hourly_stopped(nxt[cn] + seconds):
+                    out.append(self._record(cn, nxt[cn], seconds))
                 nxt[cn] += seconds
         while nxt["3020"] <= now:
             out.append(self._record("3020", nxt["3020"]))
@@ -169,6 +171,11 @@ class DataLogger:
             out.append(self._record("2041", nxt["day"], DAY))
             nxt["day"] += DAY
         return [r for r in out if r.cn in wanted]
+
+    def _hourly_stopped(self, made: int) -> bool:
+        """``no_hourly``: the hour records due while the fault lasts are never made (the
+        logger's hourly statistics stopped; its other uploads go on)."""
+        return any(f.begin <= made < f.end for f in self.no_hourly)
 
     def _record(
         self, cn: str, t: int, seconds: int = 0, extra: dict[str, object] | None = None

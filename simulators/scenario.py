@@ -72,6 +72,7 @@ LINK_KINDS: dict[str, dict[str, float]] = {
     "slow_writes": {"chunk": 16, "delay": 0.02},  # `chunk` bytes per write, `delay` s apart
     "duplicates": {"every": 1.0},  # every `every`-th upload is sent twice
     "out_of_order": {},  # real-time uploads go in swapped pairs, the newer one first
+    "no_hourly": {},  # the hour records (2061) due while it lasts are never made
     "reconnect_storm": {"every": 60.0},  # drop and reconnect every `every` s
 }
 KINDS = VALUE_KINDS | LINK_KINDS

@@ -249,6 +249,18 @@ def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> 
     )
     assert garbage[0][0] >= 1
     assert len(_window(dsn, mn[4], "w01018", t0 + 300 * s, t0 + 900 * s)) == 20
+    # ... and its hourly statistics stopped at midnight: no 23:00 hour record, while the
+    # minute records of that hour and the real-time data around it arrived
+    hourly = rows(
+        dsn,
+        "SELECT cn, count(*) FROM hj212.measurement WHERE mn = %s AND pollutant = 'w01018'"
+        " AND cn IN ('2051', '2061') AND data_time >= %s AND data_time < %s GROUP BY cn",
+        mn[4],
+        t0 - 2400 * s,
+        t0 + 1200 * s,
+    )
+    assert dict(hourly) == {"2051": 2}  # 23:40 and 23:50
+    assert len(_window(dsn, mn[4], "w01018", t0 + 900 * s, t0 + 1500 * s)) == 20
     # station 5: split packets (PNUM/PNO), every factor stored
     split = rows(
         dsn,

@@ -14,6 +14,7 @@ import pytest
 from protocol import Connection, DataUpload, Message, Reply, Role, encode
 from simulators.logger import DataLogger
 from simulators.models import CEMS, WATER, make_station
+from simulators.scenario import Fault
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "appendix_c_2017.tsv"
 MN = "010000A8900016F000169DC0"
@@ -132,3 +133,18 @@ def test_a_calibration_command_shows_in_later_readings() -> None:
     values = logger.fill(record)
     assert values["a21026"]["Flag"] == "C"
     assert values["a21002"]["Flag"] == "N"
+
+
+def test_no_hourly_drops_only_the_hour_records_due_while_it_lasts() -> None:
+    """The ``no_hourly`` fault (A2 for the rules): hour records due from 3 h to 6 h are
+    never made, minute and real-time uploads go on; the hours after it come again."""
+    station = make_station(0, MN, CEMS, 212)
+    start = NOW - NOW % 3600
+    fault = Fault("no_hourly", 3 * 3600, 3 * 3600).bind(start)
+    logger = DataLogger(station, start=start, link_faults=(fault,))
+    due = logger.due(start + 8 * 3600)
+    hours = [(r.t - start) // 3600 for r in due if r.cn == "2061"]
+    assert hours == [0, 1, 5, 6, 7]  # hours 2-4 (made at 3, 4 and 5 h) are never made
+    minutes = [r.t for r in due if r.cn == "2051"]
+    assert len(minutes) == 8 * 6
+    assert sum(r.cn == "2011" for r in due) == 8 * 3600 // logger.rtd_interval + 1
