@@ -95,6 +95,8 @@ def close_hour(ctx: Ctx, hour: int) -> None:
             cfg=cfg,
         )
         statuses[code] = status
+        if reading is not None:
+            st.day_received[code] = st.day_received.get(code, 0) + 1
         pollutant = info.pollutants.get(code)
         on_time = reading is not None and items[code][4] <= deadline
         _rate_hour(ctx, code, hour, status, on_time, pollutant)
@@ -326,8 +328,39 @@ def close_day(ctx: Ctx, day: int) -> None:
             )
         if ok:
             _judge_day(ctx, code, day, pollutant)
-    st.day = {}
+    _day_vs_hours(ctx, day, st.daily.get(str(day), {}))
+    st.daily = {d: v for d, v in st.daily.items() if int(d) > day}
+    st.day, st.day_received = {}, {}
     _rate_day(ctx, day)
+
+
+def _day_vs_hours(ctx: Ctx, day: int, daily: dict[str, float]) -> None:
+    """A21 for a day: the device's daily Avg against the mean of the day's valid hours
+    (gas) or their flow-weighted mean (water). Judged only where every hour record of
+    the day arrived: with some missing, the platform's mean is over other hours than
+    the device's and differs for no fault of the device (the missing hours are A2)."""
+    st, cfg = ctx.st, ctx.cfg
+    for code, value in sorted(daily.items()):
+        hours = [e for e in st.series.get(code, []) if day <= e[0] < day + DAY and e[3]]
+        if st.day_received.get(code, 0) < DAY // HOUR or len(hours) < cfg.gas_min_valid_hours:
+            continue
+        if ctx.info.medium == "water":
+            mean = flow_weighted([(float(e[1]), _num(e[5])) for e in hours])
+        else:
+            mean = sum(float(e[1]) for e in hours) / len(hours)
+        if mean is None:
+            continue
+        ctx.condition(
+            f"aggregate-mismatch:{code}",
+            abs(value - mean) > cfg.aggregate_tolerance * abs(mean) + 0.01,
+            "aggregate-mismatch",
+            cn="2031",
+            pollutant=code,
+            data_time=day,
+            value=value,
+            threshold=mean,
+            detail={"compared": "day vs hours"},
+        )
 
 
 def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> None:

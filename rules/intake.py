@@ -23,7 +23,6 @@ from rules.transmission import Tally
 from rules.validity import (
     DEVICE_PROBLEM_FLAGS,
     MAINTENANCE_FLAGS,
-    flow_weighted,
     hour_status,
     mark_effect,
     marked_invalid,
@@ -217,7 +216,7 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
         ctx.condition("nox-inversion", inverted, "nox-inversion", cn=cn, data_time=at)
     _cou(ctx, cn, readings, at, flow)
     if cn == "2031":
-        _day_vs_hours(ctx, readings, at)
+        _hold_day(ctx, readings, at)
 
 
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
@@ -243,30 +242,16 @@ def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str)
         )
 
 
-def _day_vs_hours(ctx: Ctx, readings: Mapping[str, Reading], day: int) -> None:
-    """A21: a daily record against the mean of that day's valid hours."""
-    for code, reading in sorted(readings.items()):
-        hours = [e for e in ctx.st.series.get(code, []) if day <= e[0] < day + DAY and e[3]]
-        if reading.value is None or len(hours) < ctx.cfg.gas_min_valid_hours:
-            continue
-        if ctx.info.medium == "water":
-            mean = flow_weighted([(e[1], e[5]) for e in hours])
-        else:
-            mean = sum(e[1] for e in hours) / len(hours)
-        if mean is None:
-            continue
-        off = abs(reading.value - mean) > ctx.cfg.aggregate_tolerance * abs(mean) + 0.01
-        ctx.condition(
-            f"aggregate-mismatch:{code}",
-            off,
-            "aggregate-mismatch",
-            cn="2031",
-            pollutant=code,
-            data_time=day,
-            value=reading.value,
-            threshold=mean,
-            detail={"compared": "day vs hours"},
-        )
+def _hold_day(ctx: Ctx, readings: Mapping[str, Reading], day: int) -> None:
+    """A21 for a daily record waits until its day is judged (its last hour is judged an
+    hour after the record comes): :func:`rules.hourly.close_day` compares it with the
+    day's hours. A daily record that comes after its day was judged is not compared:
+    which of the day's hour records had arrived is no longer known."""
+    st = ctx.st
+    if st.hour_next is not None and st.hour_next >= day + DAY:
+        return
+    values = {code: r.value for code, r in readings.items() if r.value is not None}
+    st.daily[str(day)] = values
 
 
 def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:

@@ -63,6 +63,9 @@ class StationState:
     recv: list[int] = field(default_factory=lambda: [0, 0])  # [duplicates, out of order]
     gap: list[int] = field(default_factory=list)  # [start, end] of the last silence
     day: dict[str, list[int]] = field(default_factory=dict)  # pol -> [valid, expected]
+    day_received: dict[str, int] = field(default_factory=dict)  # pol -> hour records
+    # day start (str) -> {pol: Avg} of a daily record (2031) waiting for its day to close
+    daily: dict[str, dict[str, float]] = field(default_factory=dict)
     etr: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # period->pol->tally
     missing: dict[str, list[int]] = field(default_factory=dict)  # pol -> hours missing
     active: dict[str, list[str]] = field(default_factory=dict)  # condition -> [key, cn]

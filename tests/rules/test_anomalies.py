@@ -9,7 +9,7 @@ import pytest
 from rules import anomaly_checks, anomaly_timing, anomaly_values
 from rules.config import RulesConfig
 from rules.emissions import amount, cou_mismatch, mass_factor, volume
-from rules.model import Reading
+from rules.model import Reading, Record
 from rules.times import HOUR, MINUTE, US
 from tests.rules.support import (
     GOOD_GAS,
@@ -27,6 +27,7 @@ from tests.rules.support import (
 )
 
 CFG = RulesConfig()
+MIN = timedelta(minutes=1)
 
 
 def _series(values: list[float], running: bool = True) -> list[tuple[int, float, bool]]:
@@ -290,3 +291,49 @@ def test_engine_a4_a_day_begun_part_way_is_not_incomplete_but_a_faulty_one_is() 
     out = run(e, records, START + 49 * H)
     days = {(a.pollutant, a.data_time) for a in alarms(out, "day-incomplete")}
     assert days == {("a21026", START + 24 * H)}  # 18 valid of 24; not the 4-hour first day
+
+
+def test_engine_a2_an_hour_record_missing_while_real_time_data_go_on() -> None:
+    """A2: the 02:00 hour record never comes while the real-time data do: raised when
+    the hour is judged (03:10), cleared by the next hour judged with its record; a
+    station in outage gets its outage, not an hour-missing per silent hour."""
+    station = gas_station(rt_interval_s=300)
+    realtime = [
+        record(station.mn, START + timedelta(minutes=m), varied(GOOD_GAS, m), cn="2011")
+        for m in range(0, 5 * 60, 5)
+    ]
+    hours = hourly(station, [0, 1, 3, 4])
+
+    def by_arrival(records: list[Record]) -> list[Record]:
+        return sorted(records, key=lambda r: r.received_at)
+
+    out = run(engine(station), by_arrival([*realtime, *hours]), START + 5 * H + 15 * MIN)
+    (missing,) = alarms(out, "hour-missing")
+    assert (missing.data_time, missing.at) == (START + 2 * H, START + 3 * H + 10 * MIN)
+    assert [(c.key, c.at) for c in clears(out)] == [(missing.key, START + 4 * H + 10 * MIN)]
+    assert not alarms(out, "facility")  # no factor is missing "while others arrive"
+    # everything stops at 01:25: outage from 01:40, and hours 01:00-04:00 are its part
+    silent = run(engine(station), by_arrival([*realtime[:18], *hours[:1]]), START + 6 * H)
+    (outage,) = alarms(silent, "outage")
+    assert outage.at == START + 100 * MIN + timedelta(seconds=5)
+    assert not alarms(silent, "hour-missing")
+
+
+def test_engine_a21_a_day_is_compared_with_its_hours_only_when_every_hour_came() -> None:
+    """The daily record (sent at midnight) waits for its day's last hour to be judged
+    (01:10), then its Avg is held against the mean of all 24 valid hours; with an hour
+    record missing, or when it comes after the day was judged, it is not compared."""
+    station = gas_station()
+    hours = hourly(station, range(24))
+    mean = sum(r.readings["a21026"].avg or 0.0 for r in hours) / 24
+
+    def found(records: list[Record], value: float, late: bool = False) -> list[object]:
+        received = START + 26 * H if late else None
+        day = record(station.mn, START, {"a21026": value}, cn="2031", received=received)
+        out = run(engine(station), [*records, day], START + 27 * H)
+        return [(a.pollutant, a.data_time) for a in alarms(out, "aggregate-mismatch")]
+
+    assert found(hours, round(mean, 2)) == []
+    assert found(hours, round(1.3 * mean, 2)) == [("a21026", START)]
+    assert found(hours[:5] + hours[6:], round(1.3 * mean, 2)) == []
+    assert found(hours, round(1.3 * mean, 2), late=True) == []
