@@ -23,9 +23,10 @@ share one simulated clock. Here, on real receive time:
   speed in real seconds (5 s for 1 h at speed 720), far below the 10-min silence, and
   once the loop's clock is moved on after the run every station is silent.
 * ``hour-missing``, ``hour-incomplete`` and ``day-incomplete`` are raised for every
-  station alike (the run starts mid-hour and all stations fall silent at its end).
-* ``suspected-exceedance`` (flag T over the limit) comes with ``over_range`` but is
-  not asserted: it is the exceedance rule's side of A10.
+  station alike (the run starts mid-hour and all stations fall silent at its end);
+  ``test_scenario_day.py`` raises each for its faulted station only.
+* ``suspected-exceedance`` (flag T over the limit) is the exceedance rule's side of the
+  over-range fault (A10): the same station raises both.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "zero": (5, "a21026"),
     "negative": (6, "a21026"),
     "over-range": (7, "a21026"),
+    "suspected-exceedance": (7, "a21026"),
     "jump": (8, "a34013"),
     "flow-zero": (9, None),
     "o2-implausible": (10, None),
