@@ -277,6 +277,12 @@ def targets(station: Station, fault: Fault) -> list[tuple[int, Factor]]:
 def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
     kind = fault.kind
     for i, f in targets(station, fault):
+        if kind == "absent":
+            # the analyser is cut off from the logger; O2 and flow stay, the conversion
+            # and the volumes of the other factors need them
+            if f.code not in (station.model.o2, station.model.flow):
+                out.pop(f.code, None)
+            continue
         value, flag = out[f.code]
         if kind in ("fault", "maintenance"):
             flag = "D" if kind == "fault" else "M"
@@ -318,11 +324,15 @@ def converted(station: Station, sample: Reading, t: int | None = None) -> dict[s
         return {}
     o2 = min(sample[model.o2][0], 20.0)
     ratio = (21.0 - station.o2_ref) / (21.0 - o2)
-    out = {f.code: round(sample[f.code][0] * ratio, f.decimals) for f in model.factors if f.zs}
+    out = {
+        f.code: round(sample[f.code][0] * ratio, f.decimals)
+        for f in model.factors
+        if f.zs and f.code in sample
+    }
     for fault in station.faults:
         if fault.kind == "wrong_o2_ref" and t is not None and fault.begin <= t < fault.end:
             wrong = (21.0 - fault.factor) / (21.0 - o2)
             for _, f in targets(station, fault):
-                if f.zs:
+                if f.zs and f.code in sample:
                     out[f.code] = round(sample[f.code][0] * wrong, f.decimals)
     return out

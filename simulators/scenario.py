@@ -62,6 +62,7 @@ VALUE_KINDS: dict[str, dict[str, float]] = {
     "wrong_o2_ref": {"factor": 9.0},  # Zs converted to `factor` % O2, not the station's
     "bad_aggregate": {"factor": 1.3},  # hour records' Avg `factor` x their minutes' mean
     "cou_units": {"factor": 1000.0},  # period records' Cou `factor` x the mass (g for kg)
+    "absent": {},  # the factor is left out of every upload (not O2 or the flow)
 }
 LINK_KINDS: dict[str, dict[str, float]] = {
     "disconnect": {},  # the platform is unreachable: records wait, then go with RF=1

@@ -219,6 +219,10 @@ def check_value_faults(dsn: str, mn: list[str], t0: datetime) -> None:
     )
     samples = [r[0] for r in _window(dsn, mn[2], "a01012", t0, t0 + 1200 * s)]
     assert 1.2 < hour_avg / (sum(samples) / len(samples)) < 1.4
+    # station 10: the dust analyser cut off 23:50-00:00, the other factors still sent
+    assert len(_window(dsn, mn[10], "a21026", t0, t0 + 1200 * s)) == 40
+    assert len(_window(dsn, mn[10], "a34013", t0, t0 + 600 * s)) == 20
+    assert _window(dsn, mn[10], "a34013", t0 + 600 * s, t0 + 1200 * s) == []
 
 
 def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> None:

@@ -122,3 +122,18 @@ def test_a_stuck_value_stays_put() -> None:
     station = make_station(0, "A" * 24, WATER, 212, faults=(fault,))
     values = {reading(station, t)["w01018"][0] for t in range(T0, T0 + 600, 30)}
     assert len(values) == 1
+
+
+def test_an_absent_analyser_leaves_its_factor_out_of_every_upload_but_o2_and_flow_stay() -> None:
+    fault = Fault("absent", 0, 3600, pollutants=frozenset({"a21026", "a19001", "a00000"}))
+    station = make_station(0, "A" * 24, CEMS, 212, faults=(fault.bind(T0),))
+    sample = records.realtime(station, T0 + 30)
+    assert "a21026" not in sample
+    assert {"a19001", "a00000", "a21002"} <= sample.keys()
+    assert "ZsRtd" in sample["a21002"]
+    hour = records.period(station, T0, 3600, 30)
+    assert "a21026" not in hour
+    clean = records.period(make_station(0, "A" * 24, CEMS, 212), T0, 3600, 30)
+    assert hour["a00000"] == clean["a00000"]  # the flow and its volume untouched
+    assert hour["a21002"] == clean["a21002"]
+    assert "a21026" in records.realtime(station, T0 + 3600)
