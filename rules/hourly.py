@@ -271,12 +271,16 @@ def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: 
 
 
 def _absent(ctx: Ctx, code: str, hour: int, others: bool, absent: bool) -> None:
-    """An assessed factor missing while the station sends others: a facility case."""
+    """An assessed factor missing while the station sends others: a facility case,
+    unless the factor is already back when the hour is judged (its real-time data come
+    before the hour is judged): the case would close at once, or, were one opened for
+    the same run of hours, open a second time."""
     st, pollutant = ctx.st, ctx.info.pollutants.get(code)
     if pollutant is None or not pollutant.assessed or not ctx.info.active:
         return
     marked = mark_effect(st.marks, code, hour, hour + HOUR) is not None
-    if not (absent and others) or marked:
+    back = st.valid_seen.get(code, hour) >= hour + HOUR
+    if not (absent and others) or marked or back:
         st.absent.pop(code, None)
         return
     st.absent[code] = st.absent.get(code, 0) + 1

@@ -71,7 +71,7 @@ def handle(ctx: Ctx, record: Record) -> None:
         if r.normal and r.value is not None and not marked_invalid(st.marks, code, at)
     }
     if valid:
-        _resume(ctx, valid)
+        _resume(ctx, valid, at)
     _flags(ctx, readings, at)
     _consistency(ctx, cn, readings, at)
     _runs(ctx, cn, readings, at)
@@ -107,7 +107,7 @@ def _timing(ctx: Ctx, cn: str, at: int) -> None:
         )
 
 
-def _resume(ctx: Ctx, valid: set[str]) -> None:
+def _resume(ctx: Ctx, valid: set[str], at: int) -> None:
     st = ctx.st
     down = st.open_case("outage", None)
     if down is not None:
@@ -119,6 +119,7 @@ def _resume(ctx: Ctx, valid: set[str]) -> None:
             ctx.close_case(case, "valid data resumed")
     for code in valid:
         st.flag_runs.pop(code, None)
+        st.valid_seen[code] = max(at, st.valid_seen.get(code, at))
 
 
 def _flags(ctx: Ctx, readings: Mapping[str, Reading], at: int) -> None:

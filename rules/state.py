@@ -59,6 +59,7 @@ class StationState:
     runs: dict[str, list[Any]] = field(default_factory=dict)  # "cn:pol" -> [value, start]
     flag_runs: dict[str, list[Any]] = field(default_factory=dict)  # pol -> [flag, start]
     absent: dict[str, int] = field(default_factory=dict)  # pol -> hours absent
+    valid_seen: dict[str, int] = field(default_factory=dict)  # pol -> newest valid DataTime
     drift: list[int] = field(default_factory=lambda: [0, 0])  # [direction, count]
     recv: list[int] = field(default_factory=lambda: [0, 0])  # [duplicates, out of order]
     gap: list[int] = field(default_factory=list)  # [start, end] of the last silence

@@ -198,3 +198,31 @@ def test_a_factor_missing_while_the_others_arrive_opens_a_facility_case() -> Non
     assert [(ev.kind, ev.detail.get("pollutant")) for ev in events][:1] == [("opened", "a34013")]
     assert events[0].detail["cause"] == "factor missing"
     assert events[-1].kind == "closed"
+
+
+def test_a_factor_back_before_its_last_missing_hour_is_judged_opens_one_case_only() -> None:
+    """SO2 left out of every upload 02:00-06:00, real-time data every 5 min: the case
+    opens when 02:00 is judged (03:10) and closes with the first real-time SO2 at 06:00;
+    hour 05:00, judged at 06:10 after SO2 came back, opens no second case."""
+    station = gas_station(rt_interval_s=300)
+    inputs = []
+    for minute in range(0, 8 * 60, 5):
+        at = START + timedelta(minutes=minute)
+        values = varied(GOOD_GAS, minute)
+        if 2 * H <= at - START < 6 * H:
+            del values["a21026"]
+        inputs.append(record(station.mn, at, values, cn="2011"))
+        if minute % 60 == 55:  # the hour record, made at the end of its hour
+            hour = at - timedelta(minutes=55)
+            hourly_values = varied(GOOD_GAS, minute // 60)
+            if 2 * H <= hour - START < 6 * H:
+                del hourly_values["a21026"]
+            inputs.append(record(station.mn, hour, hourly_values))
+    inputs.sort(key=lambda r: r.received_at)
+    events = case_events(run(engine(station), inputs, START + 8 * H))
+    timeline = [(ev.kind, ev.at) for ev in events]
+    assert timeline == [
+        ("opened", START + 3 * H + timedelta(minutes=10)),
+        ("closed", START + 6 * H + timedelta(seconds=5)),
+    ]
+    assert events[0].detail["started_at"] == "2026-10-01T02:00:00+08:00"
