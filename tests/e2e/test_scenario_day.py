@@ -129,7 +129,7 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
     # its own counts do not come back)
     statuses = rows(rules_dsn, "SELECT status, count(*) FROM hj212.frame GROUP BY status")
     assert dict(statuses).keys() == {"ok"}
-    assert dict(statuses)["ok"] > 10 * 28 * 12  # 10 stations, 28 h of 2011 every 5 min
+    assert dict(statuses)["ok"] > 11 * 28 * 12  # 11 stations, 28 h of 2011 every 5 min
     alarms = rows(
         rules_dsn,
         "SELECT mn, kind, pollutant, data_time, value, detail, cleared_at FROM hj212.alarm",
@@ -145,6 +145,7 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
             assert pollutant in raised[(mn[index], kind)], (kind, raised[(mn[index], kind)])
     _check_outage(rules_dsn, mn[1])
     _check_hour_missing(alarms, mn[9])
+    _check_factor_missing(rules_dsn, mn[10])
     _check_rates(rules_dsn, alarms, mn)
     check_replay(rules_dsn, raised, SETTINGS)
 
@@ -188,6 +189,31 @@ def _check_hour_missing(alarms: list[tuple[Any, ...]], mn: str) -> None:
     assert cleared_at is not None
     assert DAY + timedelta(hours=6) <= cleared_at <= DAY + timedelta(hours=7)
     assert {kind for kind, _, _ in mine} == {"hour-missing", "etr-low"}
+
+
+def _check_factor_missing(dsn: str, mn: str) -> None:
+    """Station 10's SO2 analyser was cut off 02:00-06:00 while the other factors went
+    on: a facility case for SO2 ("factor missing") opened when 02:00 was judged (03:30),
+    its problem dated from 02:00, closed when SO2 came back, within its 12-h deadline."""
+    found = rows(
+        dsn,
+        "SELECT pollutant, detail->>'cause', (detail->>'started_at')::timestamptz, raised_at,"
+        " cleared_at FROM hj212.alarm WHERE mn = %s AND kind = 'facility'",
+        mn,
+    )
+    assert len(found) == 1, found
+    ((pollutant, cause, started, raised_at, cleared_at),) = found
+    assert (pollutant, cause, started) == ("a21026", "factor missing", DAY + timedelta(hours=2))
+    assert DAY + timedelta(hours=3, minutes=30) <= raised_at <= DAY + timedelta(hours=4)
+    assert cleared_at is not None
+    assert DAY + timedelta(hours=6) <= cleared_at <= DAY + timedelta(hours=6, minutes=30)
+    events = rows(
+        dsn,
+        "SELECT e.kind FROM hj212.case_event e JOIN hj212.case c ON c.id = e.case_id"
+        " WHERE c.mn = %s ORDER BY e.at",
+        mn,
+    )
+    assert events == [("opened",), ("closed",)]  # closed before any reminder was due
 
 
 def _check_rates(dsn: str, alarms: list[tuple[Any, ...]], mn: list[str]) -> None:
