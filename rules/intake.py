@@ -114,11 +114,17 @@ def _resume(ctx: Ctx, valid: set[str], at: int) -> None:
         ctx.close_case(down, "valid data resumed")
     if len(st.gap) == 2 and st.gap[1] == FAR_FUTURE:
         st.gap[1] = ctx.now
+    # Only data of a time after the problem began show that it is over: the daily
+    # record of the day a fault began, sent at midnight and valid by its 75 % of valid
+    # hours, or a back-filled record from before, neither close a case nor cut a run.
     for case in sorted(st.cases.values(), key=lambda c: c.key):
-        if case.kind == "facility" and case.pollutant in valid:
+        after = case.started is None or at > case.started
+        if case.kind == "facility" and case.pollutant in valid and after:
             ctx.close_case(case, "valid data resumed")
     for code in valid:
-        st.flag_runs.pop(code, None)
+        run = st.flag_runs.get(code)
+        if run is not None and at > run[1]:
+            del st.flag_runs[code]
         st.valid_seen[code] = max(at, st.valid_seen.get(code, at))
 
 

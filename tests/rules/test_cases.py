@@ -15,6 +15,7 @@ from tests.rules.support import (
     GOOD_GAS,
     START,
     H,
+    Value,
     alarms,
     case_events,
     clears,
@@ -226,3 +227,23 @@ def test_a_factor_back_before_its_last_missing_hour_is_judged_opens_one_case_onl
         ("closed", START + 6 * H + timedelta(seconds=5)),
     ]
     assert events[0].detail["started_at"] == "2026-10-01T02:00:00+08:00"
+
+
+def test_a_daily_record_valid_by_its_earlier_hours_does_not_end_a_facility_case() -> None:
+    """NOx flagged D from 22:30 on; the daily record of that day comes at midnight with
+    flag N (22.5 of 24 hours valid): it says nothing of the time after 22:30, so the
+    case opened at 23:30 stays open, and no second case opens an hour later."""
+    station = gas_station(rt_interval_s=300)
+    inputs = []
+    for minute in range(22 * 60, 27 * 60, 5):
+        values: dict[str, Value] = dict(varied(GOOD_GAS, minute))
+        if minute >= 22 * 60 + 30:
+            values["a21002"] = (GOOD_GAS["a21002"], "D")
+        inputs.append(record(station.mn, START + timedelta(minutes=minute), values, cn="2011"))
+    day = record(station.mn, START, varied(GOOD_GAS, 0), cn="2031")
+    inputs = sorted([*inputs, day], key=lambda r: r.received_at)
+    e = engine(station, start=START + 22 * H)
+    events = case_events(run(e, inputs, START + 27 * H))
+    assert [(ev.kind, ev.at) for ev in events] == [
+        ("opened", START + 23 * H + timedelta(minutes=30, seconds=5))
+    ]
