@@ -129,7 +129,7 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
     # its own counts do not come back)
     statuses = rows(rules_dsn, "SELECT status, count(*) FROM hj212.frame GROUP BY status")
     assert dict(statuses).keys() == {"ok"}
-    assert dict(statuses)["ok"] > 11 * 28 * 12  # 11 stations, 28 h of 2011 every 5 min
+    assert dict(statuses)["ok"] > 12 * 28 * 12  # 12 stations, 28 h of 2011 every 5 min
     alarms = rows(
         rules_dsn,
         "SELECT mn, kind, pollutant, data_time, value, detail, cleared_at FROM hj212.alarm",
@@ -146,6 +146,7 @@ async def test_a_simulated_day_raises_the_slow_alarms_for_the_faulted_stations_o
     _check_outage(rules_dsn, mn[1])
     _check_hour_missing(alarms, mn[9])
     _check_factor_missing(rules_dsn, mn[10])
+    _check_deadlines(rules_dsn, mn[11])
     _check_rates(rules_dsn, alarms, mn)
     check_replay(rules_dsn, raised, SETTINGS)
 
@@ -214,6 +215,37 @@ def _check_factor_missing(dsn: str, mn: str) -> None:
         mn,
     )
     assert events == [("opened",), ("closed",)]  # closed before any reminder was due
+
+
+def _check_deadlines(dsn: str, mn: str) -> None:
+    """Station 11's NOx flagged D from 22:30 on: a facility case from 23:30 (60 min of
+    D) still open at the end, whose timeline holds every step of Hubei Art. 15 at its
+    elapsed time across midnight: manual sampling every 6 h, the restore deadline (12 h,
+    gas) with its reminder 2 h ahead, the written report (24 h) with its reminder."""
+    found = rows(dsn, "SELECT id, state, opened_at, summary FROM hj212.case WHERE mn = %s", mn)
+    assert len(found) == 1, found
+    ((case_id, state, opened, _),) = found
+    assert state == "open"
+    assert DAY - timedelta(minutes=30) <= opened <= DAY - timedelta(minutes=25)
+    events = rows(dsn, "SELECT kind, at FROM hj212.case_event WHERE case_id = %s", case_id)
+    hours = timedelta(hours=1)
+    assert {(kind, at - opened) for kind, at in events} == {
+        ("opened", 0 * hours),
+        ("manual-sampling-1", 6 * hours),
+        ("restore-reminder-2h", 10 * hours),
+        ("restore-overdue", 12 * hours),
+        ("manual-sampling-2", 12 * hours),
+        ("manual-sampling-3", 18 * hours),
+        ("report-reminder-2h", 22 * hours),
+        ("report-overdue", 24 * hours),
+        ("manual-sampling-4", 24 * hours),
+    }
+    steps = rows(
+        dsn,
+        "SELECT detail->>'step', severity FROM hj212.alarm WHERE mn = %s AND kind = 'case-overdue'",
+        mn,
+    )
+    assert sorted(steps) == [("report-overdue", "critical"), ("restore-overdue", "critical")]
 
 
 def _check_rates(dsn: str, alarms: list[tuple[Any, ...]], mn: list[str]) -> None:
