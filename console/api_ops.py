@@ -162,7 +162,7 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
         cfg = ruleset.for_region(s.region_code)
         d = data[s.mn]
         tallies = day_tallies(
-            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.sends_minutes
+            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours
         )
         total, by_day = Tally(), dict[int, Tally]()
         for days_of in tallies.values():

@@ -47,7 +47,7 @@ def figures(
     cfg = ruleset.for_region(station.region_code)
     data = reports_queries.period_data(conn, [mn], start, end)[mn]
     tallies = day_tallies(
-        station, cfg, data.hours, data.minutes, data.marks, us(start), us(end), data.sends_minutes
+        station, cfg, data.hours, data.minutes, data.marks, us(start), us(end), data.minute_hours
     )
     factors = {code: sum(days.values(), Tally()) for code, days in tallies.items()}
     total = sum(factors.values(), Tally())

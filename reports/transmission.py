@@ -111,7 +111,7 @@ def build(
             found.marks,
             us(period.start),
             us(period.end),
-            found.sends_minutes,
+            found.minute_hours,
         )
         station_total = Tally()
         for code, days in tallies.items():

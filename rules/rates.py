@@ -9,13 +9,14 @@ period start and the station's registration.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rules.config import RulesConfig
 from rules.emissions import Total, hour_total, volume
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, Mark, Reading, StationInfo
-from rules.times import HOUR, MINUTE, day_floor, hour_floor, us
+from rules.times import DAY, HOUR, MINUTE, day_floor, hour_floor, us
 from rules.transmission import Tally, exempt_check_hours, tally_hour
 from rules.validity import hour_status, hours_in, mark_effect, stopped, valid_minutes
 
@@ -36,6 +37,12 @@ def _flow_code(station: StationInfo) -> str:
     return GAS_FLOW if station.medium == "gas" else WATER_FLOW
 
 
+def _sends_minutes(minute_hours: Sequence[int], hour: int) -> bool:
+    """Whether minute records were received in an hour of [hour - 1 day, hour]."""
+    i = bisect_left(minute_hours, hour - DAY)
+    return i < len(minute_hours) and minute_hours[i] <= hour
+
+
 def day_tallies(
     station: StationInfo,
     cfg: RulesConfig,
@@ -44,17 +51,21 @@ def day_tallies(
     marks: Sequence[Mark],
     start: int,
     end: int,
-    sends_minutes: bool | None = None,
+    minute_hours: Sequence[int] | None = None,
 ) -> dict[str, dict[int, Tally]]:
     """Per assessed factor, per Beijing day (start µs): its tally over [start, end).
 
-    ``sends_minutes``: the station sends minute data, so every hour needs its 45 valid
-    minutes (default: whether ``minutes`` has any).
+    ``minute_hours``: the sorted starts (µs) of the hours in which minute records (2051)
+    of the station were received, from a day before ``start`` (default: the hours of
+    ``minutes``). An hour needs its 45 valid minutes when minute records came within the
+    day before it, as the engine judges it (:func:`rules.hourly.close_hour`, on receipt
+    time): a station whose minute data stop part-way through a period is judged by its
+    flags from a day after the last of them.
     """
     if station.created_at is not None:
         start = max(start, hour_floor(us(station.created_at)))
-    if sends_minutes is None:
-        sends_minutes = bool(minutes)
+    if minute_hours is None:
+        minute_hours = sorted({hour for _, hour in minutes})
     flow_code = _flow_code(station)
     grace = round(cfg.realtime_grace_min * MINUTE)
     out: dict[str, dict[int, Tally]] = {}
@@ -72,7 +83,7 @@ def day_tallies(
             vm = None
             if counted is not None:
                 vm = valid_minutes(counted, station.minute_interval_min)
-            elif sends_minutes:
+            elif _sends_minutes(minute_hours, hour):
                 vm = 0
             status = hour_status(
                 medium=station.medium,

@@ -38,9 +38,11 @@ _MINUTES = (
     "   AND NOT EXISTS (SELECT 1 FROM hj212.data_mark r WHERE r.revokes = d.id))"
     " GROUP BY 1, 2, 3"
 )
-_ANY_MINUTES = (
-    "SELECT DISTINCT mn FROM hj212.measurement WHERE cn = '2051'"
-    " AND data_time >= %(start)s AND data_time < %(end)s AND mn = ANY(%(mns)s)"
+_MINUTE_HOURS = (  # the hours in which minute records were received, from a day before
+    "SELECT DISTINCT mn, time_bucket('1 hour', received_at) FROM hj212.measurement"
+    " WHERE cn = '2051' AND data_time >= %(start)s - interval '2 days'"
+    " AND data_time < %(end)s AND received_at >= %(start)s - interval '1 day'"
+    " AND received_at < %(end)s AND mn = ANY(%(mns)s) ORDER BY 1, 2"
 )
 _MARKS = (
     "SELECT id, mn, pollutant, lower(period), upper(period), category, invalidates,"
@@ -55,7 +57,7 @@ class StationData:
 
     hours: dict[tuple[str, int], HourData] = field(default_factory=dict)
     minutes: dict[tuple[str, int], int] = field(default_factory=dict)
-    sends_minutes: bool = False
+    minute_hours: list[int] = field(default_factory=list)  # received 2051s, sorted
     marks: list[Mark] = field(default_factory=list)
 
 
@@ -87,8 +89,8 @@ def period_data(
         data[mn].hours[(code, us(at))] = HourData(reading, us(received))
     for mn, code, hour, count in conn.execute(_MINUTES, params):
         data[mn].minutes[(code, us(hour))] = count
-    for (mn,) in conn.execute(_ANY_MINUTES, params):
-        data[mn].sends_minutes = True
+    for mn, hour in conn.execute(_MINUTE_HOURS, params):
+        data[mn].minute_hours.append(us(hour))
     marks: dict[str, list[Mark]] = defaultdict(list)
     for ident, mn, pollutant, low, high, category, invalidates, marked_at, revokes in conn.execute(
         _MARKS, params
