@@ -91,6 +91,41 @@ def _row(
     )
 
 
+CHART_TITLES = {
+    "water": ("水污染物 Water pollutants by month (kg)", "废水量 Waste water by month (m³)"),
+    "gas": ("大气污染物 Air pollutants by month (kg)", "废气量 Flue gas by month (m³)"),
+}
+
+
+def _charts(
+    medium: str,
+    labels: list[str],
+    monthly: dict[tuple[str, str], float],
+    overall: dict[str, Total],
+) -> list[Chart]:
+    """A medium's pollutants and its volume, each on its own axis: waste water's m³ are
+    four orders of magnitude below flue gas's, COD's kg far above NH3-N's."""
+    flow, *codes = ITEMS[medium]
+    masses = [c for c in codes if c in overall]
+    mass_title, volume_title = CHART_TITLES[medium]
+    return [
+        Chart(
+            "bar",
+            mass_title,
+            [NAMES[c] for c in masses],
+            {m: [monthly.get((m, c)) for c in masses] for m in labels},
+            "kg",
+        ),
+        Chart(
+            "bar",
+            volume_title,
+            [NAMES[flow]],
+            {m: [monthly.get((m, flow))] for m in labels},
+            "m³",
+        ),
+    ]
+
+
 def build(
     conn: psycopg.Connection[TupleRow],
     period: Period,
@@ -133,8 +168,6 @@ def build(
         if code in overall
     ]
     labels = [period_label("month", us(m)) for m in period.months()]
-    masses = [c for c in (*ITEMS["water"][1:], *ITEMS["gas"][1:]) if c in overall]
-    volumes = [c for c in (WATER_FLOW, GAS_FLOW) if c in overall]
     where = f"region {region}" if region else "all regions"
     return Report(
         title=f"排放量 Emissions {period.label}",
@@ -142,20 +175,10 @@ def build(
         f"{period.end:%Y-%m-%d} (Beijing time, end exclusive)",
         tables=[Table("emissions", COLUMNS, rows, frozenset({"difference"}))],  # type: ignore[arg-type]
         charts=[
-            Chart(
-                "bar",
-                "Pollutants by month (kg)",
-                [NAMES[c] for c in masses],
-                {m: [monthly.get((m, c), 0.0) for c in masses] for m in labels},
-                "kg",
-            ),
-            Chart(
-                "bar",
-                "Discharge volume by month (m³)",
-                [NAMES[c] for c in volumes],
-                {m: [monthly.get((m, c), 0.0) for c in volumes] for m in labels},
-                "m³",
-            ),
+            chart
+            for medium in ITEMS
+            if ITEMS[medium][0] in overall
+            for chart in _charts(medium, labels, monthly, overall)
         ],
         notes=[
             (

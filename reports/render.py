@@ -61,7 +61,7 @@ def _html_table(table: Table) -> str:
 _STYLE = (
     "body{font-family:sans-serif;margin:24px;color:#222}"
     "table{border-collapse:collapse;font-size:12px;margin-bottom:24px}"
-    "th,td{border:1px solid #ccc;padding:3px 6px}th{background:#f0f3f7}"
+    "th,td{border:1px solid #ccc;padding:3px 6px;white-space:nowrap}th{background:#f0f3f7}"
     "td.num{text-align:right}td.bad{color:#c0392b;font-weight:bold}"
     "tr.station td,tr.enterprise td{background:#f7f7f7;font-weight:bold}"
     "tr.total td{background:#e8eef6;font-weight:bold}.note{color:#555;font-size:12px}"

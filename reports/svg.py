@@ -1,7 +1,9 @@
 """Charts as inline SVG text (no scripts, no CDN): grouped bars and lines.
 
 Rates (unit ``%``) are given in [0, 1] and drawn on a 0-100 axis; other units on an axis
-from 0 to a rounded maximum. A threshold, if given, is a dashed red line.
+from 0 to a rounded maximum, its figures in 万 (10⁴) and 亿 (10⁸) as Chinese readers count.
+A threshold, if given, is a dashed red line. Category labels lie flat while they fit under
+their bar group and turn 40° when there are many; a handful of bars carry their figures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,23 @@ def _scale(chart: Chart) -> tuple[float, float]:
     return 1.0, math.ceil(top / magnitude) * magnitude
 
 
+def number(value: float) -> str:
+    """A figure for an axis or a bar: 3亿, 2.4亿, 6000万, 1.2万, 4800, 37.06."""
+    for unit, size in (("亿", 1e8), ("万", 1e4)):
+        if abs(value) >= size:
+            return f"{value / size:.4g}{unit}"
+    return f"{value:.4g}"
+
+
+def _figure(chart: Chart, value: float) -> str:
+    return f"{value:.2f}%" if chart.unit == "%" else number(value)
+
+
+def _text_width(text: str, size: float) -> float:
+    """Rough width in px: CJK characters a full em, others about 0.6 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in text)
+
+
 def _y(value: float, top: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(value, top) / top)
 
@@ -41,7 +60,7 @@ def _axes(chart: Chart, top: float, factor: float) -> list[str]:
         out.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>'
         )
-        label = f"{value:g}{'%' if chart.unit == '%' else ''}"
+        label = f"{value:g}%" if chart.unit == "%" else number(value)
         out.append(
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
             f'font-size="11">{escape(label)}</text>'
@@ -66,16 +85,22 @@ def _legend(chart: Chart) -> list[str]:
 
 
 def _x_labels(labels: list[str], step: float, offset: float) -> list[str]:
+    y = HEIGHT - BOTTOM + 14
+    if all(_text_width(label, 11) <= step * 0.95 for label in labels):
+        return [
+            f'<text x="{LEFT + offset + i * step:.1f}" y="{y}" font-size="11" '
+            f'text-anchor="middle">{escape(label)}</text>'
+            for i, label in enumerate(labels)
+        ]
     every = max(1, math.ceil(len(labels) / 31))
     out = []
     for i, label in enumerate(labels):
         if i % every:
             continue
         x = LEFT + offset + i * step
-        y = HEIGHT - BOTTOM + 12
         out.append(
-            f'<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="end" '
-            f'transform="rotate(-40 {x:.1f} {y})">{escape(label[:24])}</text>'
+            f'<text x="{x:.1f}" y="{y - 2}" font-size="10" text-anchor="end" '
+            f'transform="rotate(-40 {x:.1f} {y - 2})">{escape(label[:24])}</text>'
         )
     return out
 
@@ -86,6 +111,7 @@ def bars(chart: Chart) -> list[str]:
     n = max(1, len(chart.labels))
     step = (WIDTH - LEFT - RIGHT) / n
     width = step * 0.8 / max(1, len(chart.series))
+    figures = width >= 32  # room for a figure over each bar
     for s, (name, values) in enumerate(chart.series.items()):
         colour = COLOURS[s % len(COLOURS)]
         for i, value in enumerate(values):
@@ -99,6 +125,12 @@ def bars(chart: Chart) -> list[str]:
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
                 f'fill="{colour}"><title>{escape(tip)}</title></rect>'
             )
+            if figures:
+                figure = escape(_figure(chart, value * factor))
+                out.append(
+                    f'<text class="figure" x="{x + width / 2:.1f}" y="{y - 3:.1f}" '
+                    f'font-size="10" text-anchor="middle">{figure}</text>'
+                )
     return out + _x_labels(chart.labels, step, step / 2) + _legend(chart)
 
 

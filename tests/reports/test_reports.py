@@ -29,7 +29,8 @@ import psycopg
 import pytest
 
 from protocol import BEIJING
-from reports import emissions, render, transmission
+from reports import emissions, render, svg, transmission
+from reports.model import Chart
 from reports.periods import PeriodError, parse
 from rules.model import Reading, Record
 from tests.rules.support import gas_station, water_station
@@ -181,6 +182,19 @@ def test_emissions_report_matches_the_hand_computation(month_dsn: str) -> None:
     assert e1["amount"] == pytest.approx((734 + 684) * 7.2)
     total = rows[("total", "", "", "2026Q4", "a21002")]
     assert total["amount"] == pytest.approx((734 + 684) * 10.8)
+    # each medium's pollutants and its volume on axes of their own; months without data
+    # (November, December) have no bar rather than a zero one
+    charts = {c.title: c for c in report.charts}
+    assert list(charts) == [
+        "水污染物 Water pollutants by month (kg)",
+        "废水量 Waste water by month (m³)",
+        "大气污染物 Air pollutants by month (kg)",
+        "废气量 Flue gas by month (m³)",
+    ]
+    waste_water = charts["废水量 Waste water by month (m³)"]
+    assert waste_water.series == {"2026-10": [713 * 36], "2026-11": [None], "2026-12": [None]}
+    air = charts["大气污染物 Air pollutants by month (kg)"]
+    assert air.series["2026-10"][0] == pytest.approx((734 + 684) * 7.2)
 
 
 def test_renderers(month_dsn: str, tmp_path: Path) -> None:
@@ -283,6 +297,38 @@ def test_the_report_commands(month_dsn: str, tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2
+
+
+def test_chart_figures_count_in_wan_and_yi() -> None:
+    assert [svg.number(v) for v in (0, 37.058, 4800, 16809.1, 6e7, 2.656e8, 3e8)] == [
+        "0",
+        "37.06",
+        "4800",
+        "1.681万",
+        "6000万",
+        "2.656亿",
+        "3亿",
+    ]
+    flue = Chart("bar", "废气量", ["废气排放量 flue gas"], {"2026-10": [2.656e8]}, "m³")
+    drawn = svg.render(flue)
+    assert ">3亿</text>" in drawn  # the axis top
+    assert '<text class="figure"' in drawn
+    assert ">2.656亿</text>" in drawn  # the bar's own figure
+    assert "rotate(" not in drawn  # one label, flat under its bar
+
+
+def test_many_chart_labels_turn_and_crowded_bars_carry_no_figures() -> None:
+    days = [f"2026-10-{d:02d}" for d in range(1, 32)]
+    daily = Chart("bar", "daily", days, {"etr": [0.9] * 31}, "%", threshold=0.95)
+    drawn = svg.render(daily)
+    assert drawn.count("rotate(-40") == 31
+    assert 'class="figure"' not in drawn  # 31 bars: no room for their figures
+    few = svg.render(
+        Chart("bar", "rates", ["boiler 0", "outfall 2"], {"etr": [0.9954, 0.568]}, "%")
+    )
+    assert "rotate(" not in few
+    assert ">99.54%</text>" in few
+    assert ">56.80%</text>" in few
 
 
 def test_periods() -> None:
