@@ -7,17 +7,16 @@ import csv
 import json
 import os
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
 from cli import commands
 from config.settings import Settings
+from protocol import BEIJING
 from storage import audit, chain, maintenance, stations
 from storage.cluster import Cluster
-
-BEIJING = timezone(timedelta(hours=8))
 
 
 def _err(message: str) -> int:
@@ -138,7 +137,7 @@ def _list(dsn: str, fmt: str) -> int:
     columns = [c for c in stations.COLUMNS if c != "password"]  # not shown
     if fmt == "json":
         for s in found:
-            row = {c: getattr(s, c) for c in columns if c != "pollutants"}
+            row: dict[str, object] = {c: _value(s, c) for c in columns if c != "pollutants"}
             row["pollutants"] = [p.__dict__ for p in s.pollutants]
             print(json.dumps(row, ensure_ascii=False))
         return 0
@@ -154,8 +153,14 @@ def _list(dsn: str, fmt: str) -> int:
     return 0
 
 
-def _cell(station: stations.Station, column: str) -> str:
+def _value(station: stations.Station, column: str) -> object:
+    """A column's value as listed: times in Beijing time, ISO (what import reads back)."""
     value = getattr(station, column)
+    return value.astimezone(BEIJING).isoformat() if isinstance(value, datetime) else value
+
+
+def _cell(station: stations.Station, column: str) -> str:
+    value = _value(station, column)
     if value is None:
         return ""
     return str(value).lower() if isinstance(value, bool) else str(value)

@@ -14,10 +14,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 
 import psycopg
 from psycopg.rows import TupleRow
+
+from protocol import BEIJING
 
 COLUMNS = (
     "mn",
@@ -33,6 +36,7 @@ COLUMNS = (
     "minute_interval_min",
     "o2_ref",
     "active",
+    "monitored_since",
     "pollutants",
 )
 REQUIRED = ("mn", "name", "medium", "region_code")
@@ -74,6 +78,9 @@ class Station:
     minute_interval_min: int = 10
     o2_ref: float | None = None
     active: bool = True
+    # from when the station is monitored (expected hours count from it); None on import:
+    # unchanged, or the time of the first import (stored as hj212.station.created_at)
+    monitored_since: datetime | None = None
     pollutants: tuple[Pollutant, ...] = field(default_factory=tuple)
 
 
@@ -114,6 +121,24 @@ def _bool(name: str, value: object, default: bool) -> bool:
     if text in ("0", "false", "no", "n", "off"):
         return False
     raise StationError(f"{name}: {value!r} is not true/false")
+
+
+def _since(value: object) -> datetime | None:
+    """A date (Beijing midnight) or an ISO date-time (Beijing time unless it says)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        when = value
+    elif isinstance(value, date):
+        when = datetime.combine(value, time())
+    else:
+        try:
+            when = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise StationError(
+                f"monitored_since: {value!r} is not a date (2026-09-01) or date-time"
+            ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=BEIJING)
 
 
 def _choice(name: str, value: object, choices: Iterable[str], default: str) -> str:
@@ -227,6 +252,7 @@ def station_of(data: Mapping[str, object]) -> Station:
         minute_interval_min=minute,
         o2_ref=o2,
         active=_bool("active", data.get("active"), True),
+        monitored_since=_since(data.get("monitored_since")),
         pollutants=parsed,
     )
 
@@ -283,22 +309,27 @@ def parse_file(path: Path) -> Parsed:
 
 _UPSERT = """
 INSERT INTO hj212.station (mn, password, name, enterprise, outlet, medium, region_code,
-    protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref, active)
+    protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref, active,
+    created_at)
 VALUES (%(mn)s, %(password)s, %(name)s, %(enterprise)s, %(outlet)s, %(medium)s,
     %(region_code)s, %(protocol_version)s, %(legacy_crc)s, %(rt_interval_s)s,
-    %(minute_interval_min)s, %(o2_ref)s, %(active)s)
+    %(minute_interval_min)s, %(o2_ref)s, %(active)s,
+    coalesce(%(monitored_since)s::timestamptz, now()))
 ON CONFLICT (mn) DO UPDATE SET (password, name, enterprise, outlet, medium, region_code,
     protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref, active,
-    updated_at) = (EXCLUDED.password, EXCLUDED.name, EXCLUDED.enterprise, EXCLUDED.outlet,
-    EXCLUDED.medium, EXCLUDED.region_code, EXCLUDED.protocol_version, EXCLUDED.legacy_crc,
-    EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min, EXCLUDED.o2_ref, EXCLUDED.active,
-    now())
+    created_at, updated_at) = (EXCLUDED.password, EXCLUDED.name, EXCLUDED.enterprise,
+    EXCLUDED.outlet, EXCLUDED.medium, EXCLUDED.region_code, EXCLUDED.protocol_version,
+    EXCLUDED.legacy_crc, EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min,
+    EXCLUDED.o2_ref, EXCLUDED.active,
+    coalesce(%(monitored_since)s::timestamptz, station.created_at), now())
 WHERE (station.password, station.name, station.enterprise, station.outlet, station.medium,
     station.region_code, station.protocol_version, station.legacy_crc, station.rt_interval_s,
-    station.minute_interval_min, station.o2_ref, station.active)
+    station.minute_interval_min, station.o2_ref, station.active,
+    coalesce(%(monitored_since)s::timestamptz, station.created_at))
     IS DISTINCT FROM (EXCLUDED.password, EXCLUDED.name, EXCLUDED.enterprise, EXCLUDED.outlet,
     EXCLUDED.medium, EXCLUDED.region_code, EXCLUDED.protocol_version, EXCLUDED.legacy_crc,
-    EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min, EXCLUDED.o2_ref, EXCLUDED.active)
+    EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min, EXCLUDED.o2_ref, EXCLUDED.active,
+    station.created_at)
 """
 _POLLUTANT_UPSERT = """
 INSERT INTO hj212.station_pollutant (mn, pollutant, assessed, emission_limit, limit_period,
@@ -350,8 +381,9 @@ def upsert(conn: psycopg.Connection[TupleRow], stations: Iterable[Station]) -> i
 
 def list_stations(conn: psycopg.Connection[TupleRow]) -> list[Station]:
     names = [c for c in COLUMNS if c != "pollutants"]
+    selected = ["created_at" if c == "monitored_since" else c for c in names]
     rows = conn.execute(
-        f"SELECT {', '.join(names)} FROM hj212.station ORDER BY region_code, mn".encode()
+        f"SELECT {', '.join(selected)} FROM hj212.station ORDER BY region_code, mn".encode()
     ).fetchall()
     pollutants: dict[str, list[Pollutant]] = {}
     for mn, *rest in conn.execute(

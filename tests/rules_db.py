@@ -59,6 +59,7 @@ def register(dsn: str, infos: Iterable[StationInfo], created_at: datetime) -> No
             rt_interval_s=info.rt_interval_s,
             minute_interval_min=info.minute_interval_min,
             active=info.active,
+            monitored_since=created_at,
             pollutants=tuple(
                 stations.Pollutant(
                     p.code, p.assessed, p.limit, p.limit_period, p.range_low, p.range_high, p.unit
@@ -70,10 +71,6 @@ def register(dsn: str, infos: Iterable[StationInfo], created_at: datetime) -> No
     ]
     with psycopg.connect(dsn) as conn:
         stations.upsert(conn, entries)
-        conn.execute(
-            "UPDATE hj212.station SET created_at = %s WHERE mn = ANY(%s)",
-            (created_at, [e.mn for e in entries]),
-        )
 
 
 def frame_of(record: Record) -> FrameRecord:

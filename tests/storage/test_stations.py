@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from protocol import BEIJING
 from storage import stations
 from tests.storage.support import new_mn, rows
 
@@ -88,7 +91,8 @@ def test_import_upserts_replaces_pollutants_and_is_audited(dsn: str) -> None:
         stations.upsert(conn, [first])  # unchanged: no new audit rows
         stations.upsert(conn, [second])
         listed = [s for s in stations.list_stations(conn) if s.mn == mn]
-    assert listed == [second]
+    assert [replace(s, monitored_since=None) for s in listed] == [second]
+    assert listed[0].monitored_since is not None  # the first import's time
     audit = rows(
         dsn,
         "SELECT object, action FROM hj212.audit_log WHERE mn = %s ORDER BY id",
@@ -143,3 +147,44 @@ def test_the_import_command_imports_good_lines_and_exits_1_on_bad_ones(
         in lines[0] + lines[1]
     )
     assert "123456" not in listing.stdout  # passwords are not listed
+
+
+@pytest.mark.db
+def test_monitored_since_sets_from_when_hours_are_expected_and_a_blank_keeps_it(
+    dsn: str,
+) -> None:
+    """Stations migrated from an older platform: their past months count in the reports."""
+    mn = new_mn()
+    head = "mn,name,medium,region_code,monitored_since\n"
+    parsed = stations.parse_csv(
+        head
+        + f"{mn},Outlet,gas,420100,2026-09-01\n"
+        + f"{mn},Outlet,gas,420100,1 Sept 2026\n"
+        + f"{mn},Outlet,gas,420100,2026-09-15T08:30:00+00:00\n"
+    )
+    assert parsed.errors == [
+        "line 3: monitored_since: '1 Sept 2026' is not a date (2026-09-01) or date-time"
+    ]
+    first, later = parsed.stations
+    assert first.monitored_since == datetime(2026, 9, 1, tzinfo=BEIJING)  # Beijing midnight
+
+    def created() -> datetime:
+        when = rows(dsn, "SELECT created_at FROM hj212.station WHERE mn = %s", mn)[0][0]
+        assert isinstance(when, datetime)
+        return when
+
+    with psycopg.connect(dsn) as conn:
+        stations.upsert(conn, [first])
+        assert created() == datetime(2026, 9, 1, tzinfo=BEIJING)
+        stations.upsert(conn, [replace(first, monitored_since=None, name="Renamed")])
+        assert created() == datetime(2026, 9, 1, tzinfo=BEIJING)  # a blank keeps it
+        stations.upsert(conn, [later])
+        assert created() == datetime(2026, 9, 15, 16, 30, tzinfo=BEIJING)
+        listed = [s for s in stations.list_stations(conn) if s.mn == mn]
+    assert listed[0].monitored_since == datetime(2026, 9, 15, 16, 30, tzinfo=BEIJING)
+    changes = rows(
+        dsn,
+        "SELECT action FROM hj212.audit_log WHERE mn = %s AND object = 'station' ORDER BY id",
+        mn,
+    )
+    assert changes == [("insert",), ("update",), ("update",)]
