@@ -15,7 +15,7 @@ Converted (折算, Zs) concentrations use the reference oxygen of the station:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from simulators.scenario import Fault
@@ -79,6 +79,9 @@ class Model:
     o2: str | None = None
     o2_ref: float | None = None
     mass_to_kg: float = 1e-6  # concentration x m3 -> kg: 1e-6 for mg/m3, 1e-3 for mg/L
+    # the share of NOx (as NO2) that is NO: the analyser's NO (a21003) and NO2 (a21004)
+    # are then derived from NOx (a21002), NOx = NO x 46.005/30.006 + NO2 (HJ 75-2017)
+    nox_no_share: float | None = None
     codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -138,7 +141,19 @@ FLOW = Model(
     schedule=DAY_SHIFT,
     mass_to_kg=1e-3,
 )
-MODELS = {m.name: m for m in (CEMS, WATER, FLOW)}
+# a CEMS that also reports the NO and NO2 its NOx is made of (coal flue gas: ~95 % NO)
+CEMS_NOX = replace(
+    CEMS,
+    name="cems-nox",
+    factors=(
+        *CEMS.factors,
+        Factor("a21003", 13.6, 0.0, 1, decimals=2, range_high=300.0),  # NO mg/m3
+        Factor("a21004", 1.1, 0.0, 1, decimals=2, range_high=100.0),  # NO2 mg/m3
+    ),
+    nox_no_share=0.95,
+)
+NO2_PER_NO = 46.005 / 30.006  # molar masses: NO expressed as NO2
+MODELS = {m.name: m for m in (CEMS, CEMS_NOX, WATER, FLOW)}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -246,6 +261,12 @@ def levels(station: Station, t: int) -> list[float]:
         gauss = ((z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48)) / 65536.0
         value += noise * max(level, floor) * (gauss - 2.0) * 1.7320508075688772
         out.append(0.0 if value < 0.0 else min(value, ceil))
+    share = model.nox_no_share
+    if share is not None:  # NO and NO2 are what the NOx is made of
+        codes = model.codes
+        nox = out[codes.index("a21002")]
+        out[codes.index("a21003")] = nox * share / NO2_PER_NO
+        out[codes.index("a21004")] = nox * (1.0 - share)
     return out
 
 
@@ -307,6 +328,10 @@ def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
         elif kind == "narrow":  # a dead analyser: its start value plus a little noise
             wobble = 2.0 * uniform(mix(station.seed, station.key + i + 40, t)) - 1.0
             value = levels(station, int(fault.begin))[i] + wobble * fault.factor * f.range_high
+        elif kind == "nox_inversion":  # NOx reads `factor` x what its NO and NO2 make
+            if f.code != "a21002":
+                continue
+            value *= fault.factor
         elif kind == "detection_limit":  # hovering at the bottom of the range
             wobble = 0.5 + uniform(mix(station.seed, station.key + i + 48, t))
             value = fault.factor * f.range_high * wobble

@@ -19,7 +19,7 @@
 
     [[station]]                   # overrides for one station, by index
     index = 3
-    model = "cems"                # cems | water | flow
+    model = "cems"                # cems | water | flow | cems-nox (CEMS with NO, NO2)
     version = "2025"
     crc = "modbus"                # hj212 | modbus | modbus-swapped (legacy loggers)
     sm4_key = "30303030303030303030303030303030"   # 2025: encrypt the CP area
@@ -63,6 +63,7 @@ VALUE_KINDS: dict[str, dict[str, float]] = {
     "bad_aggregate": {"factor": 1.3},  # hour records' Avg `factor` x their minutes' mean
     "cou_units": {"factor": 1000.0},  # period records' Cou `factor` x the mass (g for kg)
     "absent": {},  # the factor is left out of every upload (not O2 or the flow)
+    "nox_inversion": {"factor": 0.5},  # NOx `factor` x its NO and NO2 (cems-nox: A15)
 }
 LINK_KINDS: dict[str, dict[str, float]] = {
     "disconnect": {},  # the platform is unreachable: records wait, then go with RF=1
@@ -77,7 +78,8 @@ LINK_KINDS: dict[str, dict[str, float]] = {
     "reconnect_storm": {"every": 60.0},  # drop and reconnect every `every` s
 }
 KINDS = VALUE_KINDS | LINK_KINDS
-MODEL_NAMES = ("water", "cems", "flow")
+MODEL_NAMES = ("water", "cems", "flow", "cems-nox")
+DEFAULT_MODELS = MODEL_NAMES[:3]  # a fleet's round-robin unless it names its own
 VERSIONS = ("2005", "2017", "2025")
 CRC_VARIANTS = ("hj212", "modbus", "modbus-swapped")
 
@@ -137,7 +139,7 @@ class Scenario:
     duration: float | None = None
     rtd_interval: float | None = None
     min_interval: int | None = None
-    models: tuple[str, ...] = MODEL_NAMES
+    models: tuple[str, ...] = DEFAULT_MODELS
     versions: tuple[str, ...] = ("2017",)
     mn_prefix: str | None = None
     overtime: float | None = None
@@ -208,7 +210,7 @@ def _fleet(data: dict[str, Any], where: str) -> Scenario:
             raise ScenarioError(f"{where}: [fleet] start is not an ISO 8601 time") from None
     if "start" in out and out["start"].tzinfo is None:
         raise ScenarioError(f"{where}: [fleet] start needs a UTC offset (+08:00)")
-    models = tuple(out.pop("models", MODEL_NAMES))
+    models = tuple(out.pop("models", DEFAULT_MODELS))
     if not models or not set(models) <= set(MODEL_NAMES):
         raise ScenarioError(f"{where}: [fleet] models take {', '.join(MODEL_NAMES)}")
     versions = tuple(out.pop("versions", ["2017"]))

@@ -70,6 +70,7 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "o2-implausible": (10, None),
     "duplicates": (11, None),
     "clock-drift": (12, None),
+    "nox-inversion": (13, None),  # the control sends no NO/NO2: see the window check
 }
 MAINTENANCE = (2, "a21002")  # M for 150 min: a facility case too
 SIMULATED = timedelta(hours=9)
@@ -155,6 +156,16 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
             assert pollutant in raised[(mn[index], kind)], (kind, raised[(mn[index], kind)])
             clean = raised.get((mn[CONTROL], kind), set())
             assert pollutant not in clean, f"{kind} {pollutant} raised for the clean station"
+    # the NO/NO2 station raises it for the fault's hour only, not for its clean hours
+    inverted = rows(
+        rules_dsn,
+        "SELECT min(data_time), max(data_time) FROM hj212.alarm"
+        " WHERE mn = %s AND kind = 'nox-inversion'",
+        mn[13],
+    )
+    (first, last_inverted), fault = inverted[0], timedelta(seconds=7200)
+    hour = timedelta(hours=1)  # an hour record's DataTime is its hour's start
+    assert start + fault - hour < first <= last_inverted < start + fault + 2 * hour
     index, pollutant = MAINTENANCE
     assert pollutant in raised[(mn[index], "facility")]
     assert pollutant not in raised.get((mn[CONTROL], "facility"), set())

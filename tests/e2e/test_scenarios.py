@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from simulators.fleet import Counts, build_stations, run_fleet
-from simulators.models import Station
+from simulators.models import NO2_PER_NO, Station
 from simulators.scenario import Scenario, load
 from storage import commands as store
 from tests.gateway import support
@@ -223,6 +223,16 @@ def check_value_faults(dsn: str, mn: list[str], t0: datetime) -> None:
     assert len(_window(dsn, mn[10], "a21026", t0, t0 + 1200 * s)) == 40
     assert len(_window(dsn, mn[10], "a34013", t0, t0 + 600 * s)) == 20
     assert _window(dsn, mn[10], "a34013", t0 + 600 * s, t0 + 1200 * s) == []
+    # station 13 (cems-nox): NOx is what its NO and NO2 make, but half of it 23:50-00:00
+    parts = {
+        code: [r[0] for r in _window(dsn, mn[13], code, t0, t0 + 1200 * s)]
+        for code in ("a21002", "a21003", "a21004")
+    }
+    assert [len(v) for v in parts.values()] == [40, 40, 40]
+    made = [no * NO2_PER_NO + no2 for no, no2 in zip(parts["a21003"], parts["a21004"], strict=True)]
+    ratios = [nox / m for nox, m in zip(parts["a21002"], made, strict=True)]
+    assert all(0.99 < r < 1.01 for r in ratios[:20])
+    assert all(0.49 < r < 0.51 for r in ratios[20:])
 
 
 def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> None:

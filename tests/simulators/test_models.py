@@ -8,7 +8,17 @@ from datetime import datetime
 import pytest
 
 from simulators import records
-from simulators.models import CEMS, FLOW, WATER, Model, converted, make_station, reading
+from simulators.models import (
+    CEMS,
+    CEMS_NOX,
+    FLOW,
+    NO2_PER_NO,
+    WATER,
+    Model,
+    converted,
+    make_station,
+    reading,
+)
 from simulators.scenario import Fault
 
 
@@ -137,3 +147,32 @@ def test_an_absent_analyser_leaves_its_factor_out_of_every_upload_but_o2_and_flo
     assert hour["a00000"] == clean["a00000"]  # the flow and its volume untouched
     assert hour["a21002"] == clean["a21002"]
     assert "a21026" in records.realtime(station, T0 + 3600)
+
+
+def test_a_cems_nox_reports_the_no_and_no2_its_nox_is_made_of() -> None:
+    station = make_station(0, "N" * 24, CEMS_NOX, 212)
+    for t in range(T0, T0 + 3600, 300):
+        sample = reading(station, t)
+        nox, no, no2 = (sample[c][0] for c in ("a21002", "a21003", "a21004"))
+        assert nox > 0
+        assert no * NO2_PER_NO + no2 == pytest.approx(nox, abs=0.06)  # rounding only
+        assert no2 < no
+    hour = records.period(station, T0, 3600, 30)
+    nox_avg, no_avg, no2_avg = (hour[c]["Avg"] for c in ("a21002", "a21003", "a21004"))
+    assert isinstance(nox_avg, float)
+    assert isinstance(no_avg, float)
+    assert isinstance(no2_avg, float)
+    assert no_avg * NO2_PER_NO + no2_avg == pytest.approx(nox_avg, rel=0.01)
+    assert "a21003" not in reading(make_station(0, "N" * 24, CEMS, 212), T0)  # plain CEMS
+
+
+def test_nox_inversion_lowers_nox_alone_below_its_parts() -> None:
+    fault = Fault("nox_inversion", 600, 600, factor=0.5)
+    station = make_station(0, "N" * 24, CEMS_NOX, 212, faults=(fault.bind(T0),))
+    clean = make_station(0, "N" * 24, CEMS_NOX, 212)
+    before, during = reading(station, T0 + 300), reading(station, T0 + 900)
+    assert before == reading(clean, T0 + 300)
+    truth = reading(clean, T0 + 900)
+    assert during["a21002"][0] == pytest.approx(truth["a21002"][0] * 0.5, abs=0.06)
+    assert (during["a21003"], during["a21004"]) == (truth["a21003"], truth["a21004"])
+    assert during["a21002"][0] < during["a21003"][0] * NO2_PER_NO
