@@ -51,21 +51,18 @@ def day_tallies(
     marks: Sequence[Mark],
     start: int,
     end: int,
-    minute_hours: Sequence[int] | None = None,
+    minute_hours: Sequence[int],
 ) -> dict[str, dict[int, Tally]]:
     """Per assessed factor, per Beijing day (start µs): its tally over [start, end).
 
     ``minute_hours``: the sorted starts (µs) of the hours in which minute records (2051)
-    of the station were received, from a day before ``start`` (default: the hours of
-    ``minutes``). An hour needs its 45 valid minutes when minute records came within the
-    day before it, as the engine judges it (:func:`rules.hourly.close_hour`, on receipt
-    time): a station whose minute data stop part-way through a period is judged by its
-    flags from a day after the last of them.
+    of the station were received, from a day before ``start``. An hour needs its 45 valid
+    minutes when minute records came within the day before it, as the engine judges it
+    (:func:`rules.hourly.close_hour`, on receipt time): a station whose minute data stop
+    part-way through a period is judged by its flags from a day after the last of them.
     """
     if station.created_at is not None:
         start = max(start, hour_floor(us(station.created_at)))
-    if minute_hours is None:
-        minute_hours = sorted({hour for _, hour in minutes})
     flow_code = _flow_code(station)
     grace = round(cfg.realtime_grace_min * MINUTE)
     out: dict[str, dict[int, Tally]] = {}

@@ -31,6 +31,7 @@ from simulators.signals import (
 )
 
 WANDER_PERIOD = 300  # seconds between the knots of the slow wander
+NOX = "a21002"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,15 @@ class Model:
     # are then derived from NOx (a21002), NOx = NO x 46.005/30.006 + NO2 (HJ 75-2017)
     nox_no_share: float | None = None
     codes: tuple[str, ...] = field(init=False)
+    nox_parts: tuple[int, int, int] | None = field(init=False)  # NOx, NO, NO2 indices
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "codes", tuple(f.code for f in self.factors))
+        codes = tuple(f.code for f in self.factors)
+        object.__setattr__(self, "codes", codes)
+        parts = None
+        if self.nox_no_share is not None:
+            parts = (codes.index(NOX), codes.index("a21003"), codes.index("a21004"))
+        object.__setattr__(self, "nox_parts", parts)
 
     def factor(self, code: str) -> Factor:
         return self.factors[self.codes.index(code)]
@@ -147,6 +154,7 @@ CEMS_NOX = replace(
     name="cems-nox",
     factors=(
         *CEMS.factors,
+        # levels() replaces their own values by NOx's parts; base is nominal
         Factor("a21003", 13.6, 0.0, 1, decimals=2, range_high=300.0),  # NO mg/m3
         Factor("a21004", 1.1, 0.0, 1, decimals=2, range_high=100.0),  # NO2 mg/m3
     ),
@@ -261,12 +269,11 @@ def levels(station: Station, t: int) -> list[float]:
         gauss = ((z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48)) / 65536.0
         value += noise * max(level, floor) * (gauss - 2.0) * 1.7320508075688772
         out.append(0.0 if value < 0.0 else min(value, ceil))
-    share = model.nox_no_share
-    if share is not None:  # NO and NO2 are what the NOx is made of
-        codes = model.codes
-        nox = out[codes.index("a21002")]
-        out[codes.index("a21003")] = nox * share / NO2_PER_NO
-        out[codes.index("a21004")] = nox * (1.0 - share)
+    parts = model.nox_parts
+    if parts is not None:  # NO and NO2 are what the NOx is made of
+        share, nox = model.nox_no_share or 0.0, out[parts[0]]
+        out[parts[1]] = nox * share / NO2_PER_NO
+        out[parts[2]] = nox * (1.0 - share)
     return out
 
 
@@ -292,6 +299,8 @@ def targets(station: Station, fault: Fault) -> list[tuple[int, Factor]]:
         return [(i, f) for i, f in factors if f.code in fault.pollutants]
     if fault.kind in ("exceedance", "over_range", "spikes"):
         return [(i, f) for i, f in factors if f.limit is not None]
+    if fault.kind == "nox_inversion":
+        return [(i, f) for i, f in factors if f.code == NOX]
     return factors
 
 
@@ -329,8 +338,6 @@ def _apply(station: Station, fault: Fault, t: int, out: Reading) -> None:
             wobble = 2.0 * uniform(mix(station.seed, station.key + i + 40, t)) - 1.0
             value = levels(station, int(fault.begin))[i] + wobble * fault.factor * f.range_high
         elif kind == "nox_inversion":  # NOx reads `factor` x what its NO and NO2 make
-            if f.code != "a21002":
-                continue
             value *= fault.factor
         elif kind == "detection_limit":  # hovering at the bottom of the range
             wobble = 0.5 + uniform(mix(station.seed, station.key + i + 48, t))

@@ -163,9 +163,11 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
         " WHERE mn = %s AND kind = 'nox-inversion'",
         mn[13],
     )
-    (first, last_inverted), fault = inverted[0], timedelta(seconds=7200)
-    hour = timedelta(hours=1)  # an hour record's DataTime is its hour's start
-    assert start + fault - hour < first <= last_inverted < start + fault + 2 * hour
+    (nox,) = [f for f in scenario.faults if f.kind == "nox_inversion"]
+    (first, last_inverted), hour = inverted[0], timedelta(hours=1)
+    begin = start + timedelta(seconds=nox.start)
+    end = begin + timedelta(seconds=nox.duration)
+    assert begin - hour < first <= last_inverted < end + hour  # hour records: hour start
     index, pollutant = MAINTENANCE
     assert pollutant in raised[(mn[index], "facility")]
     assert pollutant not in raised.get((mn[CONTROL], "facility"), set())
