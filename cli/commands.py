@@ -20,6 +20,7 @@ from config.settings import GatewaySettings, Settings
 from console.server import serve_beside
 from gateway.app import Gateway
 from simulators.fleet import run_fleet
+from storage import roles
 from storage.cluster import Cluster, ClusterError
 from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
@@ -37,8 +38,16 @@ def _cluster(settings: Settings) -> Cluster:
 
 
 def resolve_dsn(settings: Settings) -> str | None:
-    """The configured DSN, else the embedded cluster's (None if it was never created)."""
+    """The application's DSN: the configured one, else the embedded cluster's
+    ``hj212_app`` (None if it was never created)."""
     return settings.database.dsn or _cluster(settings).url()
+
+
+def resolve_owner_dsn(settings: Settings) -> str | None:
+    """The schema owner's DSN (migrations, retention): ``owner_dsn``, else ``dsn``,
+    else the embedded cluster's owner."""
+    db = settings.database
+    return db.owner_dsn or db.dsn or _cluster(settings).owner_url()
 
 
 def _run_async(main: object) -> None:
@@ -54,8 +63,8 @@ def db(args: argparse.Namespace) -> int:
             ensure_timescaledb(Path("var/build/timescaledb").absolute())
         elif args.action == "up":
             started = time.monotonic()
-            dsn = cluster.up()
-            applied = migrate(dsn)
+            applied = migrate(cluster.up())
+            dsn = cluster.url()
             print(
                 f"database up at {dsn} ({time.monotonic() - started:.1f} s; "
                 f"{len(applied)} migration(s) applied)",
@@ -83,7 +92,7 @@ def db(args: argparse.Namespace) -> int:
                 return _err("no database configured and no embedded cluster: run `hj212 db up`")
             print(url)
         elif args.action == "migrate":
-            target = resolve_dsn(settings)
+            target = resolve_owner_dsn(settings)
             if target is None:
                 return _err("no database configured and no embedded cluster: run `hj212 db up`")
             applied = migrate(target)
@@ -91,9 +100,21 @@ def db(args: argparse.Namespace) -> int:
                 f"{len(applied)} migration(s) applied: "
                 + (", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none")
             )
+            print(_role_advice(settings), file=sys.stderr)
     except (InstallError, ClusterError, MigrationError, psycopg.Error) as exc:
         return _err(str(exc))
     return 0
+
+
+def _role_advice(settings: Settings) -> str:
+    """What `db migrate` reminds a production operator of (README: Database roles)."""
+    db = settings.database
+    if db.dsn and not db.owner_dsn:
+        return (
+            "note: migrated with the application's DSN; the application should connect as a"
+            f" role IN ROLE {roles.APP_ROLE}, with the owner's DSN in [database] owner_dsn"
+        )
+    return f"application privileges granted to role {roles.APP_ROLE}"
 
 
 def _pick_port(preferred: int) -> int:
@@ -117,8 +138,9 @@ def demo(args: argparse.Namespace) -> int:
     cluster = _cluster(settings)
     was_running = cluster.status().running
     try:
-        dsn = settings.database.dsn or cluster.up()
-        migrate(dsn)
+        owner = settings.database.owner_dsn or settings.database.dsn or cluster.up()
+        migrate(owner)
+        dsn = settings.database.dsn or cluster.url() or owner
     except (ClusterError, MigrationError, psycopg.Error) as exc:
         return _err(str(exc))
     gw_settings = GatewaySettings(

@@ -42,7 +42,7 @@ def db(args: argparse.Namespace) -> int:
         return retention(args)
     status = commands.db(args)
     if status == 0 and args.action in ("up", "migrate"):
-        dsn = _dsn(args.settings)
+        dsn = commands.resolve_owner_dsn(args.settings)
         if dsn is not None:
             try:
                 configure(dsn, args.settings)
@@ -82,7 +82,7 @@ def verify_chain(args: argparse.Namespace) -> int:
 # -- db retention ---------------------------------------------------------------------
 def retention(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    dsn = _dsn(settings)
+    dsn = commands.resolve_owner_dsn(settings)  # drop_chunks needs the tables' owner
     if dsn is None:
         return _err("no database configured and no embedded cluster: run `hj212 db up`")
     try:

@@ -11,6 +11,9 @@ SECONDS = 1.0
 @dataclass(frozen=True)
 class DatabaseSettings:
     dsn: str | None = None  # a production TimescaleDB; None = the embedded cluster
+    # The schema owner's DSN, for `hj212 db migrate` and `db retention`; None = `dsn`
+    # (then the application runs with the owner's rights: see README, Database roles).
+    owner_dsn: str | None = None
     home: Path = Path("var/pg")  # embedded cluster home (hj212 db up)
     port: int | None = None  # embedded cluster port; None = a free port
 

@@ -161,6 +161,8 @@ class Connection:
             overtime=overtime,
             recount=recount,
             ack_mode=ack,
+            mn=mn,
+            pw=pw,
         )
         self._outgoing += wire
         return wire

@@ -6,6 +6,10 @@ After 9011 with QnRtn=1 the station executes: data frames may come (with the req
 QN, or with new QNs for history data) until 9012 closes it; the execution timeout is
 ``overtime`` again, restarted by every data frame. A notification (2012, 2022) waits
 for 9013 the same way. Time is the caller's ``now`` in seconds: nothing here reads a clock.
+
+A frame counts for a request only when it carries the request's MN and PW: the station
+answers "with the same PW and MN" (HJ 212-2017 Tables C.1-C.50), so a 9011/9012 with any
+other password is not the station's answer and cannot finish, accept or fail a command.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Pending:
     overtime: float
     recount: int
     ack_mode: bool = False
+    station: tuple[str | None, str | None] = (None, None)  # (MN, PW) the answers must carry
     attempts: int = 1
     qn_rtn: int | None = None
     responses: list[Message] = field(default_factory=list)
@@ -62,9 +67,13 @@ class RequestTracker:
         overtime: float,
         recount: int,
         ack_mode: bool = False,
+        mn: str | None = None,
+        pw: str | None = None,
     ) -> None:
         state = AWAIT_NOTICE if notify else AWAIT_ANSWER
-        self.pending[qn] = Pending(qn, cn, wire, state, now + overtime, overtime, recount, ack_mode)
+        self.pending[qn] = Pending(
+            qn, cn, wire, state, now + overtime, overtime, recount, ack_mode, (mn, pw)
+        )
 
     def on_message(self, message: Message, now: float) -> RequestFinished | bool | str:
         """Feed a received frame: a finished request; ACK_MODE if it belongs to a flow in
@@ -82,7 +91,11 @@ class RequestTracker:
                 ),
                 None,
             )
-        if entry is None or entry.state != AWAIT_RESULT:
+        if (
+            entry is None
+            or entry.state != AWAIT_RESULT
+            or entry.station != (message.mn, message.pw)
+        ):
             return False
         entry.responses.append(message)
         entry.deadline = now + entry.overtime
@@ -90,7 +103,7 @@ class RequestTracker:
 
     def _on_reply(self, reply: Reply, now: float) -> RequestFinished | bool | str:
         entry = self.pending.get(reply.answers_qn or "")
-        if entry is None:
+        if entry is None or entry.station != (reply.mn, reply.pw):
             return False
         if reply.cn == "9011" and entry.state == AWAIT_ANSWER:
             entry.qn_rtn = reply.qn_rtn

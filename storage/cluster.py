@@ -3,13 +3,18 @@
 ``hj212 db up`` creates it once in a home directory (default ``./var/pg``) and starts
 it on 127.0.0.1, on a free port unless one is configured. Layout of the home::
 
-    cluster.json   port, user, password and data directory (mode 0600)
+    cluster.json   port, the owner's and the application's passwords, data directory
+                   (mode 0600)
     data/          PGDATA (owned by the unprivileged OS user ``hj212`` when run as root)
     run/           the server's unix socket directory
     postgres.log   the server's log
 
 (``data/``, ``run/`` and the log move to ``/var/lib/hj212/clusters/<id>/`` when the
 server's OS user cannot reach the home, e.g. a checkout under ``/root``.)
+
+Two database roles: the bootstrap superuser ``hj212`` owns the schema and runs the
+migrations (:meth:`Cluster.owner_url`); the application connects as ``hj212_app``, which
+may only insert into the evidence tables (:mod:`storage.roles`, :meth:`Cluster.url`).
 
 PostgreSQL refuses to run as root, so when invoked as root every server command runs
 as the OS user ``hj212`` (created if missing). A production deployment does not use
@@ -32,6 +37,7 @@ from urllib.parse import quote
 
 import psycopg
 
+from storage import roles
 from storage.install import InstallError, Postgres, find_postgres
 
 OS_USER = "hj212"
@@ -57,12 +63,19 @@ class ClusterError(RuntimeError):
 @dataclass
 class State:
     port: int
-    password: str
+    password: str  # the owner's (bootstrap superuser)
     data_dir: str
+    app_password: str = ""  # hj212_app's; clusters made before it get one at the next up
 
     @property
     def dsn(self) -> str:
+        """The owner's DSN: migrations, retention, maintenance."""
         return f"postgresql://{DB_USER}:{quote(self.password)}@127.0.0.1:{self.port}/{DB_NAME}"
+
+    @property
+    def app_dsn(self) -> str:
+        """The application's DSN (role ``hj212_app``)."""
+        return roles.with_login(self.dsn, roles.APP_ROLE, self.app_password)
 
 
 @dataclass(frozen=True)
@@ -100,11 +113,15 @@ class Cluster:
 
     # -- public operations -------------------------------------------------------
     def up(self) -> str:
-        """Create the cluster if needed, start it if stopped; return its DSN."""
+        """Create the cluster if needed, start it if stopped; return the owner's DSN
+        (migrate with it; the application uses :meth:`url`)."""
         pg = self._postgres()
         state = self._load() or self._create(pg)
         if not self._running(state):
             state = self._start(pg, state)
+        if not state.app_password:
+            state.app_password = secrets.token_urlsafe(18)
+            self._save(state)
         self._ensure_database(state)
         return state.dsn
 
@@ -124,9 +141,16 @@ class Cluster:
         if state is None:
             return Status(False, None, None, None)
         pid = self._pid(state)
-        return Status(pid is not None, pid, state.dsn, Path(state.data_dir))
+        dsn = state.app_dsn if state.app_password else state.dsn
+        return Status(pid is not None, pid, dsn, Path(state.data_dir))
 
     def url(self) -> str | None:
+        """The application's DSN (None before the first ``up``)."""
+        state = self._load()
+        return None if state is None or not state.app_password else state.app_dsn
+
+    def owner_url(self) -> str | None:
+        """The owner's DSN, for migrations and maintenance."""
         state = self._load()
         return None if state is None else state.dsn
 
@@ -145,7 +169,12 @@ class Cluster:
         if not self.state_file.exists():
             return None
         data = json.loads(self.state_file.read_text())
-        return State(int(data["port"]), str(data["password"]), str(data["data_dir"]))
+        return State(
+            int(data["port"]),
+            str(data["password"]),
+            str(data["data_dir"]),
+            str(data.get("app_password", "")),
+        )
 
     def _save(self, state: State) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -297,6 +326,7 @@ class Cluster:
             ).fetchone()
             if exists is None:
                 conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # constant name, no input
+            roles.ensure_login(conn, state.app_password)
 
 
 __all__ = ["Cluster", "ClusterError", "InstallError", "State", "Status"]

@@ -2,7 +2,9 @@
 
 Each file runs once, in its own transaction, and is recorded with its SHA-256 in
 ``hj212.schema_migration``; running the migrator again changes nothing. A recorded
-file whose text has since changed is an error: migrations are append-only.
+file whose text has since changed is an error: migrations are append-only. Run it as
+the schema's owner; it ends by granting the application role ``hj212_app`` what it may
+do (migration 0050, :mod:`storage.roles`).
 """
 
 from __future__ import annotations
@@ -78,4 +80,8 @@ def migrate(dsn: str) -> list[Migration]:
                     (migration.version, migration.name, migration.sha256),
                 )
                 applied_now.append(migration)
+        with conn.transaction():
+            # the application role's privileges, for the tables of every migration
+            # (0050); the owner is who runs this
+            conn.execute("SELECT hj212.apply_app_grants()")
     return applied_now

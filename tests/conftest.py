@@ -1,26 +1,39 @@
 """Shared fixtures. Database tests run against a real PostgreSQL with TimescaleDB.
 
-``HJ212_TEST_DSN`` points the suite at an existing TimescaleDB; otherwise the fixture
-starts the project's embedded cluster in ``var/test-pg`` (the same code as
-``hj212 db up``), creates a fresh database for this run, and drops it and stops the
-cluster at the end.
+``HJ212_TEST_DSN`` points the suite at an existing TimescaleDB (as a role that may
+create databases and roles); otherwise the fixture starts the project's embedded cluster
+(the same code as ``hj212 db up``) outside the checkout (:data:`tests.databases.TEST_HOME`),
+creates a fresh database for this run, and drops it and stops the cluster at the end.
+Tests get the application's DSN (role ``hj212_app``); see tests/databases.py.
+
+Nothing here, and nothing a test starts, uses the checkout's ``var/``: the evidence key,
+the anchors and every gateway's spool go to a temporary directory of this session.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
-import uuid
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
+from storage import roles
 from storage.cluster import Cluster
 from storage.migrate import migrate
+from tests import databases
 
 ROOT = Path(__file__).resolve().parent.parent
+# Everything a test (or a process it starts) would otherwise keep under ./var
+_SCRATCH = Path(tempfile.mkdtemp(prefix="hj212-test-session-"))
+os.environ["HJ212_KEY_DIR"] = str(_SCRATCH / "keys")
+os.environ["HJ212_ANCHOR_DIR"] = str(_SCRATCH / "anchors")
+os.environ["HJ212_GATEWAY_SPOOL_DIR"] = str(_SCRATCH / "spool")
 
 
 @pytest.fixture(scope="session")
@@ -30,18 +43,23 @@ def anyio_backend() -> tuple[str, dict[str, object]]:
 
 @pytest.fixture(scope="session")
 def server_dsn() -> Iterator[str]:
-    """DSN of a TimescaleDB server to create test databases on."""
+    """The owner's DSN of a TimescaleDB server to create test databases on."""
     if dsn := os.environ.get("HJ212_TEST_DSN"):
+        password = hashlib.sha256(b"hj212_app\0" + dsn.encode()).hexdigest()[:24]
+        with psycopg.connect(databases.admin_of(dsn), autocommit=True) as conn:
+            roles.ensure_login(conn, password)
+        databases.use_app_password(password)
         yield dsn
         return
-    home = ROOT / "var" / "test-pg"
+    home = databases.TEST_HOME
     home.parent.mkdir(parents=True, exist_ok=True)
     # Several test sessions may share the test cluster: each holds a shared lock while it
     # runs, and the last one out (the one that gets the lock exclusively) stops it.
-    with (ROOT / "var" / "test-pg.lock").open("a") as lock:
+    with home.with_name(home.name + ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)
         cluster = Cluster(home)
         dsn = cluster.up()
+        databases.use_app_password(str(conninfo_to_dict(cluster.url() or "")["password"]))
         try:
             yield dsn
         finally:
@@ -55,23 +73,22 @@ def server_dsn() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def fresh_database(server_dsn: str) -> Iterator[str]:
-    """An empty database of its own for this test session (schema not applied)."""
-    name = f"hj212_test_{uuid.uuid4().hex[:10]}"
-    admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server_dsn.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """An empty database of its own for this test session (the owner's DSN; no schema)."""
+    with databases.created(server_dsn) as owner:
+        yield owner
 
 
 @pytest.fixture(scope="session")
-def dsn(fresh_database: str) -> str:
-    """The session's database with every migration applied."""
+def owner_dsn(fresh_database: str) -> str:
+    """The session's database with every migration applied, as its owner."""
     migrate(fresh_database)
     return fresh_database
+
+
+@pytest.fixture(scope="session")
+def dsn(owner_dsn: str) -> str:
+    """The session's database as the application sees it (role ``hj212_app``)."""
+    return databases.app_dsn(owner_dsn)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

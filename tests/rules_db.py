@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -19,25 +18,17 @@ import pytest
 
 from rules.model import Record, StationInfo
 from storage import stations
-from storage.migrate import migrate
 from storage.records import FrameRecord, MeasurementRow
 from storage.writer import Writer
+from tests import databases
 
 
 @contextlib.contextmanager
 def fresh_database(server_dsn: str) -> Iterator[str]:
-    """A new, migrated database on the test server, dropped afterwards."""
-    name = f"hj212_rules_{uuid.uuid4().hex[:10]}"
-    admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
-    try:
-        migrate(dsn)
+    """A new, migrated database on the test server (the application's DSN; the owner's
+    is :func:`tests.databases.owner_of`), dropped afterwards."""
+    with databases.migrated(server_dsn, "hj212_rules") as dsn:
         yield dsn
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

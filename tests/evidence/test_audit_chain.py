@@ -10,6 +10,7 @@ import pytest
 
 from cli.main import main
 from storage import audit
+from tests.databases import owner_of
 from tests.rules_db import fresh_database
 
 pytestmark = pytest.mark.db
@@ -24,7 +25,7 @@ def own_dsn(server_dsn: str) -> Iterator[str]:
 
 def _tamper(dsn: str, sql: str, *params: object) -> None:
     """What a superuser could do: bypass the append-only triggers."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(owner_of(dsn), autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(sql.encode(), params)
 

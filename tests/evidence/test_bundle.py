@@ -20,6 +20,7 @@ from evidence import bundle, keys
 from evidence.export import ExportError, export_bundle
 from evidence.verify import verify_bundle
 from storage import audit, marks
+from tests.databases import owner_of
 from tests.evidence.support import DAY, H, frames, station, write
 from tests.rules_db import fresh_database, register
 
@@ -205,7 +206,7 @@ def test_a_frame_changed_in_the_database_is_caught_at_export(
 ) -> None:
     with fresh_database(server_dsn) as dsn:
         write(dsn, frames(MN, range(3)))
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with psycopg.connect(owner_of(dsn), autocommit=True) as conn:
             (victim,) = conn.execute(
                 "SELECT id FROM hj212.frame WHERE cn = '2061' ORDER BY id LIMIT 1"
             ).fetchone() or (None,)
@@ -264,7 +265,7 @@ def test_a_value_changed_in_the_database_is_caught_by_the_frame_bytes(
     """Measurements are not in the chain; their frames are: re-parsing catches the edit."""
     with fresh_database(server_dsn) as dsn:
         write(dsn, frames(MN, range(3)))
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with psycopg.connect(owner_of(dsn), autocommit=True) as conn:
             conn.execute("SET session_replication_role = replica")
             (frame_id,) = conn.execute(
                 "UPDATE hj212.measurement SET avg = 2.0 WHERE cn = '2061'"

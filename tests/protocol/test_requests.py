@@ -86,19 +86,34 @@ def test_rejected_request() -> None:
 def test_failed_execution() -> None:
     conn = Connection(Role.PLATFORM)
     start(conn, "3011", PolId="w01018")
-    conn.receive_data(station(f"QN={QN};ST=91;CN=9011;PW=1;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0)
+    conn.receive_data(
+        station(f"QN={QN};ST=91;CN=9011;PW=123456;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0
+    )
     events = conn.receive_data(
-        station(f"QN={QN};ST=91;CN=9012;PW=1;MN={MN};Flag=4;CP=&&ExeRtn=5&&"), now=2.0
+        station(f"QN={QN};ST=91;CN=9012;PW=123456;MN={MN};Flag=4;CP=&&ExeRtn=5&&"), now=2.0
     )
     finished = events[-1]
     assert isinstance(finished, RequestFinished)
     assert (finished.outcome, finished.exe_rtn) == ("failed", 5)
 
 
+def test_answers_with_another_password_or_mn_are_not_the_stations() -> None:
+    conn = Connection(Role.PLATFORM)
+    start(conn, "3011", PolId="w01018")
+    for pw, mn in (("000000", MN), ("123456", "X" * 24)):
+        for cn, cp in (("9011", "QnRtn=1"), ("9012", "ExeRtn=1")):
+            frame = station(f"QN={QN};ST=91;CN={cn};PW={pw};MN={mn};Flag=4;CP=&&{cp}&&")
+            events = conn.receive_data(frame, now=1.0)
+            assert not any(isinstance(e, RequestFinished) for e in events)
+    assert conn.pending_requests == [QN]  # still waiting for the real station
+
+
 def test_execution_timeout_after_9011() -> None:
     conn = Connection(Role.PLATFORM)
     start(conn, "3012", PolId="w01018")
-    conn.receive_data(station(f"QN={QN};ST=91;CN=9011;PW=1;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0)
+    conn.receive_data(
+        station(f"QN={QN};ST=91;CN=9011;PW=123456;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0
+    )
     assert conn.tick(5.9) == []
     [finished] = conn.tick(6.1)
     assert isinstance(finished, RequestFinished)
@@ -108,15 +123,17 @@ def test_execution_timeout_after_9011() -> None:
 def test_get_request_answer_uses_the_request_qn() -> None:
     conn = Connection(Role.PLATFORM)
     start(conn, "1011", PolId="w01018")
-    conn.receive_data(station(f"QN={QN};ST=91;CN=9011;PW=1;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0)
+    conn.receive_data(
+        station(f"QN={QN};ST=91;CN=9011;PW=123456;MN={MN};Flag=4;CP=&&QnRtn=1&&"), 1.0
+    )
     conn.receive_data(
         station(
-            f"QN={QN};ST=32;CN=1011;PW=1;MN={MN};Flag=4;CP=&&PolId=w01018;SystemTime=20160801085857&&"
+            f"QN={QN};ST=32;CN=1011;PW=123456;MN={MN};Flag=4;CP=&&PolId=w01018;SystemTime=20160801085857&&"
         ),
         2.0,
     )
     events = conn.receive_data(
-        station(f"QN={QN};ST=91;CN=9012;PW=1;MN={MN};Flag=4;CP=&&ExeRtn=1&&"), 3.0
+        station(f"QN={QN};ST=91;CN=9012;PW=123456;MN={MN};Flag=4;CP=&&ExeRtn=1&&"), 3.0
     )
     finished = events[-1]
     assert isinstance(finished, RequestFinished)
@@ -126,7 +143,9 @@ def test_get_request_answer_uses_the_request_qn() -> None:
 def test_notification_waits_for_9013() -> None:
     conn = Connection(Role.PLATFORM)
     start(conn, "2012")
-    events = conn.receive_data(station(f"QN={QN};ST=91;CN=9013;PW=1;MN={MN};Flag=4;CP=&&&&"), 1.0)
+    events = conn.receive_data(
+        station(f"QN={QN};ST=91;CN=9013;PW=123456;MN={MN};Flag=4;CP=&&&&"), 1.0
+    )
     finished = events[-1]
     assert isinstance(finished, RequestFinished)
     assert finished.outcome == "ok"
@@ -134,5 +153,7 @@ def test_notification_waits_for_9013() -> None:
 
 def test_station_answers_stop_notifications_with_9013() -> None:
     conn = Connection(Role.STATION)
-    conn.receive_data(encode.command("2022", {}, qn=QN, st="32", pw="1", mn=MN))
-    assert conn.data_to_send() == encode.frame(f"QN={QN};ST=91;CN=9013;PW=1;MN={MN};Flag=4;CP=&&&&")
+    conn.receive_data(encode.command("2022", {}, qn=QN, st="32", pw="123456", mn=MN))
+    assert conn.data_to_send() == encode.frame(
+        f"QN={QN};ST=91;CN=9013;PW=123456;MN={MN};Flag=4;CP=&&&&"
+    )

@@ -1,4 +1,5 @@
-"""The audit log is append-only: the database itself refuses edits."""
+"""The audit log is append-only: the database itself refuses edits, even its owner's
+(the application's role may not even try: tests/security/test_roles.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.db
         "TRUNCATE hj212.audit_log",
     ],
 )
-def test_the_audit_log_refuses_update_delete_and_truncate(dsn: str, sql: str) -> None:
-    with psycopg.connect(dsn) as conn:
+def test_the_audit_log_refuses_update_delete_and_truncate(owner_dsn: str, sql: str) -> None:
+    with psycopg.connect(owner_dsn) as conn:
         conn.execute(
             "INSERT INTO hj212.audit_log (action, object, detail)"
             " VALUES ('test', 'audit_log', '{\"why\": \"a row to refuse changing\"}')"

@@ -12,6 +12,7 @@ import pytest
 from storage.chain import GENESIS, link_hash, verify
 from storage.records import FrameRecord
 from storage.writer import Writer
+from tests.databases import owner_of
 from tests.storage.support import AT, new_mn, rows, running, upload
 
 pytestmark = pytest.mark.db
@@ -30,7 +31,7 @@ def _frames(mn: str, n: int) -> list[FrameRecord]:
 
 def _bypassing_triggers(dsn: str, sql: str, *params: object) -> None:
     """What an intruder with superuser rights can do: the append-only trigger is off."""
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(owner_of(dsn)) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(sql.encode(), params)
 
@@ -76,8 +77,8 @@ async def test_an_intact_chain_verifies_from_genesis(dsn: str) -> None:
     assert report.unanchored == []
 
 
-def test_the_raw_archive_refuses_update_and_delete(dsn: str) -> None:
-    with psycopg.connect(dsn) as conn:
+def test_the_raw_archive_refuses_update_and_delete_even_to_its_owner(dsn: str) -> None:
+    with psycopg.connect(owner_of(dsn)) as conn:
         for sql in ("UPDATE hj212.frame SET peer = 'x'", "DELETE FROM hj212.frame"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(sql)

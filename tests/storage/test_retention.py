@@ -19,14 +19,14 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OLD = datetime(2015, 3, 1, tzinfo=UTC)  # far past five years
 
 
-async def test_retention_drops_old_chunks_and_keeps_recent_ones(dsn: str) -> None:
+async def test_retention_drops_old_chunks_and_keeps_recent_ones(dsn: str, owner_dsn: str) -> None:
     mn = new_mn()
     recent = NOW - timedelta(days=30)
     async with running(Writer(dsn)) as writer:
         for at in (OLD, recent):
             await writer.submit(upload(mn, at, received_at=at))
             await writer.submit(status_upload(mn, at))
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:  # drop_chunks: the owner
         conn.execute(
             "INSERT INTO hj212.audit_log (at, action, object) VALUES (%s, 't', 'x')", (OLD,)
         )
@@ -47,7 +47,7 @@ async def test_retention_drops_old_chunks_and_keeps_recent_ones(dsn: str) -> Non
     assert {"frame", "measurement"} <= {r[0] for r in logged}
 
 
-def test_zero_days_keeps_everything_and_compression_is_skipped_on_apache(dsn: str) -> None:
+def test_zero_days_keeps_everything_and_compression_is_skipped_on_apache(owner_dsn: str) -> None:
     keep = replace(
         StorageSettings(),
         retention_days_frame=0,
@@ -55,16 +55,16 @@ def test_zero_days_keeps_everything_and_compression_is_skipped_on_apache(dsn: st
         retention_days_device_status=0,
         retention_days_audit=0,
     )
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
         assert maintenance.apply_retention(conn, keep, NOW) == []
         if maintenance.license_of(conn) == "apache":
             assert not maintenance.compression_available(conn)
             assert "skipped" in maintenance.apply_compression(conn, StorageSettings())
 
 
-def test_chunk_intervals_come_from_the_settings(dsn: str) -> None:
+def test_chunk_intervals_come_from_the_settings(owner_dsn: str) -> None:
     settings = replace(StorageSettings(), chunk_hours_measurement=3)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
         maintenance.apply_chunk_intervals(conn, settings)
         interval = conn.execute(
             "SELECT time_interval FROM timescaledb_information.dimensions"

@@ -35,7 +35,8 @@ def test_migrations_apply_cleanly_twice(fresh_database: str, dsn: str) -> None:
         assert [v[0] for v in versions] == [m.version for m in available()]
 
 
-def test_a_changed_migration_is_refused(dsn: str) -> None:
+def test_a_changed_migration_is_refused(owner_dsn: str) -> None:
+    dsn = owner_dsn  # the owner migrates, and only the owner could change the record
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE hj212.schema_migration SET sha256 = 'x' WHERE version = 1")
     try:

@@ -11,6 +11,7 @@ import pytest
 
 from storage.chain import verify
 from storage.writer import Writer
+from tests.databases import owner_of
 from tests.storage.support import AT, new_mn, rows, running, status_upload, upload
 
 pytestmark = [pytest.mark.db, pytest.mark.anyio]
@@ -209,7 +210,7 @@ async def test_a_frame_the_database_refuses_fails_alone(dsn: str) -> None:
     mn = new_mn()
     records = [upload(mn, AT + timedelta(minutes=i)) for i in range(5)]
     records[2].peer = "refused-peer"
-    with psycopg.connect(dsn) as conn:  # a real refusal, from a real constraint
+    with psycopg.connect(owner_of(dsn)) as conn:  # a real refusal, from a real constraint
         conn.execute(
             "ALTER TABLE hj212.frame ADD CONSTRAINT test_refuse CHECK (peer <> 'refused-peer')"
             " NOT VALID"
@@ -220,7 +221,7 @@ async def test_a_frame_the_database_refuses_fails_alone(dsn: str) -> None:
         async with running(writer):
             results = await asyncio.gather(*futures, return_exceptions=True)
     finally:
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(owner_of(dsn)) as conn:
             conn.execute("ALTER TABLE hj212.frame DROP CONSTRAINT test_refuse")
     assert isinstance(results[2], psycopg.errors.CheckViolation)
     assert [results[i] for i in (0, 1, 3, 4)] == ["ok"] * 4
