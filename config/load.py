@@ -59,7 +59,7 @@ def _convert(cls: type[Any], name: str, value: object) -> object:
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "unknown_station": ("accept", "archive", "close"),
+    "unknown_station": ("quarantine", "accept", "archive", "close"),
     "bad_password": ("archive", "close"),
     "log_format": ("text", "json"),
 }

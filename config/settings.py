@@ -30,16 +30,32 @@ class GatewaySettings:
     serial_ports: tuple[str, ...] = ()  # "DEVICE[:BAUD]", e.g. "/dev/ttyUSB0:9600"
     max_segment: int = 9999  # bytes; the standard says 1024, real devices send more
     # Who may send: a frame from an MN not in the registry is ...
-    #   accept: stored and answered like any other (onboarding, demos; the console lists
-    #           unregistered MNs), archive: archived raw as 'unauthorized', not answered,
+    #   quarantine: archived as 'quarantined' and answered, its values not stored, the
+    #           connection never bound to the MN (no commands); a later registration
+    #           does not take it over (it stays raw in the archive),
+    #   accept: stored and answered like a registered station's (onboarding, demos:
+    #           its data become the history of whoever is later registered under the MN),
+    #   archive: archived raw as 'unauthorized', not answered,
     #   close: archived, then the connection is closed.
-    unknown_station: str = "accept"
+    unknown_station: str = "quarantine"
     bad_password: str = "close"  # a registered MN with the wrong PW: archive | close
+    # Wrong passwords per MN (any source) and per source address within auth_window:
+    # past either, a not yet authenticated connection's password is not even checked.
+    auth_failures_per_mn: int = 5
+    auth_failures_per_ip: int = 20
+    auth_window: float = 10 * MINUTES
     registry_refresh: float = 30 * SECONDS
     # Limits (hostile or broken peers)
     idle_timeout: float = 65 * MINUTES  # no byte for this long: close (hourly senders + 5 min)
+    first_frame_timeout: float = 2 * MINUTES  # no frame naming a station by then: close
+    max_unidentified_per_ip: int = 200  # connections per address not yet identified
     frame_timeout: float = 30 * SECONDS  # a frame started must end within this (slowloris)
-    max_garbage: int = 65536  # bytes of garbage before the first valid frame: close
+    # Garbage (no frame, bad CRC or syntax) per connection within auth_window, before or
+    # after valid frames: close. Per source address: past max_garbage_per_ip in the
+    # window it is counted, no longer archived, and the connection sending it is closed.
+    max_garbage: int = 65536
+    max_garbage_per_ip: int = 1 * MB
+    max_future: float = 30 * MINUTES  # DataTime further ahead of the receive time: rejected
     max_connections: int = 19000  # in total, per process (this machine's fd limit is 20 k)
     max_connections_per_ip: int = 5000  # 4G carrier NAT puts many loggers behind one IP
     frames_per_second: float = 200.0  # per connection, token bucket

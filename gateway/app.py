@@ -18,6 +18,7 @@ from anyio.abc import TaskStatus
 from config.settings import GatewaySettings, StorageSettings
 from gateway.clock import Clock
 from gateway.commands import Commands
+from gateway.guard import Guard
 from gateway.metrics import Metrics, serve_http
 from gateway.registry import Registry
 from gateway.serial_port import open_serial
@@ -70,6 +71,13 @@ class Gateway:
         self.sink = DurableSink(self.writer, self.spool, dsn)
         self.sink.on_settled = self._maybe_resume
         self.registry = Registry()
+        self.guard = Guard(
+            settings.auth_failures_per_mn,
+            settings.auth_failures_per_ip,
+            settings.max_garbage_per_ip,
+            settings.auth_window,
+        )
+        self.unidentified: Tally[str] = Tally()  # per IP, connections naming no station yet
         self.metrics = Metrics()
         self.commands = Commands(self)
         self.clock = Clock(self)
@@ -98,8 +106,12 @@ class Gateway:
         if self.per_ip[session.ip] >= self.settings.max_connections_per_ip:
             self.metrics.refused.labels("per_ip").inc()
             return False
+        if self.unidentified[session.ip] >= self.settings.max_unidentified_per_ip:
+            self.metrics.refused.labels("unidentified_per_ip").inc()
+            return False
         self.connections.add(session)
         self.per_ip[session.ip] += 1
+        self.unidentified[session.ip] += 1
         self.metrics.connections.inc()
         self.metrics.open.set(len(self.connections))
         return True
@@ -110,9 +122,18 @@ class Gateway:
             self.per_ip[session.ip] -= 1
             if self.per_ip[session.ip] <= 0:
                 del self.per_ip[session.ip]
+            self.identified(session)
         if session.mn is not None and self.sessions.get(session.mn) is session:
             del self.sessions[session.mn]
         self.metrics.open.set(len(self.connections))
+
+    def identified(self, session: StationSession) -> None:
+        """``session`` named a station (or ended): it no longer counts as unidentified."""
+        if session.counted_unidentified:
+            session.counted_unidentified = False
+            self.unidentified[session.ip] -= 1
+            if self.unidentified[session.ip] <= 0:
+                del self.unidentified[session.ip]
 
     def bind(self, mn: str, session: StationSession) -> None:
         """A second connection with the same MN replaces the first."""
@@ -273,6 +294,7 @@ class Gateway:
             now = time.monotonic()
             for session in list(self.connections):
                 session.sweep(now)
+            self.guard.prune(now)
             self.metrics.queue.set(self.sink.pending)
             self.metrics.spool_bytes.set(self.spool.size())
             self.metrics.db_up.set(1 if self.sink.db_up else 0)

@@ -27,6 +27,12 @@ class Metrics:
         self.bytes_in = Counter("hj212_received_bytes", "Bytes received", registry=r)
         self.frames = Counter("hj212_frames", "Valid frames received", ["cn", "status"], registry=r)
         self.rejected = Counter("hj212_frames_rejected", "Frames rejected", ["code"], registry=r)
+        self.garbage_bytes = Counter(
+            "hj212_garbage_bytes",
+            "Garbage bytes received; archived=no past the source's budget",
+            ["archived"],
+            registry=r,
+        )
         self.acks = Counter("hj212_answers", "Answers (9014/9013) sent", registry=r)
         self.ack_latency = Histogram(
             "hj212_ack_latency_seconds",

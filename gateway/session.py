@@ -7,8 +7,16 @@ answer (9014, 9013) is written only once the frame is durable (committed, or spo
 
 Identification: the station is the MN of each frame, checked against the registry
 (password, allowed legacy CRCs, SM4 key); a frame the codec refused only because of a
-legacy CRC or encryption is decoded again with that station's options. Policies for
-unknown MNs and wrong passwords are in :class:`config.settings.GatewaySettings`.
+legacy CRC or encryption is decoded again with that station's options. What a frame
+may do is decided by :func:`gateway.admission.judge`; policies for unknown MNs and
+wrong passwords are in :class:`config.settings.GatewaySettings`. After a failed
+authentication nothing more on the connection is evaluated: later frames, pipelined or
+not, are archived raw as 'unauthorized'.
+
+Garbage (bytes that are no frame, frames failing CRC or syntax) is bounded per
+connection (``max_garbage`` within ``auth_window``, before or after valid frames) and
+per source address (gateway/guard.py): past the address's budget it is counted, not
+archived, and a summary row says how much was left out.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from gateway.admission import Verdict, judge
+from gateway.guard import Window
 from protocol import (
     Connection,
     DataUpload,
@@ -33,11 +43,12 @@ from protocol import (
     Role,
     decode,
 )
-from storage.records import record_of
+from storage.records import drop_unknown_pollutants, record_of
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
     from gateway.registry import StationInfo
+    from storage.records import FrameRecord
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +66,11 @@ class StationSession(asyncio.Protocol):
         self.mn: str | None = None
         self.station: StationInfo | None = None
         self.valid_frames = 0
-        self.garbage_bytes = 0
+        self.garbage = Window(settings.auth_window)  # this connection's garbage bytes
+        self.unarchived = 0  # garbage bytes counted but not archived (over budget)
+        self.refused: str | None = None  # a failed authentication: evaluate nothing more
+        self.counted_unidentified = True  # in gateway.unidentified until it names a station
+        self.opened = time.monotonic()
         self.last_data = time.monotonic()
         self.partial_since: float | None = None
         self.tokens = float(settings.frames_burst)
@@ -94,6 +109,8 @@ class StationSession(asyncio.Protocol):
         if self.closing:
             return  # never admitted: nothing received, nothing to release
         self._handle(self.conn.receive_data(b""))  # an unfinished frame is archived too
+        if self.unarchived:
+            self._unarchived_summary()
         self.gw.release(self)
         self.transport = None
 
@@ -106,6 +123,9 @@ class StationSession(asyncio.Protocol):
         settings = self.gw.settings
         if now - self.last_data > settings.idle_timeout:
             self.close("idle timeout")
+            return
+        if self.counted_unidentified and now - self.opened > settings.first_frame_timeout:
+            self.close("no frame naming a station in time")
             return
         if self.partial_since is not None and now - self.partial_since > settings.frame_timeout:
             self.close("frame not completed in time (slow sender)")
@@ -145,11 +165,26 @@ class StationSession(asyncio.Protocol):
                 self._message(again, received_at)
                 return
         self.gw.metrics.rejected.labels(event.code).inc()
-        if self.valid_frames == 0 and event.code in ("framing", "length"):
-            self.garbage_bytes += len(event.raw)
-            if self.garbage_bytes > self.gw.settings.max_garbage:
-                self.close("too much garbage before a valid frame")
-        self._store(event, received_at, status=None)
+        if self._garbage(len(event.raw)):
+            self._store(event, received_at, status=None)
+
+    def _garbage(self, size: int) -> bool:
+        """Count ``size`` bytes of garbage; whether they may still be archived."""
+        now, settings = time.monotonic(), self.gw.settings
+        archived = self.gw.guard.garbage(self.ip, size, now)
+        self.gw.metrics.garbage_bytes.labels("yes" if archived else "no").inc(size)
+        if not archived:
+            self.unarchived += size
+            self.close("source over its garbage budget")
+        elif self.garbage.add("", now, size) > settings.max_garbage:
+            self.close("too much garbage")
+        return archived
+
+    def _unarchived_summary(self) -> None:
+        """One row instead of what was left out: how much, from where (counted)."""
+        note = f"garbage: {self.unarchived} bytes from this connection not archived"
+        event = Rejected(raw=b"", code="framing", detail=note + " (source over its budget)")
+        self._store(event, self.gw.now(), status=None)
 
     def _redecode(self, raw: bytes, station: StationInfo) -> Event | None:
         frames = Framer(self.gw.settings.max_segment).feed(raw)
@@ -159,30 +194,58 @@ class StationSession(asyncio.Protocol):
 
     def _message(self, message: Message, received_at: datetime) -> None:
         self.valid_frames += 1
+        if self.refused is not None:  # nothing after a failed authentication counts
+            self._archive(message, received_at, "unauthorized", f"after: {self.refused}")
+            return
         station = self.gw.registry.get(message.mn)
-        status = None
-        if station is None:
-            policy = self.gw.settings.unknown_station
-            if policy != "accept" and message.cn not in ("9011", "9012", "9013", "9014"):
-                status = "unauthorized"
-        elif message.pw != station.password and message.cn not in ("9013", "9014"):
-            status = "unauthorized"
-        if status is None and message.mn and message.mn != self.mn:
+        now = time.monotonic()
+        verdict = judge(
+            message,
+            station,
+            bound=self.mn,
+            throttled=self.gw.guard.throttled(self.ip, message.mn, now),
+            received_at=received_at,
+            settings=self.gw.settings,
+        )
+        self.gw.metrics.frame(message.cn or "?", verdict.status or "ok").inc()
+        if self.counted_unidentified and verdict.status in (None, "quarantined"):
+            self.gw.identified(self)
+        if verdict.status is None:
+            self._accepted(message, station, verdict, received_at)
+        else:
+            self._not_data(message, verdict, received_at)
+
+    def _accepted(
+        self, message: Message, station: StationInfo | None, verdict: Verdict, at: datetime
+    ) -> None:
+        if verdict.bind and self.mn is None and message.mn:
             self._identified(message.mn, station)
-        self.gw.metrics.frame(message.cn or "?", status or "ok").inc()
-        if isinstance(message, DataUpload) and status is None:
-            self.gw.clock.observe(self, message, received_at)
-        self._store(message, received_at, status)
-        if status is not None:
-            why = "unknown station" if station is None else "wrong password"
-            log.warning("%s from %s: MN=%s CN=%s", why, self.peer, message.mn, message.cn)
-            policy = (
-                self.gw.settings.unknown_station
-                if station is None
-                else self.gw.settings.bad_password
-            )
-            if policy == "close":
-                self.close(why)
+        if isinstance(message, DataUpload):
+            self.gw.clock.observe(self, message, at)
+        self._store(message, at, None, station)
+
+    def _not_data(self, message: Message, verdict: Verdict, at: datetime) -> None:
+        reason = verdict.reason or verdict.status or "?"
+        if verdict.failure:
+            self.refused = reason
+            self.gw.guard.failed(self.ip, message.mn, time.monotonic())
+        if verdict.status != "quarantined":
+            log.warning("%s from %s: MN=%s CN=%s", reason, self.peer, message.mn, message.cn)
+        self._archive(message, at, verdict.status or "unauthorized", reason, verdict.answer)
+        if verdict.close:
+            self.close(reason)
+
+    def _archive(
+        self, message: Message, at: datetime, status: str, reason: str, answer: bool = False
+    ) -> None:
+        record = replace(
+            record_of(message, received_at=at, peer=self.peer, transport=self.transport_name),
+            status=status,
+            error=reason,
+            measurements=[],
+            status_rows=[],
+        )
+        self._submit(record, message if answer else None)
 
     def _identified(self, mn: str, station: StationInfo | None) -> None:
         self.mn = mn
@@ -191,17 +254,26 @@ class StationSession(asyncio.Protocol):
             self.conn.options = station.options
         self.gw.bind(mn, self)
 
-    def _store(self, event: Message | Rejected, received_at: datetime, status: str | None) -> None:
+    def _store(
+        self,
+        event: Message | Rejected,
+        received_at: datetime,
+        status: str | None,
+        station: StationInfo | None = None,
+    ) -> None:
         record = record_of(
             event, received_at=received_at, peer=self.peer, transport=self.transport_name
         )
+        if record.measurements:  # HJ 212-2017 App. B codes, or the station's own (F-20)
+            drop_unknown_pollutants(record, station.pollutants if station else frozenset())
         if status is not None:
             record = replace(record, status=status, measurements=[], status_rows=[])
+        self._submit(record, event if status is None else None)
+
+    def _submit(self, record: FrameRecord, answer: Message | Rejected | None) -> None:
         submitted = time.monotonic()
         future = self.gw.submit(record)
-        future.add_done_callback(
-            partial(self._stored, event if status is None else None, submitted)
-        )
+        future.add_done_callback(partial(self._stored, answer, submitted))
         self.last_future = future
 
     def _stored(

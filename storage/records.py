@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from protocol import Event, Message, Rejected
+from protocol.pollutants import lookup
 
 # measurement columns in COPY order, after (data_time, mn, cn, pollutant)
 VALUE_FIELDS = ("Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax")
@@ -216,6 +217,22 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
         measurements=measurements_of(event),
         status_rows=status_rows_of(event),
     )
+
+
+def drop_unknown_pollutants(record: FrameRecord, registered: frozenset[str]) -> list[str]:
+    """Keep the measurements of factors HJ 212-2017 Appendix B names (factor, process or
+    information codes) or the station is registered for; the others stay in the raw
+    frame only, noted in the record's error. A CP key is not a pollutant because a
+    device (or anyone) sent it: 760 invented keys would be 760 invented rows."""
+    known = [m for m in record.measurements if m.pollutant in registered or lookup(m.pollutant)]
+    if len(known) == len(record.measurements):
+        return []
+    dropped = sorted({m.pollutant for m in record.measurements} - {m.pollutant for m in known})
+    record.measurements = known
+    shown = ", ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else "")
+    note = f"{len(dropped)} unknown pollutant code(s) not stored: {shown}"
+    record.error = f"{record.error}; {note}" if record.error else note
+    return dropped
 
 
 def _clean(text: str | None) -> str | None:

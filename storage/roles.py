@@ -40,7 +40,7 @@ def ensure_login(conn: psycopg.Connection[TupleRow], password: str) -> None:
     # the embedded cluster's owner "hj212" that is "$user" = schema hj212, where the
     # application (another user) would not look for time_bucket() and the rest.
     conn.execute(
-        sql.SQL("ALTER ROLE {} SET search_path = \"$user\", public, hj212").format(
+        sql.SQL('ALTER ROLE {} SET search_path = "$user", public, hj212').format(
             sql.Identifier(APP_ROLE)
         )
     )

@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import psycopg
@@ -27,8 +28,16 @@ class Running:
 
 
 @pytest.fixture
-async def running(dsn: str) -> AsyncIterator[Running]:
-    gateway = Gateway(GatewaySettings(host="127.0.0.1", port=0), dsn)
+async def running(dsn: str, tmp_path: Path) -> AsyncIterator[Running]:
+    # unregistered MNs, accepted knowingly (the default quarantines them)
+    settings = GatewaySettings(
+        host="127.0.0.1",
+        port=0,
+        metrics_port=0,
+        spool_dir=tmp_path / "spool",
+        unknown_station="accept",
+    )
+    gateway = Gateway(settings, dsn)
     async with anyio.create_task_group() as tg:
         port = await tg.start(gateway.run)
         yield Running(gateway, port)

@@ -47,7 +47,15 @@ def rows(dsn: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
 
 @contextlib.asynccontextmanager
 async def running(dsn: str, tmp: Path, **changes: Any) -> AsyncIterator[Gateway]:
-    base = GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp / "spool")
+    # These tests send from MNs they do not register: they accept unknown MNs knowingly
+    # (the default quarantines them; tests/security/ tests the defaults).
+    base = GatewaySettings(
+        host="127.0.0.1",
+        port=0,
+        metrics_port=0,
+        spool_dir=tmp / "spool",
+        unknown_station="accept",
+    )
     settings = replace(base, **changes)
     gateway = Gateway(settings, dsn)
     async with anyio.create_task_group() as tg:

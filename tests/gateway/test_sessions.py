@@ -60,7 +60,7 @@ async def test_unknown_station_policies(dsn: str, tmp_path: Path, policy: str) -
     assert rows(dsn, "SELECT status FROM hj212.frame WHERE mn = %s", mn) == [("unauthorized",)]
 
 
-async def test_unknown_station_accepted_by_default(dsn: str, tmp_path: Path) -> None:
+async def test_unknown_station_accepted_when_chosen(dsn: str, tmp_path: Path) -> None:
     mn = new_mn()
     async with running(dsn, tmp_path) as gw:
         async with await anyio.connect_tcp("127.0.0.1", gw.port or 0) as stream:
