@@ -134,7 +134,7 @@ def _list(dsn: str, fmt: str) -> int:
             found = stations.list_stations(conn)
     except psycopg.Error as exc:
         return _err(str(exc))
-    columns = [c for c in stations.COLUMNS if c != "password"]  # not shown
+    columns = [c for c in stations.COLUMNS if c not in stations.SECRETS]  # not shown
     if fmt == "json":
         for s in found:
             row: dict[str, object] = {c: _value(s, c) for c in columns if c != "pollutants"}

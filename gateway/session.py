@@ -164,6 +164,8 @@ class StationSession(asyncio.Protocol):
             if isinstance(again, Message):
                 self._message(again, received_at)
                 return
+            if isinstance(again, Rejected):  # the station's own reason (a wrong key...)
+                event = again
         self.gw.metrics.rejected.labels(event.code).inc()
         if self._garbage(len(event.raw)):
             self._store(event, received_at, status=None)

@@ -156,7 +156,16 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
             raise RemoteProtocolError("decrypt", "encrypted CP area and no SM4 key for it")
         segment = decrypt_segment(segment, options.sm4_key)
         devs.append("encrypted")
-    variant = _check_crc(frame, segment, options, devs)
+        try:  # HJ 212-2025: the CRC covers the plaintext, so a wrong key fails it
+            variant = _check_crc(frame, segment, options, devs)
+        except RemoteProtocolError as exc:
+            if exc.code != "crc":
+                raise
+            raise RemoteProtocolError(
+                "decrypt", f"does not decrypt with the station's SM4 key ({exc.detail})"
+            ) from None
+    else:
+        variant = _check_crc(frame, segment, options, devs)
     try:
         text = segment.decode("utf-8")
     except UnicodeDecodeError as exc:

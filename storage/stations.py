@@ -25,6 +25,7 @@ from protocol import BEIJING
 COLUMNS = (
     "mn",
     "password",
+    "sm4_key",
     "name",
     "enterprise",
     "outlet",
@@ -40,6 +41,7 @@ COLUMNS = (
     "pollutants",
 )
 REQUIRED = ("mn", "name", "medium", "region_code")
+SECRETS = ("password", "sm4_key")  # imported, never listed
 MEDIA = ("gas", "water", "other")
 VERSIONS = ("2005", "2017", "2025")
 LEGACY_CRC = ("reject", "modbus", "swapped", "any")
@@ -82,6 +84,7 @@ class Station:
     # unchanged, or the time of the first import (stored as hj212.station.created_at)
     monitored_since: datetime | None = None
     pollutants: tuple[Pollutant, ...] = field(default_factory=tuple)
+    sm4_key: str | None = None  # HJ 212-2025 §6.4; None on import: keep the stored one
 
 
 @dataclass
@@ -214,9 +217,17 @@ def station_of(data: Mapping[str, object]) -> Station:
     region = str(data["region_code"]).strip()
     if not re.fullmatch(r"[0-9]{6}", region):
         raise StationError(f"region_code {region!r} is not a 6-digit administrative code")
-    password = str(data.get("password") or "123456").strip()
+    password = str(data.get("password") or "").strip()
+    if not password:  # a device's PW is never assumed (it used to be 123456)
+        raise StationError("password is empty: give the device's own PW (1-6 characters)")
     if not 1 <= len(password) <= 6:
         raise StationError(f"password must be 1-6 characters (HJ 212 PW), got {len(password)}")
+    key = str(data.get("sm4_key") or "").strip() or None
+    if key is not None and not re.fullmatch(r"[0-9A-Fa-f]{32}", key):
+        raise StationError(  # the key itself is not repeated: it is a secret
+            f"sm4_key must be 32 hex digits (SM4, 128 bits), got {len(key)} characters"
+            + ("" if len(key) != 32 else " not all hex")
+        )
     minute = _int("minute_interval_min", data.get("minute_interval_min"), 10)
     if minute not in MINUTE_INTERVALS:
         raise StationError(f"minute_interval_min {minute} is not one of {MINUTE_INTERVALS}")
@@ -254,6 +265,7 @@ def station_of(data: Mapping[str, object]) -> Station:
         active=_bool("active", data.get("active"), True),
         monitored_since=_since(data.get("monitored_since")),
         pollutants=parsed,
+        sm4_key=key,
     )
 
 
@@ -308,25 +320,27 @@ def parse_file(path: Path) -> Parsed:
 
 
 _UPSERT = """
-INSERT INTO hj212.station (mn, password, name, enterprise, outlet, medium, region_code,
-    protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref, active,
-    created_at)
-VALUES (%(mn)s, %(password)s, %(name)s, %(enterprise)s, %(outlet)s, %(medium)s,
+INSERT INTO hj212.station (mn, password, sm4_key, name, enterprise, outlet, medium,
+    region_code, protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref,
+    active, created_at)
+VALUES (%(mn)s, %(password)s, %(sm4_key)s, %(name)s, %(enterprise)s, %(outlet)s, %(medium)s,
     %(region_code)s, %(protocol_version)s, %(legacy_crc)s, %(rt_interval_s)s,
     %(minute_interval_min)s, %(o2_ref)s, %(active)s,
     coalesce(%(monitored_since)s::timestamptz, now()))
-ON CONFLICT (mn) DO UPDATE SET (password, name, enterprise, outlet, medium, region_code,
-    protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref, active,
-    created_at, updated_at) = (EXCLUDED.password, EXCLUDED.name, EXCLUDED.enterprise,
+ON CONFLICT (mn) DO UPDATE SET (password, sm4_key, name, enterprise, outlet, medium,
+    region_code, protocol_version, legacy_crc, rt_interval_s, minute_interval_min, o2_ref,
+    active, created_at, updated_at) = (EXCLUDED.password,
+    coalesce(EXCLUDED.sm4_key, station.sm4_key), EXCLUDED.name, EXCLUDED.enterprise,
     EXCLUDED.outlet, EXCLUDED.medium, EXCLUDED.region_code, EXCLUDED.protocol_version,
     EXCLUDED.legacy_crc, EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min,
     EXCLUDED.o2_ref, EXCLUDED.active,
     coalesce(%(monitored_since)s::timestamptz, station.created_at), now())
-WHERE (station.password, station.name, station.enterprise, station.outlet, station.medium,
-    station.region_code, station.protocol_version, station.legacy_crc, station.rt_interval_s,
-    station.minute_interval_min, station.o2_ref, station.active,
+WHERE (station.password, station.sm4_key, station.name, station.enterprise, station.outlet,
+    station.medium, station.region_code, station.protocol_version, station.legacy_crc,
+    station.rt_interval_s, station.minute_interval_min, station.o2_ref, station.active,
     coalesce(%(monitored_since)s::timestamptz, station.created_at))
-    IS DISTINCT FROM (EXCLUDED.password, EXCLUDED.name, EXCLUDED.enterprise, EXCLUDED.outlet,
+    IS DISTINCT FROM (EXCLUDED.password, coalesce(EXCLUDED.sm4_key, station.sm4_key),
+    EXCLUDED.name, EXCLUDED.enterprise, EXCLUDED.outlet,
     EXCLUDED.medium, EXCLUDED.region_code, EXCLUDED.protocol_version, EXCLUDED.legacy_crc,
     EXCLUDED.rt_interval_s, EXCLUDED.minute_interval_min, EXCLUDED.o2_ref, EXCLUDED.active,
     station.created_at)
@@ -380,7 +394,7 @@ def upsert(conn: psycopg.Connection[TupleRow], stations: Iterable[Station]) -> i
 
 
 def list_stations(conn: psycopg.Connection[TupleRow]) -> list[Station]:
-    names = [c for c in COLUMNS if c != "pollutants"]
+    names = [c for c in COLUMNS if c not in ("pollutants", "sm4_key")]
     selected = ["created_at" if c == "monitored_since" else c for c in names]
     rows = conn.execute(
         f"SELECT {', '.join(selected)} FROM hj212.station ORDER BY region_code, mn".encode()

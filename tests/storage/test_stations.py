@@ -56,6 +56,7 @@ def test_toml_stations_with_pollutant_tables_and_a_bad_one() -> None:
     text = """
 [[station]]
 mn = "TOML0001"
+password = "B01ler"
 name = "Boiler 1"
 medium = "gas"
 region_code = "110105"
@@ -74,7 +75,7 @@ medium = "water"
     assert [s.mn for s in parsed.stations] == ["TOML0001"]
     assert parsed.stations[0].pollutants[0].range_high == 500.0
     assert len(parsed.errors) == 1
-    assert parsed.errors[0].startswith("line 13: missing region_code")
+    assert parsed.errors[0].startswith("line 14: missing region_code")
 
 
 @pytest.mark.db
@@ -155,12 +156,12 @@ def test_monitored_since_sets_from_when_hours_are_expected_and_a_blank_keeps_it(
 ) -> None:
     """Stations migrated from an older platform: their past months count in the reports."""
     mn = new_mn()
-    head = "mn,name,medium,region_code,monitored_since\n"
+    head = "mn,name,medium,region_code,password,monitored_since\n"
     parsed = stations.parse_csv(
         head
-        + f"{mn},Outlet,gas,420100,2026-09-01\n"
-        + f"{mn},Outlet,gas,420100,1 Sept 2026\n"
-        + f"{mn},Outlet,gas,420100,2026-09-15T08:30:00+00:00\n"
+        + f"{mn},Outlet,gas,420100,Pw0001,2026-09-01\n"
+        + f"{mn},Outlet,gas,420100,Pw0001,1 Sept 2026\n"
+        + f"{mn},Outlet,gas,420100,Pw0001,2026-09-15T08:30:00+00:00\n"
     )
     assert parsed.errors == [
         "line 3: monitored_since: '1 Sept 2026' is not a date (2026-09-01) or date-time"
