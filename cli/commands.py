@@ -15,10 +15,10 @@ import anyio
 import psycopg
 
 from cli.console_commands import demo_setup
+from cli.console_process import run_console
 from cli.gateway_commands import until_signal
 from config.settings import GatewaySettings, Settings
-from console.server import serve_beside
-from gateway.app import Gateway
+from gateway.app import Gateway, supervised
 from simulators.fleet import run_fleet
 from storage import roles
 from storage.cluster import Cluster, ClusterError
@@ -172,13 +172,12 @@ Ctrl-C stops everything (gateway, stations and the database it started).
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
-            tg.start_soon(serve_beside, console, dsn)
+            tg.start_soon(run_console, console, dsn)
             # the rules engine too, so that the console shows cases and alarms
-            tg.start_soon(
-                functools.partial(
-                    run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
-                )
+            rules = functools.partial(
+                run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
             )
+            tg.start_soon(supervised, "rules engine", rules)
 
             async def fleet() -> None:
                 duration = args.duration or 365 * 86400.0

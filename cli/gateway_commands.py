@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 
 import anyio
 
+from cli.console_process import run_console
 from config import ConfigError
 from config import load as load_settings
 from config.settings import GatewaySettings, Settings
-from console.server import serve_beside as serve_console
-from gateway.app import Gateway
+from gateway.app import Gateway, supervised
 from protocol import LocalProtocolError, encode
 from storage import audit
 from storage import commands as store
@@ -138,14 +138,13 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
-                tg.start_soon(serve_console, settings.console, dsn)
+                tg.start_soon(run_console, settings.console, dsn)
             if gw.run_rules:
                 # the rules wait for frames this process still holds uncommitted
-                tg.start_soon(
-                    functools.partial(
-                        run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
-                    )
+                rules = functools.partial(
+                    run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
                 )
+                tg.start_soon(supervised, "rules engine", rules)
             await until_signal()
             log.info("shutting down: no new connections; flushing what was received")
             tg.cancel_scope.cancel()

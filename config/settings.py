@@ -110,6 +110,9 @@ class ConsoleSettings:
     session_hours: float = 12.0  # a login lasts this long
     offline_factor: float = 3.0  # offline after this many expected intervals of silence
     poll_seconds: float = 5.0  # how often the pages refresh their data
+    max_body_bytes: int = 256 * 1024  # a larger request body is refused (413) unread
+    rate_limit: str = "600/minute"  # requests per client address (429 beyond)
+    own_process: bool = True  # `hj212 serve`/`demo` run it as a child process
 
 
 @dataclass(frozen=True)

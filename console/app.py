@@ -16,7 +16,8 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field
@@ -25,6 +26,7 @@ from config.settings import ConsoleSettings
 from console import api_ops, api_stations
 from console.auth import check_password, hash_password, sign_session
 from console.deps import COOKIE, DB, ERRORS, Context, CtxDep, UserDep
+from console.limits import RequestLimits
 from storage import console_store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -81,6 +83,12 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(api_stations.router)
     app.include_router(api_ops.router)
     _auth_routes(app)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        rate_limit=settings.rate_limit,
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -88,6 +96,16 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     return app
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming what is wrong and where, never repeating what was sent (FastAPI's own
+    answer echoes the input, which may be a password or 20 MB; issue 14, F-03)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _auth_routes(app: FastAPI) -> None:

@@ -35,6 +35,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def supervised(name: str, task: Callable[[], Coroutine[object, object, object]]) -> None:
+    """Run ``task`` for ever: an exception is logged and the task started again (after
+    a growing pause), never allowed out into the task group, where it would stop the
+    whole gateway and everything beside it (issue 14, F-02)."""
+    pause = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            await task()
+            return
+        except Exception:
+            log.exception("%s failed; restarting it in %.0f s", name, pause)
+        pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+        await anyio.sleep(pause)
+
+
 @dataclass(frozen=True)
 class Stats:
     open_connections: int
@@ -209,11 +225,11 @@ class Gateway:
             log.error("station registry not loaded (%s); retrying in the background", exc)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._run_writer)
-            tg.start_soon(self.sink.run_drain)
-            tg.start_soon(self._refresh_registry)
-            tg.start_soon(self._sweep)
-            tg.start_soon(self.commands.run)
-            tg.start_soon(self.clock.run)
+            tg.start_soon(supervised, "spool drain", self.sink.run_drain)
+            tg.start_soon(supervised, "registry refresh", self._refresh_registry)
+            tg.start_soon(supervised, "connection sweep", self._sweep)
+            tg.start_soon(supervised, "command dispatcher", self.commands.run)
+            tg.start_soon(supervised, "clock keeper", self.clock.run)
             loop = asyncio.get_running_loop()
             server = await loop.create_server(
                 lambda: StationSession(self),

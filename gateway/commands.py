@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from protocol import RequestFinished, encode
+from protocol import LocalProtocolError, RequestFinished, encode
 from storage import commands as store
 
 if TYPE_CHECKING:
@@ -68,7 +68,13 @@ class Commands:
                 await store.finish(self.gw.dsn, command.id, "timeout", None, None, [])
                 continue
             self.sent[(command.mn, command.qn)] = command.id  # before the answers can come
-            wire = self._send(session, command.cn, command.params, command.qn)
+            try:  # encoded again here: whoever queued it, a bad command fails alone
+                wire = self._send(session, command.cn, command.params, command.qn)
+            except LocalProtocolError as exc:
+                self.sent.pop((command.mn, command.qn), None)
+                log.error("command %d to %s not sent: %s", command.id, command.mn, exc)
+                await store.refuse(self.gw.dsn, command.id, str(exc))
+                continue
             await store.mark_sent(self.gw.dsn, command.id, wire)
 
     def _send(self, session: StationSession, cn: str, params: dict[str, object], qn: str) -> bytes:

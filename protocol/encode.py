@@ -18,6 +18,7 @@ from protocol._segment import format_time, parse_time
 from protocol._sm4 import encrypt_segment
 from protocol.codes import VERSION_FLAG, Flag
 from protocol.errors import LocalProtocolError
+from protocol.params import check as check_value
 
 MAX_SEGMENT = 9999
 STANDARD_SEGMENT = 1024
@@ -126,7 +127,8 @@ def command(
 ) -> bytes:
     """A platform request or notification (``cn`` in :data:`PLATFORM_PARAMS`).
 
-    :raises LocalProtocolError: for an unknown CN, or a missing or unknown parameter.
+    :raises LocalProtocolError: for an unknown CN, a missing or unknown parameter, or a
+        value its format (HJ 212-2017 Table 4) does not allow.
     """
     params = dict(params or {})
     if cn not in PLATFORM_PARAMS:
@@ -140,6 +142,8 @@ def command(
     unknown = [k for k in params if k not in allowed and k != info]
     if unknown:
         raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown)}")
+    for key, value in params.items():  # HJ 212-2017 §6.3.3, Table 4
+        check_value(cn, key, text(value))
     return _single(cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
 
 

@@ -104,6 +104,16 @@ async def finish(
             )
 
 
+async def refuse(dsn: str, command_id: int, why: str) -> None:
+    """A claimed command that cannot be sent: 'failed', with the reason, never sent."""
+    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+        await conn.execute(
+            "UPDATE hj212.command SET state = 'failed', error = %s, finished_at = now()"
+            " WHERE id = %s",
+            (why, command_id),
+        )
+
+
 async def queue(
     dsn: str, mn: str, cn: str, params: dict[str, object], qn: str, st: str, who: str
 ) -> int:
@@ -127,7 +137,7 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
         row = await (
             await conn.execute(
                 "SELECT id, mn, qn, cn, cp, state, qn_rtn, exe_rtn, created_at, sent_at,"
-                " finished_at FROM hj212.command WHERE id = %s",
+                " finished_at, error FROM hj212.command WHERE id = %s",
                 (command_id,),
             )
         ).fetchone()
@@ -153,6 +163,7 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
         "created_at",
         "sent_at",
         "finished_at",
+        "error",
     )
     out = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)

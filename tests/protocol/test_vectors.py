@@ -115,11 +115,12 @@ def test_2025_appendix_a2_encryption(plain_line: int, encrypted_line: int) -> No
     assert event.segment == plain_segment  # the CRC was checked over the plaintext
 
 
-def test_wrong_sm4_key_fails_the_crc() -> None:
+def test_wrong_sm4_key_fails_the_crc_and_says_so() -> None:
     encrypted = next(r[1] for r in VECTOR_ROWS if r[0] == 5)
     event = decode_one(encrypted, DecodeOptions(sm4_key=b"1" * 16))
     assert isinstance(event, Rejected)
-    assert event.code in ("crc", "syntax")
+    assert event.code == "decrypt"  # a wrong key, not a missing one nor a line error
+    assert "does not decrypt with the station's SM4 key" in event.detail
 
 
 def test_2025_heartbeat_is_answered_with_9013() -> None:
