@@ -147,6 +147,8 @@ def demo(args: argparse.Namespace) -> int:
         host="127.0.0.1",
         port=_pick_port(args.port or settings.gateway.port),
         max_segment=settings.gateway.max_segment,
+        spool_dir=settings.gateway.spool_dir,  # [gateway] spool_dir (tests: a temporary one)
+        metrics_port=settings.gateway.metrics_port,
     )
     console = replace(settings.console, port=_pick_port(settings.console.port))
     login = demo_setup(dsn, args.stations)

@@ -55,7 +55,10 @@ async def run_console(settings: ConsoleSettings, dsn: str) -> None:
         finally:
             with anyio.CancelScope(shield=True):
                 await _stop(process)
-        log.error("console process exited (%s); starting it again in %.0f s", code, pause)
+        if code == 0:  # it was told to stop (a Ctrl-C reaches the whole process group)
+            log.info("console process stopped; starting it again in %.0f s", pause)
+        else:
+            log.error("console process exited (%s); starting it again in %.0f s", code, pause)
         await anyio.sleep(pause)
         pause = min(pause * 2, 60.0)
 

@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         gateway_commands,
         rules_commands,
         simulate,
+        spool_commands,
         storage_commands,
     )
 
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands.add_parsers(sub)
     evidence_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
+    spool_commands.add_parsers(sub)
     return parser
 
 

@@ -8,11 +8,12 @@ import asyncio
 import logging
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
+import psycopg
 from anyio.abc import TaskStatus
 
 from config.settings import GatewaySettings, StorageSettings
@@ -23,12 +24,16 @@ from gateway.metrics import Metrics, serve_http
 from gateway.registry import Registry
 from gateway.serial_port import open_serial
 from gateway.session import StationSession
-from gateway.sink import DurableSink
+from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
 from storage.records import FrameRecord
 from storage.writer import Writer
 
 log = logging.getLogger(__name__)
+# A stop waits this long for every received frame to be written (or spooled, when the
+# database is down); only a database that is up and still slower than this loses the
+# race, and then what is left is spooled, never dropped.
+STOP_TIMEOUT = 60.0
 
 
 def utcnow() -> datetime:
@@ -101,6 +106,7 @@ class Gateway:
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False
+        self.stopping = False  # shutting down: nothing is read any more
         self.port: int | None = None
         self.metrics_port: int | None = None
         self._writer_scope = anyio.CancelScope(shield=True)
@@ -172,6 +178,8 @@ class Gateway:
 
     def _maybe_resume(self) -> None:
         self._settled.set()
+        if self.stopping:
+            return
         if self.reading_paused and self.sink.pending < self.settings.queue_low:
             self.reading_paused = False
             for session in self.connections:
@@ -209,16 +217,25 @@ class Gateway:
             "database": "up" if self.sink.db_up else "down (spooling)",
             "spool_bytes": self.spool.size(),
             "spool_full": self.spool.full,
+            "spool_database": self.spool.owner(),
+            "spool_refused": self.sink.mismatch,
             "connections": len(self.connections),
             "queue": self.sink.pending,
             "reading_paused": self.reading_paused,
         }
-        return not self.spool.full, detail
+        return not self.spool.full and self.sink.mismatch is None, detail
 
     # -- running ---------------------------------------------------------------------------
     async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled; then stop accepting, drain what was received, flush."""
         settings = self.settings
+        try:
+            await self.sink.check_owner()
+        except SpoolMismatch as exc:  # refuse to start: never mix two databases' frames
+            log.error("%s", exc)
+            raise
+        except (OSError, psycopg.Error) as exc:
+            log.warning("spool owner not checked yet (%s): checked before it is drained", exc)
         try:
             await self.registry.refresh(self.dsn)
         except Exception as exc:  # noqa: BLE001 - start without a registry, retry later
@@ -269,13 +286,15 @@ class Gateway:
                 await anyio.sleep_forever()
             finally:
                 server.close()  # stop accepting
-                for transport in serials:
-                    transport.close()
-                with anyio.CancelScope(shield=True), anyio.move_on_after(15):
+                self._stop_reading(serials)
+                with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_TIMEOUT):
                     await self.sink_idle()
+                    await self.sink.drain_at_stop()
                     await self.clock.flush()
                     if self._background:
                         await asyncio.wait(list(self._background), timeout=10)
+                if self.sink.pending:
+                    log.error("stopped with %d frames not yet durable", self.sink.pending)
                 self._writer_scope.cancel()
                 if http is not None:
                     http.close()
@@ -283,6 +302,18 @@ class Gateway:
                     if session.transport is not None:
                         session.transport.close()
                 tg.cancel_scope.cancel()
+
+    def _stop_reading(self, serials: Sequence[asyncio.BaseTransport]) -> None:
+        """At a stop: read nothing more from anyone, so that what was received can all
+        be written to the database (answered) before the writer stops. Stations keep
+        sending while they are connected: without this, a stop under load waited for a
+        queue that never emptied, then spooled what was left (issue 14)."""
+        self.stopping = self.reading_paused = True
+        for session in self.connections:
+            if session.transport is not None and not session.transport.is_closing():
+                session.transport.pause_reading()
+        for transport in serials:
+            transport.close()
 
     async def _run_writer(self) -> None:
         # Shielded: a shutdown cancels everything else first, then stops the writer only

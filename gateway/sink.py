@@ -17,10 +17,14 @@ import psycopg
 
 from gateway.spool import Spool
 from storage.records import FrameRecord
-from storage.spool import stored_spool_ids
+from storage.spool import database_id, stored_spool_ids
 from storage.writer import Writer
 
 log = logging.getLogger(__name__)
+
+
+class SpoolMismatch(RuntimeError):
+    """Raised when the spool holds frames received for another database."""
 
 
 class DurableSink:
@@ -35,6 +39,8 @@ class DurableSink:
         self.on_settled: Callable[[], None] | None = None
         self._waiting: dict[int, datetime] = {}  # submit order -> receive time, until durable
         self._next = 0
+        self.owner_checked = False
+        self.mismatch: str | None = None  # why the spool may not be drained here
 
     def oldest_pending(self) -> datetime | None:
         """Receive time of the oldest frame not yet durable (what the rules must wait for)."""
@@ -93,13 +99,53 @@ class DurableSink:
                 continue
             try:
                 await self._drain_once(batch)
+            except SpoolMismatch as exc:
+                self.mismatch = str(exc)
+                log.error("%s", exc)
+                await asyncio.sleep(60)
             except (psycopg.Error, OSError) as exc:
                 log.warning(
                     "database still unreachable (%s); spool holds %d bytes", exc, self.spool.size()
                 )
                 await asyncio.sleep(probe_interval)
 
+    async def check_owner(self) -> None:
+        """Make sure the spool is this database's before anything is drained into it.
+
+        :raises SpoolMismatch: the spool holds another database's frames, or frames
+            whose database was never recorded.
+        :raises psycopg.Error: the database cannot be asked (checked again later).
+        """
+        database = await database_id(self.dsn)
+        owner = self.spool.owner()
+        if owner == database:
+            self.owner_checked = True
+            return
+        if self.spool.empty() or (owner is None and not self.spool.unowned):
+            self.spool.claim(database)  # empty, or only what this process spooled
+            self.owner_checked = True
+            return
+        whose = f"database {owner}" if owner else "a database nobody recorded"
+        raise SpoolMismatch(
+            f"spool {self.spool.directory} holds frames of {whose}, not of this one"
+            f" ({database}): they are never drained into another database. Run the gateway"
+            " against that database, or move the spool away (`hj212 spool status`; for a"
+            " spool from before its database was recorded, `hj212 spool claim`)"
+        )
+
+    async def drain_at_stop(self, batch: int = 1000) -> None:
+        """At a stop, with nothing more coming in: whatever the spool holds goes to the
+        database now if it is reachable (a normal stop leaves an empty spool); if it is
+        not, the spool keeps it for the next start."""
+        try:
+            while not self.db_up:
+                await self._drain_once(batch)
+        except (psycopg.Error, OSError, SpoolMismatch) as exc:
+            log.warning("spool not drained at the stop (%s): it keeps its frames", exc)
+
     async def _drain_once(self, batch: int) -> None:
+        if not self.owner_checked:
+            await self.check_owner()
         found = self.spool.pending_records(batch)
         if found is None:
             if self.spool.empty():

@@ -15,6 +15,11 @@ committed to the database (fsync'ed after each batch). A drain interrupted betwe
 database commit and that mark is replayed, and the writer's caller skips the records
 whose ``spool_id`` is already stored. When the disk is full, or the spool reaches its
 size limit, appends fail: the gateway stops acknowledging rather than losing data.
+
+``database.json`` names the database the spooled frames were received for (its
+``hj212.instance`` id, migration 0053): they are drained into that database only
+(gateway/sink.py). A spool holding frames but no such file predates it and is drained
+only once someone says whose it is (``hj212 spool claim``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from storage.records import FrameRecord, MeasurementRow, StatusRow
 MAGIC = b"HJ"
 _HEAD = struct.Struct(">2sII")
 SEGMENT_BYTES = 64 << 20
+OWNER = "database.json"
 
 
 class SpoolFull(OSError):
@@ -102,6 +108,31 @@ class Spool:
         self._flushing: asyncio.Task[None] | None = None
         self.appended = 0
         self.full = False
+        # frames found at start whose database nobody recorded (spools before 0053)
+        self.unowned = not self.empty() and self.owner() is None
+
+    # -- whose it is ---------------------------------------------------------------
+    def owner(self) -> str | None:
+        """The id of the database these frames belong to, if recorded."""
+        try:
+            data = json.loads((self.directory / OWNER).read_text())
+        except (OSError, ValueError):
+            return None
+        owner = data.get("database") if isinstance(data, dict) else None
+        return str(owner) if owner else None
+
+    def claim(self, database: str) -> None:
+        """Record that the frames here belong to ``database`` (fsync'ed, atomic)."""
+        path = self.directory / OWNER
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"database": database}))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+        self.unowned = False
 
     # -- state ---------------------------------------------------------------------
     def segments(self) -> list[Path]:

@@ -1,4 +1,5 @@
-"""Queries for the gateway's spool drain (the spool itself is in gateway/spool.py)."""
+"""Queries for the gateway's spool: the drain's, and which database a spool belongs to
+(the spool itself is in gateway/spool.py)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,12 @@ async def stored_spool_ids(
             )
         ).fetchall()
     return {r[0] for r in rows}
+
+
+async def database_id(dsn: str) -> str:
+    """The id of the database behind ``dsn`` (migration 0053): what a spool belongs to."""
+    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+        row = await (await conn.execute("SELECT id::text FROM hj212.instance")).fetchone()
+    if row is None:
+        raise psycopg.OperationalError("hj212.instance is empty: run `hj212 db migrate`")
+    return str(row[0])

@@ -71,6 +71,8 @@ def start_gateway(dsn: str, port: int, spool: Path) -> subprocess.Popen[bytes]:
         "HJ212_GATEWAY_PORT": str(port),
         "HJ212_GATEWAY_METRICS_PORT": "0",
         "HJ212_GATEWAY_SPOOL_DIR": str(spool),
+        "HJ212_GATEWAY_UNKNOWN_STATION": "accept",  # the loggers are not registered
+        "HJ212_CONSOLE_ENABLED": "false",  # not this test's (and 8212 may be taken)
     }
     return subprocess.Popen(
         [sys.executable, "-m", "cli", "serve"],
@@ -265,6 +267,8 @@ async def test_worker_processes_share_the_port(dsn: str, tmp_path: Path) -> None
         "HJ212_GATEWAY_PORT": str(port),
         "HJ212_GATEWAY_METRICS_PORT": str(metrics),
         "HJ212_GATEWAY_SPOOL_DIR": str(tmp_path / "spool"),
+        "HJ212_GATEWAY_UNKNOWN_STATION": "accept",  # the loggers are not registered
+        "HJ212_CONSOLE_ENABLED": "false",
     }
     supervisor = spawn(["serve", "--workers", "2"], env)
     try:
