@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 
 from cli.storage_commands import _dsn, _err, moment
+from evidence import anchor
 from storage import audit, marks
 
 
@@ -75,16 +76,35 @@ def audit_command(args: argparse.Namespace) -> int:
                 audit.append(conn, who_am_i(), "read", "audit_log", query, mn=args.mn)
                 conn.commit()
                 return 0
-            report = audit.verify(conn)
+            signed = anchor.latest()
+            report = audit.verify(conn, signed.audit_checkpoints() if signed else None)
+    except anchor.AnchorError as exc:
+        print(f"BROKEN {exc}")
+        return 1
     except psycopg.Error as exc:
         return _err(str(exc))
     if report.first_bad is not None:
         print(f"BROKEN {report.first_bad}")
         print(f"FAILED: {report.entries} chained entries checked before the break")
         return 1
+    days = args.settings.storage.retention_days_audit
+    problems, notes = ([], []) if signed is None else anchor.audit_findings(signed, report, days)
+    for problem in problems:
+        print(f"BROKEN {problem}")
+    for line in notes:
+        print(f"NOTE {line}")
     note = "" if report.anchored_at_genesis else " (anchored after retention)"
-    print(f"OK: {report.entries} entries checked{note}; {report.unchained} before the chain")
-    return 0
+    against = (
+        f"compared with the signed anchor of {signed.at.isoformat()}"
+        if signed
+        else f"no signed anchor in {anchor.anchor_dir()} to compare with"
+    )
+    verdict = "FAILED" if problems else "OK"
+    print(
+        f"{verdict}: {report.entries} entries checked{note}; {report.unchained} before the"
+        f" chain; {against}"
+    )
+    return 1 if problems else 0
 
 
 def marks_command(args: argparse.Namespace) -> int:

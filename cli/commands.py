@@ -16,7 +16,7 @@ import psycopg
 
 from cli.console_commands import demo_setup
 from cli.console_process import run_console
-from cli.gateway_commands import until_signal
+from cli.gateway_commands import anchors, until_signal
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
 from simulators.fleet import run_fleet
@@ -180,6 +180,9 @@ Ctrl-C stops everything (gateway, stations and the database it started).
                 run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
             )
             tg.start_soon(supervised, "rules engine", rules)
+            if settings.gateway.anchor_interval > 0:
+                signing = functools.partial(anchors, dsn, settings.gateway)
+                tg.start_soon(supervised, "anchors", signing)
 
             async def fleet() -> None:
                 duration = args.duration or 365 * 86400.0

@@ -22,6 +22,7 @@ from cli.console_process import run_console
 from config import ConfigError
 from config import load as load_settings
 from config.settings import GatewaySettings, Settings
+from evidence import anchor
 from gateway.app import Gateway, supervised
 from protocol import LocalProtocolError, encode
 from storage import audit
@@ -145,11 +146,21 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
                     run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
                 )
                 tg.start_soon(supervised, "rules engine", rules)
+            if gw.anchor_interval > 0 and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
+                tg.start_soon(supervised, "anchors", functools.partial(anchors, dsn, gw))
             await until_signal()
             log.info("shutting down: no new connections; flushing what was received")
             tg.cancel_scope.cancel()
 
     anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
+
+
+async def anchors(dsn: str, gw: GatewaySettings) -> None:
+    """A signed anchor of the chains' heads now, then every ``anchor_interval``."""
+    while True:
+        path = await anyio.to_thread.run_sync(anchor.write, dsn)
+        log.debug("anchor written: %s", path)
+        await anyio.sleep(gw.anchor_interval)
 
 
 async def until_signal() -> None:

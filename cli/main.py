@@ -47,7 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="the database: install, embedded cluster, migrations")
     db.add_argument(
         "action",
-        choices=["install", "up", "down", "status", "url", "migrate", "verify-chain", "retention"],
+        choices=[
+            "install",
+            "up",
+            "down",
+            "status",
+            "url",
+            "migrate",
+            "verify-chain",
+            "retention",
+            "anchor",
+        ],
     )
     db.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
     db.add_argument("--db-port", type=int, help="embedded cluster port (default: a free one)")

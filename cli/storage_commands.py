@@ -14,6 +14,7 @@ import psycopg
 
 from cli import commands
 from config.settings import Settings
+from evidence import anchor
 from protocol import BEIJING
 from storage import audit, chain, maintenance, stations
 from storage.cluster import Cluster
@@ -38,6 +39,8 @@ def db(args: argparse.Namespace) -> int:
     """``hj212 db ACTION``: the storage actions here, the cluster ones in cli.commands."""
     if args.action == "verify-chain":
         return verify_chain(args)
+    if args.action == "anchor":
+        return write_anchor(args)
     if args.action == "retention":
         return retention(args)
     status = commands.db(args)
@@ -65,18 +68,61 @@ def verify_chain(args: argparse.Namespace) -> int:
     start = getattr(args, "start", None)
     end = getattr(args, "end", None)
     try:
+        signed = anchor.latest() if start is None and end is None else None
+    except anchor.AnchorError as exc:
+        print(f"BROKEN {exc}")
+        return 1
+    try:
         with psycopg.connect(dsn) as conn:
-            report = chain.verify(conn, args.mn, start, end)
+            checkpoints = signed.chain_checkpoints() if signed else None
+            report = chain.verify(conn, args.mn, start, end, checkpoints)
     except psycopg.Error as exc:
         return _err(str(exc))
+    problems, notes = (
+        ([], [])
+        if signed is None
+        else anchor.chain_findings(
+            signed, report, args.settings.storage.retention_days_frame, args.mn
+        )
+    )
     for b in report.breaks:
         where = f"chain {b.chain!r}" if b.chain else "chain '' (frames without MN)"
         print(f"BROKEN {where} at frame {b.frame_id} ({b.received_at.isoformat()}): {b.reason}")
+    for problem in problems:
+        print(f"BROKEN {problem}")
+    for note in notes:
+        print(f"NOTE {note}")
     summary = f"{report.frames} frames in {report.chains} chain(s) checked"
     if report.unanchored and start is None:
         summary += f"; {len(report.unanchored)} start after retention (anchored on prev_hash)"
-    print(("OK: " if report.ok else "FAILED: ") + summary)
-    return 0 if report.ok else 1
+    summary += "; " + _anchor_line(signed, start, end)
+    ok = report.ok and not problems
+    print(("OK: " if ok else "FAILED: ") + summary)
+    return 0 if ok else 1
+
+
+def _anchor_line(signed: anchor.Anchor | None, start: object, end: object) -> str:
+    if start is not None or end is not None:
+        return "a window: not compared with the signed anchor"
+    if signed is None:
+        return f"no signed anchor in {anchor.anchor_dir()} to compare with (hj212 db anchor)"
+    return (
+        f"compared with the signed anchor of {signed.at.isoformat()}"
+        f" (key {signed.fingerprint[:16]}..., {signed.path.name})"
+    )
+
+
+def write_anchor(args: argparse.Namespace) -> int:
+    """``hj212 db anchor``: sign the chain heads now (the gateway does it at intervals)."""
+    dsn = _dsn(args.settings)
+    if dsn is None:
+        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+    try:
+        path = anchor.write(dsn)
+    except (psycopg.Error, OSError) as exc:
+        return _err(str(exc))
+    print(path)
+    return 0
 
 
 # -- db retention ---------------------------------------------------------------------

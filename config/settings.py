@@ -74,6 +74,9 @@ class GatewaySettings:
     metrics_port: int = 9213  # /metrics (Prometheus) and /healthz; 0 = off
     log_format: str = "text"  # text | json
     run_rules: bool = True  # run the rules engine beside the gateway (one process per database)
+    # Sign the chain heads and write them to $HJ212_ANCHOR_DIR (var/anchors) this often
+    # (evidence/anchor.py; worker 0 only); 0 = never (`hj212 db anchor` from cron then).
+    anchor_interval: float = 10 * MINUTES
 
 
 FIVE_YEARS_DAYS = 1827  # 5 x 365 + 2 leap days

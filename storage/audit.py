@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -132,6 +132,11 @@ class AuditReport:
     unchained: int = 0  # written before migration 0030
     anchored_at_genesis: bool = True
     first_bad: str | None = None  # the first broken entry, described
+    first_seq: int | None = None  # the first entry still stored
+    # checkpoints from a signed anchor (evidence/anchor.py): seq -> hash, and what was
+    # found there: seq -> "match" | "differs"
+    checkpoints: dict[int, bytes] = field(default_factory=dict)
+    checked: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -156,9 +161,10 @@ def _rows(conn: Conn) -> Iterator[TupleRow]:
         yield from cur
 
 
-def verify(conn: Conn) -> AuditReport:
-    """Recompute the audit chain; the report names the first bad entry, if any."""
-    report = AuditReport()
+def verify(conn: Conn, checkpoints: Mapping[int, bytes] | None = None) -> AuditReport:
+    """Recompute the audit chain; the report names the first bad entry, if any, and
+    what it found at each checkpoint (seq -> hash a signed anchor recorded)."""
+    report = AuditReport(checkpoints=dict(checkpoints or {}))
     count, late = conn.execute(_UNCHAINED).fetchone() or (0, None)
     report.unchained = int(count)
     if late is not None:
@@ -189,6 +195,10 @@ def verify(conn: Conn) -> AuditReport:
             report.first_bad = f"{where}: hash does not match its content: the entry was altered"
             return report
         prev, last = computed, (seq, ident)
+        if report.first_seq is None:
+            report.first_seq = seq
+        if seq in report.checkpoints:
+            report.checked[seq] = "match" if report.checkpoints[seq] == computed else "differs"
     _check_head(conn, last, prev, report)
     return report
 

@@ -74,6 +74,11 @@ class Report:
     frames: int = 0
     breaks: list[Break] = field(default_factory=list)
     unanchored: list[str] = field(default_factory=list)  # chains not starting at genesis
+    # checkpoints (a signed anchor's chain heads, evidence/anchor.py): chain -> what was
+    # found at the anchored frame: "match", "differs" (re-hashed), "missing"
+    checkpoints: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    checked: dict[str, str] = field(default_factory=dict)
+    first_ids: dict[str, int] = field(default_factory=dict)  # first frame read per chain
 
     @property
     def ok(self) -> bool:
@@ -155,6 +160,7 @@ def _walk(
             report.breaks.append(Break(chain, frame_id, received_at, "frame has no hash"))
             return report
         report.frames += 1
+        report.first_ids.setdefault(chain, frame_id)
         link = bytes(linked) if linked is not None else b""
         if prev_hash is None:
             if link != GENESIS:
@@ -169,9 +175,18 @@ def _walk(
             report.breaks.append(Break(chain, frame_id, received_at, reason))
             return report
         prev_id, prev_hash = frame_id, computed
+        _checkpoint(report, chain, frame_id, computed)
     if end is None:
         _check_head(conn, chain, prev_id, prev_hash, report)
     return report
+
+
+def _checkpoint(report: Report, chain: str, frame_id: int, computed: bytes) -> None:
+    """At the frame a signed anchor names: is the recomputed link the anchored one? An
+    edit re-hashed all the way to the head passes every link, but not this."""
+    anchored = report.checkpoints.get(chain)
+    if anchored is not None and anchored[0] == frame_id:
+        report.checked[chain] = "match" if anchored[1] == computed else "differs"
 
 
 def _check_head(
@@ -208,9 +223,11 @@ def verify(
     mn: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    checkpoints: dict[str, tuple[int, bytes]] | None = None,
 ) -> Report:
-    """Verify one chain (``mn``; '' for frames without MN) or all of them."""
-    report = Report()
+    """Verify one chain (``mn``; '' for frames without MN) or all of them; at each
+    checkpoint (chain -> (frame id, hash), a signed anchor's) compare the recomputed link."""
+    report = Report(checkpoints=dict(checkpoints or {}))
     for chain in [mn] if mn is not None else chains(conn, start, end):
         verify_chain(conn, chain, start, end, report)
     return report
