@@ -76,7 +76,7 @@ def audit_command(args: argparse.Namespace) -> int:
                 audit.append(conn, who_am_i(), "read", "audit_log", query, mn=args.mn)
                 conn.commit()
                 return 0
-            signed = anchor.latest()
+            signed = anchor.latest(conn)
             report = audit.verify(conn, signed.audit_checkpoints() if signed else None)
     except anchor.AnchorError as exc:
         print(f"BROKEN {exc}")

@@ -225,8 +225,13 @@ def command_command(args: argparse.Namespace) -> int:
         print(f"hj212 command send: {exc}", file=sys.stderr)
         return 2
     who = os.environ.get("USER", "cli")
-    command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
-    detail = {"cn": args.cn, "qn": qn, "st": args.st, "params": params}
+    try:
+        command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
+    except ValueError as exc:
+        print(f"hj212 command send: {exc}", file=sys.stderr)
+        return 2
+    shown = {k: "******" if k in store.PENDING else v for k, v in params.items()}
+    detail = {"cn": args.cn, "qn": qn, "st": args.st, "params": shown}
     audit.append(dsn, who, "command", f"command:{command_id}", detail, mn=args.mn)
     if not args.wait:
         print(json.dumps({"id": command_id, "qn": qn, "state": "queued"}))

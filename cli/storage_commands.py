@@ -68,14 +68,13 @@ def verify_chain(args: argparse.Namespace) -> int:
     start = getattr(args, "start", None)
     end = getattr(args, "end", None)
     try:
-        signed = anchor.latest() if start is None and end is None else None
+        with psycopg.connect(dsn) as conn:
+            signed = anchor.latest(conn) if start is None and end is None else None
+            checkpoints = signed.chain_checkpoints() if signed else None
+            report = chain.verify(conn, args.mn, start, end, checkpoints)
     except anchor.AnchorError as exc:
         print(f"BROKEN {exc}")
         return 1
-    try:
-        with psycopg.connect(dsn) as conn:
-            checkpoints = signed.chain_checkpoints() if signed else None
-            report = chain.verify(conn, args.mn, start, end, checkpoints)
     except psycopg.Error as exc:
         return _err(str(exc))
     problems, notes = (

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from console.auth import CAN_PROPOSE
+from console.auth import CAN_ADMIN, CAN_PROPOSE
 from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text, UserDep
-from protocol import LocalProtocolError, encode
+from protocol import LocalProtocolError, encode, masking
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
@@ -110,6 +110,7 @@ def series(
 def frames(
     mn: StationDep,
     conn: DB,
+    user: UserDep,
     start: datetime | None = None,
     end: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -117,7 +118,13 @@ def frames(
     end = end or _now()
     start = start or end - timedelta(hours=1)
     rows = q.recent_frames(conn, mn, start, end, limit)
-    return [{**asdict(f), "raw": f.raw.decode("ascii", "replace").rstrip("\r\n")} for f in rows]
+    # the device's password (and the CRC over it) only for administrators
+    admin = user.role in CAN_ADMIN
+    return [{**asdict(f), "raw": _text(f.raw if admin else masking.mask(f.raw))} for f in rows]
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", "replace").rstrip("\r\n")
 
 
 @router.get("/stations/{mn}/marks", summary="Data marks in force and mark proposals")
@@ -181,5 +188,8 @@ async def send_command(mn: StationDep, body: CommandIn, user: ActorDep, ctx: Ctx
         encode.command(body.cn, params, qn=qn, st=body.st, pw="000000", mn=mn)
     except LocalProtocolError as exc:
         raise HTTPException(422, str(exc)) from None
-    ident = await command_store.queue(ctx.dsn, mn, body.cn, params, qn, body.st, user.name)
+    try:
+        ident = await command_store.queue(ctx.dsn, mn, body.cn, params, qn, body.st, user.name)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     return {"id": ident, "qn": qn, "state": "queued"}

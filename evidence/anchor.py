@@ -41,6 +41,7 @@ def anchor_dir(path: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Anchor:
+    database: str  # hj212.instance id: an anchor speaks for one database only
     at: datetime
     chains: dict[str, tuple[int, bytes, datetime]]  # chain -> (last id, hash, head time)
     audit: dict[str, tuple[int, bytes, datetime]]  # "first"/"last" -> (seq, hash, at)
@@ -67,10 +68,11 @@ def snapshot(conn: Conn) -> dict[str, Any]:
             " ORDER BY seq LIMIT 1) UNION ALL (SELECT 'last', seq, hash, at FROM"
             " hj212.audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)"
         ).fetchall()
-        now = conn.execute("SELECT now()").fetchone()
+        now = conn.execute("SELECT now(), (SELECT id::text FROM hj212.instance)").fetchone()
     assert now is not None
     return {
         "version": 1,
+        "database": now[1],
         "at": now[0].isoformat(),
         "chains": {c: [int(i), bytes(h).hex(), t.isoformat()] for c, i, h, t in heads},
         "audit": {k: [int(s), bytes(h).hex(), t.isoformat()] for k, s, h, t in ends},
@@ -80,7 +82,8 @@ def snapshot(conn: Conn) -> dict[str, Any]:
 def write(dsn: str, directory: Path | None = None, key_dir: Path | None = None) -> Path:
     """Take, sign and write one anchor; the oldest beyond :data:`KEEP` are removed."""
     with psycopg.connect(dsn) as conn:
-        body = json.dumps(snapshot(conn), sort_keys=True, separators=(",", ":")).encode()
+        taken = snapshot(conn)
+    body = json.dumps(taken, sort_keys=True, separators=(",", ":")).encode()
     key = keys.load_private(key_dir)
     signed = {
         "anchor": body.decode(),
@@ -89,11 +92,12 @@ def write(dsn: str, directory: Path | None = None, key_dir: Path | None = None) 
     }
     target = anchor_dir(directory)
     target.mkdir(parents=True, exist_ok=True)
-    path = target / f"anchor-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    prefix = f"anchor-{taken['database']}-"
+    path = target / f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(signed))
     tmp.replace(path)
-    for old in sorted(target.glob("anchor-*.json"))[:-KEEP]:
+    for old in sorted(target.glob(f"{prefix}*.json"))[:-KEEP]:
         old.unlink(missing_ok=True)
     return path
 
@@ -102,10 +106,18 @@ class AnchorError(ValueError):
     """Raised for an anchor file that cannot be trusted (altered, or signed by another key)."""
 
 
-def latest(directory: Path | None = None, key_dir: Path | None = None) -> Anchor | None:
-    """The newest anchor, its signature checked with the platform's public key."""
-    found = sorted(anchor_dir(directory).glob("anchor-*.json"))
-    return load(found[-1], key_dir) if found else None
+def latest(conn: Conn, directory: Path | None = None, key_dir: Path | None = None) -> Anchor | None:
+    """The newest anchor of the database ``conn`` is on, its signature checked with
+    the platform's public key."""
+    row = conn.execute("SELECT id::text FROM hj212.instance").fetchone()
+    database = str(row[0]) if row else "?"
+    found = sorted(anchor_dir(directory).glob(f"anchor-{database}-*.json"))
+    if not found:
+        return None
+    anchor = load(found[-1], key_dir)
+    if anchor.database != database:  # a file renamed to pass for another database's
+        raise AnchorError(f"{found[-1]}: an anchor of database {anchor.database}")
+    return anchor
 
 
 def load(path: Path, key_dir: Path | None = None) -> Anchor:
@@ -130,6 +142,7 @@ def load(path: Path, key_dir: Path | None = None) -> Anchor:
         }
 
     return Anchor(
+        str(data["database"]),
         datetime.fromisoformat(data["at"]),
         entries(data["chains"]),
         entries(data["audit"]),

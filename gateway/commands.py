@@ -139,5 +139,7 @@ class Commands:
                 event.exe_rtn,
                 qns,
             )
+            if event.cn in store.ADOPT and event.outcome == "ok":
+                await self.gw.registry.refresh(self.gw.dsn)  # its new PW/key, at once
 
         self.gw.spawn(record())

@@ -1,4 +1,11 @@
-"""SQL for platform commands (``hj212.command``, ``hj212.command_reply``)."""
+"""SQL for platform commands (``hj212.command``, ``hj212.command_reply``).
+
+Secrets (1072 ``NewPW``, HJ 212-2025 1014 ``NewSK``) are never kept in the command: they
+wait in the station's row (``pending_password``/``pending_sm4_key``, migration 0054) and
+the command's CP holds asterisks; the gateway reads them back when it sends, and the
+registry takes them when the device confirms (9012 ExeRtn=1). Frames as sent and as
+replied are stored or shown with their secrets masked (:func:`protocol.masking.mask`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+
+from protocol.masking import mask, mask_text
+
+# secret CP key -> the station column it waits in until the device confirms
+PENDING = {"NewPW": "pending_password", "NewSK": "pending_sm4_key"}
+ADOPT = {"1072": ("password", "pending_password"), "1014": ("sm4_key", "pending_sm4_key")}
 
 
 @dataclass(frozen=True)
@@ -31,9 +44,10 @@ async def claim_queued(dsn: str, mns: list[str]) -> list[Command]:
     async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
         rows = await (
             await conn.execute(
-                "SELECT id, mn, qn, cn, cp FROM hj212.command"
-                " WHERE state = 'queued' AND mn = ANY(%s) ORDER BY id"
-                " FOR UPDATE SKIP LOCKED LIMIT 100",
+                "SELECT c.id, c.mn, c.qn, c.cn, c.cp, s.pending_password, s.pending_sm4_key"
+                " FROM hj212.command c LEFT JOIN hj212.station s ON s.mn = c.mn"
+                " WHERE c.state = 'queued' AND c.mn = ANY(%s) ORDER BY c.id"
+                " FOR UPDATE OF c SKIP LOCKED LIMIT 100",
                 (mns,),
             )
         ).fetchall()
@@ -43,18 +57,30 @@ async def claim_queued(dsn: str, mns: list[str]) -> list[Command]:
                 ([r[0] for r in rows],),
             )
         await conn.commit()
-    return [Command(r[0], r[1], r[2], r[3], parse_cp(r[4])) for r in rows]
+    return [
+        Command(r[0], r[1], r[2], r[3], _with_secrets(parse_cp(r[4]), r[5], r[6])) for r in rows
+    ]
+
+
+def _with_secrets(
+    params: dict[str, object], password: str | None, key: str | None
+) -> dict[str, object]:
+    """The asterisks of a stored command replaced by the station's pending secrets."""
+    pending = {"NewPW": password, "NewSK": key}
+    return {k: (pending[k] or v) if k in pending else v for k, v in params.items()}
 
 
 async def mark_sent(dsn: str, command_id: int, wire: bytes) -> None:
     async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
-        await conn.execute("UPDATE hj212.command SET raw = %s WHERE id = %s", (wire, command_id))
+        await conn.execute(
+            "UPDATE hj212.command SET raw = %s WHERE id = %s", (mask(wire), command_id)
+        )
 
 
 async def log_sent(
     dsn: str, mn: str, qn: str, cn: str, params: dict[str, object], wire: bytes, who: str
 ) -> int | None:
-    cp = ";".join(f"{k}={v}" for k, v in params.items())
+    cp = mask_text(";".join(f"{k}={v}" for k, v in params.items()))
     try:
         async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
             row = await (
@@ -62,7 +88,7 @@ async def log_sent(
                     "INSERT INTO hj212.command (mn, qn, st, cn, cp, raw, requested_by, state,"
                     " sent_at) VALUES (%s, %s, '', %s, %s, %s, %s, 'sent', now())"
                     " ON CONFLICT (mn, qn) DO NOTHING RETURNING id",
-                    (mn, qn, cn, cp, wire, who),
+                    (mn, qn, cn, cp, mask(wire), who),
                 )
             ).fetchone()
     except psycopg.Error:
@@ -78,7 +104,8 @@ async def finish(
         row = await (
             await conn.execute(
                 "UPDATE hj212.command SET state = %s, qn_rtn = %s, exe_rtn = %s,"
-                " finished_at = now() WHERE id = %s RETURNING mn, coalesce(sent_at, created_at)",
+                " finished_at = now() WHERE id = %s"
+                " RETURNING mn, coalesce(sent_at, created_at), cn",
                 (
                     state,
                     None if qn_rtn is None else str(qn_rtn),
@@ -87,8 +114,15 @@ async def finish(
                 ),
             )
         ).fetchone()
+        if row is not None and state == "done" and row[2] in ADOPT:
+            column, pending = ADOPT[row[2]]  # the device confirmed: the registry takes it
+            await conn.execute(
+                f"UPDATE hj212.station SET {column} = {pending}, {pending} = NULL"
+                f" WHERE mn = %s AND {pending} IS NOT NULL".encode(),
+                (row[0],),
+            )
         if row is not None and qns:
-            mn, since = row
+            mn, since, _ = row
             await conn.execute(
                 "INSERT INTO hj212.command_reply (command_id, received_at, frame_id, cn, qn)"
                 " SELECT %s, f.received_at, f.id, f.cn, f.qn FROM hj212.frame f"
@@ -117,9 +151,21 @@ async def refuse(dsn: str, command_id: int, why: str) -> None:
 async def queue(
     dsn: str, mn: str, cn: str, params: dict[str, object], qn: str, st: str, who: str
 ) -> int:
-    """Queue a command (``hj212 command send``) and wake the gateways."""
-    cp = ";".join(f"{k}={v}" for k, v in params.items())
+    """Queue a command (``hj212 command send``) and wake the gateways; its secrets go
+    to the station's row, the command keeps asterisks.
+
+    :raises ValueError: a secret for a station that is not registered.
+    """
+    cp = mask_text(";".join(f"{k}={v}" for k, v in params.items()))
     async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+        for key, column in PENDING.items():
+            if key in params:
+                done = await conn.execute(
+                    f"UPDATE hj212.station SET {column} = %s WHERE mn = %s".encode(),
+                    (str(params[key]), mn),
+                )
+                if done.rowcount != 1:
+                    raise ValueError(f"{key} is kept for registered stations only")
         row = await (
             await conn.execute(
                 "INSERT INTO hj212.command (mn, qn, st, cn, cp, requested_by)"
@@ -143,7 +189,7 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
         ).fetchone()
         replies = await (
             await conn.execute(
-                "SELECT r.cn, r.qn, encode(f.raw, 'escape') FROM hj212.command_reply r"
+                "SELECT r.cn, r.qn, f.raw FROM hj212.command_reply r"
                 " JOIN hj212.frame f ON f.id = r.frame_id AND f.received_at = r.received_at"
                 " WHERE r.command_id = %s ORDER BY r.received_at, r.frame_id",
                 (command_id,),
@@ -168,5 +214,8 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
     out = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)
     }
-    out["replies"] = [{"cn": r[0], "qn": r[1], "frame": r[2]} for r in replies]
+    out["replies"] = [
+        {"cn": r[0], "qn": r[1], "frame": mask(bytes(r[2])).decode("utf-8", "replace")}
+        for r in replies
+    ]
     return out

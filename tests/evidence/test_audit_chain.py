@@ -107,7 +107,9 @@ def test_a_registry_import_is_audited_with_who_did_it(
 ) -> None:
     monkeypatch.setenv("USER", "registry-admin")
     listing = tmp_path / "stations.csv"
-    listing.write_text("mn,name,medium,region_code\nS9,outlet 9,gas,420100\n", "utf-8")
+    listing.write_text(
+        "mn,name,medium,region_code,password\nS9,outlet 9,gas,420100,S9pw01\n", "utf-8"
+    )
     assert main(["stations", "import", str(listing), "--dsn", own_dsn]) == 0
     with psycopg.connect(own_dsn) as conn:
         (entry,) = audit.entries(conn, action="config")
