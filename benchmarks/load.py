@@ -36,6 +36,7 @@ import psycopg
 import uvloop
 
 from protocol import encode
+from storage import roles
 from storage.cluster import Cluster
 from storage.migrate import migrate
 
@@ -192,8 +193,10 @@ def run(args: argparse.Namespace) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS hj212_load WITH (FORCE)")
         conn.execute("CREATE DATABASE hj212_load")
-    dsn = server_dsn.rsplit("/", 1)[0] + "/hj212_load"
-    migrate(dsn)
+    owner = server_dsn.rsplit("/", 1)[0] + "/hj212_load"
+    migrate(owner)
+    # the gateway runs as the application role, as in production (storage/roles.py)
+    dsn = roles.with_database(cluster.url() or owner, "hj212_load")
     postmaster = cluster.status().pid or 0
     port, metrics = free_port(), free_port()
     spool = Path(tempfile.mkdtemp(prefix="hj212-load-"))
@@ -208,6 +211,12 @@ def run(args: argparse.Namespace) -> None:
         "HJ212_GATEWAY_MAX_CONNECTIONS_PER_IP": "19000",  # every station is on 127.0.0.1
         "HJ212_GATEWAY_RUN_RULES": "false",
         "HJ212_CONSOLE_ENABLED": "false",
+        # the load stations are not registered: stored as data, as before issue 14
+        "HJ212_GATEWAY_UNKNOWN_STATION": "accept",
+        # the idle connections never send: held on purpose (memory per connection)
+        "HJ212_GATEWAY_FIRST_FRAME_TIMEOUT": "3600",
+        "HJ212_GATEWAY_MAX_UNIDENTIFIED_PER_IP": "19000",
+        "HJ212_GATEWAY_ANCHOR_INTERVAL": "0",
     }
     gateway = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
