@@ -121,7 +121,10 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 value=found.value if found else None,
                 threshold=pollutant.limit,
             )
-        incomplete = status.reason.startswith("incomplete")
+        # A3 asks for the minutes an hour should have had: an hour the station's data
+        # began part-way through (its first start-up) had only the rest of it to give
+        began = st.first_data is not None and st.first_data > hour
+        incomplete = status.reason.startswith("incomplete") and not began
         if incomplete or (reading is not None and counted is not None):
             ctx.condition(
                 f"hour-incomplete:{code}",

@@ -60,11 +60,14 @@ def handle(ctx: Ctx, record: Record) -> None:
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings
+    if cn in ("2011", "2051"):  # an hour record's DataTime is its hour's start
+        st.first_data = at if st.first_data is None else min(st.first_data, at)
+    previous = st.cadence.get(cn)
     if outage.interval(cn, info) is not None:
         st.cadence[cn] = t
     if cn == "2051":
         st.minutes_seen = t
-    _timing(ctx, cn, at)
+    _timing(ctx, cn, at, previous)
     valid = {
         code
         for code, r in readings.items()
@@ -78,11 +81,14 @@ def handle(ctx: Ctx, record: Record) -> None:
     _accumulate(ctx, cn, readings, at)
 
 
-def _timing(ctx: Ctx, cn: str, at: int) -> None:
+def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
     st, cfg = ctx.st, ctx.cfg
-    if anomaly_timing.out_of_order(at, st.last_time.get(cn), st.gap):
+    newest = st.last_time.get(cn)
+    if anomaly_timing.out_of_order(at, newest, st.gap):
         st.recv[1] += 1
     st.last_time[cn] = max(at, st.last_time.get(cn, at))
+    if not anomaly_timing.real_time(at, newest, ctx.now, previous):
+        return  # a backlog or a replay: its times say nothing about the clock
     drift = anomaly_timing.drift_s(cn, at, ctx.now, ctx.info.minute_interval_min)
     if anomaly_timing.from_future(drift, cfg):
         direction = 1

@@ -51,6 +51,7 @@ class StationState:
     cadence: dict[str, int] = field(default_factory=dict)  # CN -> last received
     last_time: dict[str, int] = field(default_factory=dict)  # CN -> newest DataTime
     minutes_seen: int | None = None  # last 2051 received: the station sends minutes
+    first_data: int | None = None  # earliest real-time/minute DataTime: its data begin
     # hour start (str) -> {"h": {pol: [avg, zs, cou, flag, received, min, max]},
     #                      "m": {pol: [n, n_valid, Σc, Σcq, Σq, n_q, Σcou, n_cou]}}
     hours: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
