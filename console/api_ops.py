@@ -25,8 +25,8 @@ from console.deps import (
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
 from rules.rates import day_tallies, emission_totals
-from rules.times import us
-from rules.transmission import Tally
+from rules.times import dt, us
+from rules.transmission import Tally, counted_window
 from storage import alarms as alarm_store
 from storage import commands as command_store
 from storage import console_queries as q
@@ -146,10 +146,24 @@ def _rate(t: Tally) -> Row:
 
 
 @router.get("/rates", summary="Effective transmission rate per station, with the daily trend")
-def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 7) -> Row:
+def rates(
+    conn: DB,
+    scope: ScopeDep,
+    ctx: CtxDep,
+    days: Annotated[int, Query(ge=1, le=31)] = 7,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Row:
+    """The last ``days`` days, or [start, end) (at most 92 days); either way only the
+    hours ended and judged by now count (rules.transmission.counted_window)."""
     ruleset = load_settings().ruleset
-    end = _now().replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=days)
+    now = ctx.clock()
+    end = end or now
+    start = start or end - timedelta(days=days)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise HTTPException(422, "start and end need their offset (+08:00 for Beijing time)")
+    if not start < end <= start + timedelta(days=92):
+        raise HTTPException(422, "the window must be non-empty and at most 92 days")
     stations = [
         s
         for s in reports_queries.stations(conn, scope.region_prefix)
@@ -162,7 +176,7 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
         cfg = ruleset.for_region(s.region_code)
         d = data[s.mn]
         tallies = day_tallies(
-            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours
+            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours, now=us(now)
         )
         total, by_day = Tally(), dict[int, Tally]()
         for days_of in tallies.values():
@@ -180,9 +194,12 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
                 "daily": daily,
             }
         )
+    counted_to = dt(counted_window(us(start), us(end), None, us(now), ruleset.base)[1])
     return {
-        "start": start,
-        "end": end,
+        "start": start.astimezone(BEIJING),
+        "end": end.astimezone(BEIJING),
+        # the hours counted end here: ended and judged by now, never past the window
+        "counted_to": counted_to.astimezone(BEIJING),
         "threshold": ruleset.base.etr_threshold,
         "stations": rows,
         "trend": [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
@@ -39,7 +39,13 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
+def create_app(
+    dsn: str,
+    settings: ConsoleSettings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The console on ``dsn``; ``clock`` is the real clock unless a test on simulated
+    time gives the one its gateway and rules engine run on."""
     settings = settings or ConsoleSettings()
     secret = settings.session_secret.encode() or secrets.token_bytes(32)
 
@@ -54,7 +60,12 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
             # a yield dependency (where a pooled transaction would commit) only after
             # the response, so the next request could still read the old state. Steps
             # of several statements use conn.transaction() (storage.alarms.act, marks).
-            kwargs={"connect_timeout": 5, "autocommit": True},
+            # Times come back in Beijing time (+08:00), the offset the API answers in.
+            kwargs={
+                "connect_timeout": 5,
+                "autocommit": True,
+                "options": "-c TimeZone=Asia/Shanghai",
+            },
         )
         pool.open()
         app.state.console = Context(
@@ -64,6 +75,7 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
             settings.session_hours,
             settings.offline_factor,
             settings.poll_seconds,
+            clock or (lambda: datetime.now(UTC)),
         )
         try:
             yield

@@ -9,8 +9,9 @@ daily; the log shows who looked).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 import psycopg
@@ -64,6 +65,9 @@ class Context:
     session_hours: float
     offline_factor: float
     poll_seconds: float
+    # what "now" is for the figures (the rates count the hours judged by then); a test
+    # on simulated time passes the clock the gateway and the rules engine run on
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 def context(request: Request) -> Context:

@@ -143,15 +143,16 @@ def export_bundle(
         with conn.transaction():
             w = collect.window(conn, mn, start, end)
             earlier = _earlier(conn, w)
+    exported = datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:
-        figs = figures(plain, mn, start, end)
+        figs = figures(plain, mn, start, end, now=exported)
     files = _files(w, earlier)
     links = _chain_links(w, verdict)
     files[bundle.CHAIN] = bundle.dumps(links).encode()
     files["figures/figures.json"] = bundle.dumps(figs).encode()
     public = keys.public_pem(signer.public_key())
     files[bundle.PUBLIC_KEY] = public
-    exported_at = bundle.iso(datetime.now(UTC))
+    exported_at = bundle.iso(exported)
     summary = {
         "window": {"mn": mn, "from": bundle.iso(start), "to": bundle.iso(end)},
         "station": w.station,

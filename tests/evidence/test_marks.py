@@ -39,7 +39,7 @@ def _day(dsn: str) -> Tally:
         data = reports_queries.period_data(conn, [MN], DAY, DAY + 24 * H)[MN]
     tallies = day_tallies(
         station(MN), RulesConfig(), data.hours, data.minutes, data.marks,
-        us(DAY), us(DAY + 24 * H), data.minute_hours,
+        us(DAY), us(DAY + 24 * H), data.minute_hours, now=us(DAY + 25 * H),
     )  # fmt: skip
     return sum((t for days in tallies.values() for t in days.values()), Tally())
 
