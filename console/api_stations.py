@@ -33,13 +33,21 @@ def _now() -> datetime:
 def overview(conn: DB, scope: ScopeDep) -> dict[str, Any]:
     rows = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
     regions: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"stations": 0, "online": 0, "offline": 0, "alarming": 0, "overdue": 0}
+        lambda: {
+            "stations": 0,
+            "online": 0,
+            "offline": 0,
+            "refused": 0,
+            "alarming": 0,
+            "overdue": 0,
+        }
     )
     for s in rows:
         for key in (s.region_code[:4], "total"):
             r = regions[key]
             r["stations"] += 1
             r["online" if s.online else "offline"] += 1
+            r["refused"] += s.refused is not None  # offline, though its frames come
             r["alarming"] += s.open_alarms > 0
             r["overdue"] += s.overdue_cases > 0
     total = regions.pop("total", None) or {"stations": 0}

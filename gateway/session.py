@@ -172,9 +172,9 @@ class StationSession(asyncio.Protocol):
         self.gw.metrics.frame(message.cn or "?", status or "ok").inc()
         if isinstance(message, DataUpload) and status is None:
             self.gw.clock.observe(self, message, received_at)
-        self._store(message, received_at, status)
+        why = "unknown station" if station is None else "wrong password"
+        self._store(message, received_at, status, why.replace(" ", "-"))
         if status is not None:
-            why = "unknown station" if station is None else "wrong password"
             log.warning("%s from %s: MN=%s CN=%s", why, self.peer, message.mn, message.cn)
             policy = (
                 self.gw.settings.unknown_station
@@ -191,12 +191,14 @@ class StationSession(asyncio.Protocol):
             self.conn.options = station.options
         self.gw.bind(mn, self)
 
-    def _store(self, event: Message | Rejected, received_at: datetime, status: str | None) -> None:
+    def _store(
+        self, event: Message | Rejected, received_at: datetime, status: str | None, why: str = ""
+    ) -> None:
         record = record_of(
             event, received_at=received_at, peer=self.peer, transport=self.transport_name
         )
-        if status is not None:
-            record = replace(record, status=status, measurements=[], status_rows=[])
+        if status is not None:  # archived, not stored: why, as a code (the station page says)
+            record = replace(record, status=status, error=why, measurements=[], status_rows=[])
         submitted = time.monotonic()
         future = self.gw.submit(record)
         future.add_done_callback(

@@ -51,6 +51,9 @@ def running(readings: Mapping[str, Reading], medium: str, ctx: Ctx) -> bool:
 def handle(ctx: Ctx, record: Record) -> None:
     st, info, t = ctx.st, ctx.info, ctx.now
     st.last_seen = t
+    if st.refused and record.data_time is not None:  # data got through again (a 2025
+        st.refused = []  # logger's heartbeats do when its encrypted data do not)
+        ctx.condition("frames-refused", False, "frames-refused")
     if info.active:
         st.silence_due = t + outage.threshold(st.cadence, info, t, ctx.cfg)
         ctx.arm(st, "silence")
@@ -79,6 +82,35 @@ def handle(ctx: Ctx, record: Record) -> None:
     _consistency(ctx, cn, readings, at)
     _runs(ctx, cn, readings, at)
     _accumulate(ctx, cn, readings, at)
+
+
+def refused(ctx: Ctx, record: Record) -> None:
+    """A frame of the station archived but refused (legacy CRC, no SM4 key, wrong
+    password ...). It does not make the station alive (the outage rule counts accepted
+    frames only); frames that are all refused for as long as the outage threshold, at
+    the pace they come (their CN's interval, or how often they arrive: a logger refused
+    at the first frame of every connection sends that one only), raise their own alarm,
+    naming why, before or beside the outage."""
+    st, info, t = ctx.st, ctx.info, ctx.now
+    if not info.active or record.refused is None:
+        return
+    pace = outage.interval(record.cn, info) or HOUR
+    if not st.refused:
+        st.refused = [t, record.refused, 0, pace, t]
+    elif t > st.refused[4]:
+        pace = min(pace, t - st.refused[4])
+    st.refused[1], st.refused[2], st.refused[4] = record.refused, st.refused[2] + 1, t
+    st.refused[3] = min(st.refused[3], pace)
+    since, code, count, shortest, _ = st.refused
+    ctx.condition(
+        "frames-refused",
+        t - since >= outage.silence(shortest, ctx.cfg),
+        "frames-refused",
+        "critical",
+        data_time=since,
+        value=count,
+        detail={"reason": code, "since": stamp(since), "frames": count},
+    )
 
 
 def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:

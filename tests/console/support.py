@@ -30,9 +30,9 @@ def seed(dsn: str, tag: str) -> dict[str, str]:
                 (mn,),
             )
             conn.execute(
-                "INSERT INTO hj212.chain_head (chain, updated_at, data_high)"
-                " VALUES (%s, %s, '{\"2011\": 0}')",
-                (mn, now),
+                "INSERT INTO hj212.chain_head (chain, updated_at, accepted_at, data_high)"
+                " VALUES (%s, %s, %s, '{\"2011\": 0}')",
+                (mn, now, now),
             )
             rows = [
                 (
