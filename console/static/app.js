@@ -21,7 +21,10 @@ const TEXT = {
     valid: "有效", actor: "用户", action: "操作", object: "对象", left: "剩余",
     late: "已逾期", none: "无", updated: "更新于", marks: "数据标记", all: "全部",
     emissions: "排放量（近 7 天，小时数据）", computed: "核算量 (C×V)", device: "设备累计 (Cou)",
-    hours: "小时数",
+    hours: "小时数", tz: "北京时间", refused: "已连接，报文全部被拒", converted: "折算值",
+    counted_to: "统计至（已结束并已判定的小时）",
+    "why:legacy-crc": "旧版CRC（未获准）", "why:decrypt": "无法解密",
+    "why:wrong-password": "密码错误", "why:unknown-station": "未登记", "why:crc": "CRC错误",
   },
   en: {
     title: "Pollution Source Monitoring", overview: "Overview", stations: "Stations",
@@ -43,9 +46,12 @@ const TEXT = {
     action: "Action", object: "Object", left: "left", late: "overdue", none: "none",
     updated: "Updated", marks: "Data marks", all: "All",
     emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
-    device: "Device (Cou)", hours: "Hours",
-    emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
-    device: "Device (Cou)", hours: "Hours",
+    device: "Device (Cou)", hours: "Hours", tz: "Beijing time",
+    refused: "connected, every frame refused", converted: "Converted",
+    counted_to: "Counted to (hours ended and judged)",
+    "why:legacy-crc": "legacy CRC (not allowed)", "why:decrypt": "cannot decrypt",
+    "why:wrong-password": "wrong password", "why:unknown-station": "not registered",
+    "why:crc": "CRC error",
   },
 };
 let lang = localStorage.getItem("lang") || "zh";
@@ -83,8 +89,17 @@ async function api(path, options) {
   return r.json();
 }
 
-const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-  { hour12: false }) : "—";
+// Every time is shown in Beijing time whatever the browser's own zone (HJ 212 times are
+// Beijing time), and the headers say so.
+const BEIJING = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", hourCycle: "h23",
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+function beijing(ms) {
+  const p = Object.fromEntries(BEIJING.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+const fmtTime = (iso) => iso ? beijing(Date.parse(iso)) : "—";
+const TIMED = new Set(["time", "last", "raised"]);  // columns of times: labelled 北京时间
+const zone = () => lang === "zh" ? `（${t("tz")}）` : ` (${t("tz")})`;
 const fmtNum = (v) => v === null || v === undefined ? "—" : Number(v).toFixed(2);
 const pct = (v) => v === null || v === undefined ? "—" : (v * 100).toFixed(1) + " %";
 
@@ -97,10 +112,21 @@ function countdown(iso) {
     : h("span", {}, `${t("left")} ${text}`);
 }
 
+const why = (code) => TEXT[lang]["why:" + code] || code;  // a refusal's code, in words
+
+// Online: frames that authenticate and parse arrive; refused: frames come, none gets through.
+function link(st) {
+  if (st.online) return h("span", { class: "badge online" }, t("online"));
+  if (st.refused) {
+    return h("span", { class: "badge refused", title: fmtTime(st.last_refused) },
+      `${t("refused")}：${why(st.refused)}`);
+  }
+  return h("span", { class: "badge offline" }, t("offline"));
+}
+
 function statusBadges(st) {
   return h("span", {},
-    h("span", { class: "badge " + (st.online ? "online" : "offline") },
-      st.online ? t("online") : t("offline")), " ",
+    link(st), " ",
     st.open_alarms ? h("span", { class: "badge alarm" }, `${t("alarming")} ${st.open_alarms}`) : null,
     " ",
     st.overdue_cases ? h("span", { class: "badge overdue" }, `${t("overdue")} ${st.overdue_cases}`)
@@ -108,7 +134,8 @@ function statusBadges(st) {
 }
 
 function table(headers, rows) {
-  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, t(x))))),
+  const head = (x) => TIMED.has(x) ? t(x) + zone() : t(x);
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, head(x))))),
     h("tbody", {}, rows));
 }
 
@@ -134,6 +161,7 @@ async function overview(main) {
       h("div", { class: "card" }, t("total"), h("b", {}, tot.stations || 0)),
       h("div", { class: "card ok" }, t("online"), h("b", { id: "count-online" }, tot.online || 0)),
       h("div", { class: "card" }, t("offline"), h("b", {}, tot.offline || 0)),
+      h("div", { class: "card warn" }, t("refused"), h("b", { id: "count-refused" }, tot.refused || 0)),
       h("div", { class: "card bad" }, t("alarming"), h("b", {}, tot.alarming || 0)),
       h("div", { class: "card warn" }, t("overdue"), h("b", {}, tot.overdue || 0))),
     table(["region", "total", "online", "offline", "alarming", "overdue"],
@@ -165,7 +193,7 @@ function chart(series) {
   const t1 = new Date(series.end).getTime();
   const first = series.points.length ? new Date(series.points[0].data_time).getTime() : 0;
   const t0 = Math.max(new Date(series.start).getTime(), first - 0.02 * (t1 - first)) || t1 - 3.6e6;
-  const vals = series.points.map((p) => p.value).filter((v) => v !== null);
+  const vals = series.points.flatMap((p) => [p.value, p.converted]).filter((v) => v !== null && v !== undefined);
   if (series.limit !== null) vals.push(series.limit);
   const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
   const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
@@ -182,9 +210,10 @@ function chart(series) {
     const v = lo + ((hi - lo) * i) / 4;
     svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
     const ms = t0 + ((t1 - t0) * i) / 4;
-    const label = new Date(ms).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? fmtTime(new Date(ms).toISOString()).slice(5, -3) : label));
+    const label = beijing(ms);
+    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? label.slice(5, -3) : label.slice(11)));
   }
+  svg.append(s("text", { class: "tz", x: L + 6, y: T + 10 }, t("tz")));  // the x axis zone
   if (series.limit !== null) {
     svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
     svg.append(s("text", { x: W - R - 90, y: y(series.limit) - 4 }, `${t("limit")} ${series.limit}`));
@@ -193,6 +222,12 @@ function chart(series) {
   if (pts.length) {
     svg.append(s("polyline", { class: "line", points: pts.map((p) =>
       `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ") }));
+  }
+  // the converted (折算) values, where the limit applies to them: the line the limit judges
+  const conv = series.points.filter((p) => p.converted !== null && p.converted !== undefined);
+  if (conv.length) {
+    svg.append(s("polyline", { class: "line converted", points: conv.map((p) =>
+      `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.converted).toFixed(1)}`).join(" ") }));
   }
   for (const p of pts) {
     const flagged = p.flag && p.flag !== "N";
@@ -229,11 +264,16 @@ async function station(main, mn) {
       h("div", { class: "panel" }, h("h3", {}, t("chart"), " ", pick, " ", cnPick),
         series ? chart(series) : h("p", { class: "muted" }, t("none"))),
       h("div", { class: "panel" }, h("h3", {}, t("latest")),
-        table(["factor", "value", "limit", "flag", "time"], latest.map((l) => {
+        table(["factor", "value", "converted", "limit", "flag", "time"], latest.map((l) => {
           const lim = limits[l.pollutant];
-          const over = lim && lim.emission_limit !== null && l.value > lim.emission_limit;
-          return h("tr", {}, h("td", {}, l.pollutant),
-            h("td", { class: "num" + (over ? " flag" : "") }, fmtNum(l.value)),
+          // the rules' judgement where they make one (a gas hourly limit: on the converted
+          // value), else the measured value against the limit
+          const over = l.over !== null && l.over !== undefined ? l.over
+            : lim && lim.emission_limit !== null && l.value > lim.emission_limit;
+          const conv = l.basis === "converted" || l.basis === "device-converted";
+          return h("tr", { "data-factor": l.pollutant }, h("td", {}, l.pollutant),
+            h("td", { class: "num" + (over && !conv ? " flag" : "") }, fmtNum(l.value)),
+            h("td", { class: "num converted" + (over && conv ? " flag" : "") }, conv ? fmtNum(l.judged) : "—"),
             h("td", { class: "num" }, lim ? fmtNum(lim.emission_limit) : "—"),
             h("td", { class: l.flag && l.flag !== "N" ? "flag" : "" }, l.flag || "N"),
             h("td", {}, fmtTime(l.data_time)));
@@ -317,6 +357,7 @@ function trendChart(trend, threshold) {
 async function rates(main) {
   const r = await api("/rates?days=7");
   main.replaceChildren(h("h2", {}, t("rates")),
+    h("p", { id: "counted-to", class: "muted" }, `${t("counted_to")} ${fmtTime(r.counted_to)}${zone()}`),
     h("div", { class: "panel" }, h("h3", {}, t("trend")), trendChart(r.trend, r.threshold)),
     h("h3", {}, t("etr")),
     table(["mn", "station", "region", "expected", "valid", "etr", "threshold"], r.stations.map((x) =>
@@ -379,7 +420,7 @@ async function refresh() {
     else if (route === "/rates") await rates(main);
     else if (route === "/audit") await audit(main);
     else await overview(main);
-    document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}`;
+    document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}${zone()}`;
   } catch (e) {
     if (e.message === "401") return;
     main.append(h("p", { class: "error" }, String(e.message)));
