@@ -12,6 +12,7 @@ import sys
 import anyio
 import psycopg
 
+from cli.output import json_default
 from config.settings import Settings
 from console.auth import hash_password
 from console.server import serve
@@ -86,7 +87,7 @@ def users_command(args: argparse.Namespace) -> int:
     with psycopg.connect(dsn) as conn:
         if args.action == "list":
             for u in console_store.users(conn):
-                print(json.dumps(u.__dict__, default=str, ensure_ascii=False))
+                print(json.dumps(u.__dict__, default=json_default, ensure_ascii=False))
             return 0
         if not args.name:
             print(f"hj212 users {args.action}: the user's name is required", file=sys.stderr)

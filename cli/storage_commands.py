@@ -15,6 +15,7 @@ import psycopg
 from cli import commands
 from config.settings import Settings
 from protocol import BEIJING
+from rules.times import TIME_LABEL, shown
 from storage import audit, chain, maintenance, stations
 from storage.cluster import Cluster
 
@@ -71,7 +72,11 @@ def verify_chain(args: argparse.Namespace) -> int:
         return _err(str(exc))
     for b in report.breaks:
         where = f"chain {b.chain!r}" if b.chain else "chain '' (frames without MN)"
-        print(f"BROKEN {where} at frame {b.frame_id} ({b.received_at.isoformat()}): {b.reason}")
+        # a head that disagrees has no frame time of its own (the epoch stands in for it)
+        when = (
+            f" (received {shown(b.received_at)} {TIME_LABEL})" if b.received_at.year > 1970 else ""
+        )
+        print(f"BROKEN {where} at frame {b.frame_id}{when}: {b.reason}")
     summary = f"{report.frames} frames in {report.chains} chain(s) checked"
     if report.unanchored and start is None:
         summary += f"; {len(report.unanchored)} start after retention (anchored on prev_hash)"

@@ -16,6 +16,7 @@ from evidence import bundle, collect, keys, report
 from evidence.figures import figures
 from evidence.reparse import decoded_rows, row_key
 from protocol import BEIJING
+from rules.times import TIME_LABEL, shown
 from storage import audit, chain
 
 
@@ -42,7 +43,7 @@ def _verify_chain(dsn: str, mn: str, start: datetime) -> str:
         b = found.breaks[0]
         raise ExportError(
             f"the stored hash chain of {mn} is broken at frame {b.frame_id}"
-            f" ({b.received_at.isoformat()}): {b.reason}"
+            f" ({shown(b.received_at)} {TIME_LABEL}): {b.reason}"
         )
     return f"完整：导出时自窗口起点至链头共 {found.frames} 条报文校验通过"
 

@@ -30,6 +30,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
+from rules.times import machine
 from storage.chain import GENESIS, micros
 
 DOMAIN = b"hj212-audit-v1\x00"
@@ -242,5 +243,5 @@ def entries(
 
 def to_json(entry: Entry) -> str:
     """One entry as a JSON line."""
-    row = dict(entry.__dict__, at=entry.at.isoformat())
+    row = dict(entry.__dict__, at=machine(entry.at))  # ISO 8601, Beijing time
     return json.dumps(row, ensure_ascii=False, default=str)

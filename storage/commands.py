@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from rules.times import machine
+
 
 @dataclass(frozen=True)
 class Command:
@@ -155,7 +157,7 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
         "finished_at",
     )
     out = {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)
+        k: (machine(v) if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)
     }
     out["replies"] = [{"cn": r[0], "qn": r[1], "frame": r[2]} for r in replies]
     return out

@@ -155,6 +155,28 @@ def test_transmission_report_matches_the_hand_computation(month_dsn: str) -> Non
     assert daily.column("day")[0] == "2026-10-01"
 
 
+def test_a_month_still_running_counts_the_hours_judged_and_says_up_to_when(
+    month_dsn: str,
+) -> None:
+    """Asked on 10-11 at 03:05 (Beijing): 01:00 ended at 02:00 and was judged at 02:10,
+    02:00 is not judged until 03:10; 10 days and 2 hours = 242 hours count, none after."""
+    asked = MONTH + timedelta(days=10, hours=3, minutes=5)
+    with psycopg.connect(month_dsn) as conn:
+        report = transmission.build(conn, parse("2026-10"), region="42", now=asked)
+        finished = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
+    rows = _rows(report.tables[0])
+    g2 = rows[("station", "G2", "E1", "")]  # hours 400-459 lost are all still to come
+    assert (g2["expected"], g2["received"], g2["valid"]) == (242 * 3, 242 * 3, 242 * 3)
+    assert g2["pass"] == "yes"
+    g1 = rows[("station", "G1", "E1", "")]  # 48 h shut down, hours 100-109 lost
+    assert (g1["expected"], g1["received"]) == ((242 - 48) * 3, (242 - 58) * 3)
+    daily = report.tables[1]
+    assert daily.column("day")[-1] == "2026-10-11"  # no day after the moment asked
+    assert "统计期未结束" in report.subtitle
+    assert "2026-10-11 02:00" in report.subtitle
+    assert "统计期未结束" not in finished.subtitle
+
+
 def test_emissions_report_matches_the_hand_computation(month_dsn: str) -> None:
     with psycopg.connect(month_dsn) as conn:
         report = emissions.build(conn, parse("2026Q4"), region="42", now=LATER)
@@ -202,7 +224,8 @@ def test_renderers(month_dsn: str, tmp_path: Path) -> None:
     with psycopg.connect(month_dsn) as conn:
         report = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
     text = render.to_csv(report)
-    lines = text.splitlines()
+    assert text.encode("utf-8").startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    lines = text.removeprefix("\ufeff").splitlines()
     assert lines[0].startswith("level,region_code,enterprise,mn,station,pollutant,expected")
     assert any(
         line.startswith("station,420100,E1,G1,Plant 1 stack,,2088,144,0,2028,2022,")
@@ -251,6 +274,7 @@ def test_the_report_commands(month_dsn: str, tmp_path: Path) -> None:
         check=False,
     )
     assert csv_out.returncode == 0, csv_out.stderr
+    assert csv_out.stdout.startswith("\ufeff")
     assert ",G1,Plant 1 stack,,2088," in csv_out.stdout
     target = tmp_path / "q.html"
     html = subprocess.run(
