@@ -119,12 +119,14 @@ def export_bundle(
     *,
     who: str,
     key_dir: Path | None = None,
+    now: datetime | None = None,
 ) -> Path:
     """Write the evidence bundle of ``mn`` over [start, end) to ``out_path``.
 
     Verifies the stored chain from the window to its head first, and refuses to export
     (:class:`ExportError`) when it is broken. Every step is audited. Naive times are
-    taken as Beijing time.
+    taken as Beijing time. ``now`` is the export's moment (the real clock unless a test
+    on simulated time gives its own): the rates count the hours judged by then.
     """
     # a moment without an offset is Beijing time, as on the command line
     start, end = (t if t.tzinfo else t.replace(tzinfo=BEIJING) for t in (start, end))
@@ -144,7 +146,7 @@ def export_bundle(
         with conn.transaction():
             w = collect.window(conn, mn, start, end)
             earlier = _earlier(conn, w)
-    exported = datetime.now(UTC)  # the figures count the hours judged by then
+    exported = now or datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:
         figs = figures(plain, mn, start, end, now=exported)
     files = _files(w, earlier)

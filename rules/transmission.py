@@ -138,8 +138,13 @@ def tally(hours: Iterable[tuple[HourStatus, bool]]) -> Tally:
 
 
 def exempt_check_hours(day: Tally, hours: int) -> Tally:
-    """A water factor's day with ``hours`` standard-sample check hours exempted (§1.2)."""
-    cut = min(hours, day.expected)
+    """A water factor's day with up to ``hours`` standard-sample check hours exempted
+    (§1.2): the worst hours, and only hours that need it (missing or invalid in either
+    variant). A day whose every hour is valid had no check hour to forgive: it keeps its
+    hours and its 100 %, the first hour of a day still running included (the rates are
+    the same as cutting an hour from every day whenever a day has two hours or more)."""
+    short = day.expected - min(day.valid, day.valid_rt)
+    cut = min(hours, day.expected, short)
     if cut <= 0:
         return day
     expected = day.expected - cut

@@ -57,6 +57,29 @@ def cems(
     )
 
 
+def water(mn: str, name: str, *, rt_interval_s: int, enterprise: str = "") -> StationInfo:
+    """A simulated waste-water outfall: COD, NH3-N, TP and TN assessed against the
+    simulator's discharge limits (50, 5, 0.5, 15 mg/L) and its analysers' ranges."""
+    assessed = {"w01018": (50.0, 500.0), "w21003": (5.0, 50.0), "w21011": (0.5, 10.0)}
+    assessed["w21001"] = (15.0, 100.0)
+    pollutants = {
+        code: PollutantConfig(code, True, limit, "day", 0.0, high)
+        for code, (limit, high) in assessed.items()
+    }
+    pollutants["w01001"] = PollutantConfig("w01001", False, None, None, 0.0, 14.0)
+    pollutants["w00000"] = PollutantConfig("w00000", False, None, None, 0.0, 200.0)
+    return StationInfo(
+        mn,
+        medium="water",
+        region_code="420100",
+        enterprise=enterprise,
+        name=name,
+        rt_interval_s=rt_interval_s,
+        minute_interval_min=10,
+        pollutants=pollutants,
+    )
+
+
 def check_replay(
     dsn: str, raised: dict[tuple[str, str], set[str | None]], settings: RulesSettings
 ) -> None:
