@@ -7,11 +7,12 @@ than ``drift_future_s`` after it was received: the station's clock is ahead. Rea
 data (2011) should arrive at once; repeatedly late real-time data mean a clock
 behind (back-filled data after an outage are exempt: they belong to the gap).
 
-Both are judged against the receive time only for data that come in real time: a
+Lateness is judged against the receive time only for data that come in real time: a
 record whose DataTime moved on from the previous one of its kind by no more than the
 receive time did (with a margin for the network). A logger emptying its store (补传),
 or a replay of past data faster than real time, sends records whose times race ahead
-of the receive time: their offset from it says nothing about the station's clock.
+of the receive time: how late they are says nothing about the station's clock. Data
+from the future are a clock ahead whatever their pace: no backlog is from the future.
 """
 
 from __future__ import annotations

@@ -119,11 +119,11 @@ def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
     if anomaly_timing.out_of_order(at, newest, st.gap):
         st.recv[1] += 1
     st.last_time[cn] = max(at, st.last_time.get(cn, at))
-    if not anomaly_timing.real_time(at, newest, ctx.now, previous):
-        return  # a backlog or a replay: its times say nothing about the clock
     drift = anomaly_timing.drift_s(cn, at, ctx.now, ctx.info.minute_interval_min)
     if anomaly_timing.from_future(drift, cfg):
-        direction = 1
+        direction = 1  # no backlog is from the future: the clock is ahead
+    elif not anomaly_timing.real_time(at, newest, ctx.now, previous):
+        return  # late, but a backlog or a replay: that says nothing about the clock
     elif anomaly_timing.late_realtime(cn, drift, cfg) and not anomaly_timing.in_gap(at, st.gap):
         direction = -1
     elif cn == "2011" or drift > -cfg.drift_behind_s:

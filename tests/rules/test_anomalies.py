@@ -238,18 +238,11 @@ def test_engine_clock_drift_duplicates_and_out_of_order() -> None:
     station = gas_station()
     e = engine(station)
     normal = hourly(station, range(3))
-    # the clock jumps 2 h ahead: the jump itself is out of pace, the next hour in pace
-    jump = record(
+    ahead = record(
         station.mn,
         START + 4 * H,
         varied(GOOD_GAS, 4),
         received=START + 3 * H + timedelta(minutes=1),
-    )
-    ahead = record(
-        station.mn,
-        START + 5 * H,
-        varied(GOOD_GAS, 5),
-        received=START + 4 * H + timedelta(minutes=1),
     )
     older = record(
         station.mn,
@@ -269,8 +262,7 @@ def test_engine_clock_drift_duplicates_and_out_of_order() -> None:
         for i in range(4)
     ]
     newer = record(station.mn, START + H, varied(GOOD_GAS, 1), cn="2051", received=START + 3 * H)
-    inputs = [*normal, newer, jump, older, *repeats, ahead]
-    out = run(e, inputs, START + 4 * H + timedelta(minutes=15))
+    out = run(e, [*normal, newer, ahead, older, *repeats], START + 4 * H + timedelta(minutes=15))
     kinds = {a.kind for a in alarms(out)}
     assert {"clock-drift", "duplicates", "out-of-order"} <= kinds
     drift = alarms(out, "clock-drift")[0]
@@ -283,9 +275,10 @@ def _realtime(mn: str, data_time: object, received: object) -> Record:
 
 
 def test_clock_drift_is_judged_only_on_data_that_come_in_real_time() -> None:
-    """A clock 20 min behind, sending every 30 s at that pace, is drift; the same
-    records replayed 3 h late at 120x (a logger emptying its store, a simulation started
-    in the past) and run on until they overtake the receive time are not."""
+    """A clock 20 min behind, sending every 30 s at that pace, is drift; records
+    replayed from 3 h late at 120x (a logger emptying its store, a simulation started
+    in the past) are not, until they overtake the receive time: data from the future
+    are a clock ahead, whatever their pace."""
     lagging, replayed = gas_station("GAS0001"), gas_station("GAS0002")
     e = engine(lagging, replayed)
     step = timedelta(seconds=30)
@@ -294,12 +287,20 @@ def test_clock_drift_is_judged_only_on_data_that_come_in_real_time() -> None:
     ]
     fast = [
         _realtime(replayed.mn, START - 3 * H + i * step, START + i * step / 120)
-        for i in range(3 * 120 + 240)  # from 3 h behind to 2 h ahead of the receive time
+        for i in range(3 * 120)  # from 3 h behind up to the receive time
     ]
     inputs = sorted([*behind, *fast], key=lambda r: r.received_at)
     found = alarms(run(e, inputs, START + 30 * MIN), "clock-drift")
     assert [a.mn for a in found] == [lagging.mn]
     assert found[0].value == pytest.approx(-1200.0)
+    on = engine(replayed)  # the same replay run on past the receive time
+    overtaking = [
+        _realtime(replayed.mn, START - 3 * H + i * step, START + i * step / 120)
+        for i in range(3 * 120 + 240)  # to 2 h ahead of the receive time
+    ]
+    (ahead,) = alarms(run(on, overtaking, START + 30 * MIN), "clock-drift")
+    assert ahead.value is not None
+    assert 60 < ahead.value < 90  # raised once 60 s ahead (drift_future_s), not before
 
 
 def test_engine_water_daily_record_against_its_hours() -> None:
