@@ -8,7 +8,7 @@ import base64
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -19,6 +19,7 @@ from cli.main import main
 from evidence import bundle, keys
 from evidence.export import ExportError, export_bundle
 from evidence.verify import verify_bundle
+from protocol import BEIJING
 from storage import audit, marks
 from tests.evidence.support import DAY, H, frames, station, write
 from tests.rules_db import fresh_database, register
@@ -131,6 +132,12 @@ def test_round_trip(exported: Path, key_dir: Path, capsys: pytest.CaptureFixture
     assert {bundle.PUBLIC_KEY, "figures/figures.json", "marks/data_marks.jsonl"} <= names
     figures = json.loads(_read(exported, "figures/figures.json"))
     assert figures["transmission"]["total"]["completion"]["expected"] > 0
+    # one time convention: the report says Beijing time, the export time included
+    manifest = json.loads(_read(exported, bundle.MANIFEST))
+    exported_at = datetime.fromisoformat(manifest["exported_at"]).astimezone(BEIJING)
+    assert "导出时间（北京时间）" in html
+    assert exported_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert "+00:00" not in html  # it said 2026-12-06T20:37:47.912106+00:00
 
 
 def test_a_changed_raw_frame_is_named(exported: Path, tmp_path: Path) -> None:
