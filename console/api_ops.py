@@ -145,6 +145,28 @@ def _rate(t: Tally) -> Row:
     return {"expected": c.expected, "valid": c.valid, "etr": c.etr, "etr_rt": t.realtime.etr}
 
 
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _moment(value: datetime) -> datetime:
+    """A time of the window: without an offset, Beijing time (as on the command line);
+    kept within years 1970-9000 (nothing is stored outside them)."""
+    aware = value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+    return min(max(aware, _EARLIEST), _LATEST)
+
+
+def _window(
+    now: datetime, days: int, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """[start, end): given, or the last ``days`` days; at most 92 days from its start.
+    A reversed window is an empty one and counts nothing (``counted_to`` says where
+    counting ended, so the answer tells what it covers)."""
+    last = _moment(end or now)
+    first = _moment(start) if start else max(last - timedelta(days=days), _EARLIEST)
+    return first, max(first, min(last, first + timedelta(days=92)))
+
+
 @router.get("/rates", summary="Effective transmission rate per station, with the daily trend")
 def rates(
     conn: DB,
@@ -158,12 +180,7 @@ def rates(
     hours ended and judged by now count (rules.transmission.counted_window)."""
     ruleset = load_settings().ruleset
     now = ctx.clock()
-    end = end or now
-    start = start or end - timedelta(days=days)
-    if start.tzinfo is None or end.tzinfo is None:
-        raise HTTPException(422, "start and end need their offset (+08:00 for Beijing time)")
-    if not start < end <= start + timedelta(days=92):
-        raise HTTPException(422, "the window must be non-empty and at most 92 days")
+    start, end = _window(now, days, start, end)
     stations = [
         s
         for s in reports_queries.stations(conn, scope.region_prefix)

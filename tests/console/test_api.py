@@ -248,7 +248,14 @@ def test_rates_over_a_window_count_only_the_hours_judged(
     assert counted_to > now - timedelta(hours=1, minutes=11)
     wuhan = next(s for s in body["stations"] if s["mn"] == world["wuhan"])
     assert wuhan["expected"] <= 48 + 1  # hours registered and ended, none of the future
-    naive = client.get(
-        "/api/rates", params={"start": "2026-10-01T00:00:00", "end": end.isoformat()}
-    )
-    assert naive.status_code == 422
+    # a time without an offset is Beijing time, as on the command line
+    naive = client.get("/api/rates", params={"start": "2026-10-01T00:00:00", "days": 1})
+    assert naive.json()["start"] == "2026-10-01T00:00:00+08:00"
+    # a window that is empty, reversed or out of range counts nothing, and says so
+    for bad in (
+        {"end": "0001-01-02T00:00:00+00:00"},
+        {"start": end.isoformat(), "end": start.isoformat()},
+    ):
+        answer = client.get("/api/rates", params=bad)
+        assert answer.status_code == 200, answer.text
+        assert all(s["expected"] == 0 for s in answer.json()["stations"]), bad
