@@ -10,14 +10,17 @@ from rules.times import DAY, hour_floor, us
 from rules.transmission import Tally, counted_window
 from tests.rules.support import (
     GOOD_GAS,
+    GOOD_WATER,
     START,
     H,
+    Value,
     alarms,
     engine,
     gas_station,
     record,
     run,
     varied,
+    water_station,
 )
 
 MIN = timedelta(minutes=1)
@@ -140,3 +143,40 @@ def test_a_healthy_station_started_part_way_is_100_percent_in_the_engine_and_the
     )
     assert report["a21026"] == {us(START): engine_tally}
     assert engine_tally.completion.etr == 1.0
+
+
+def test_flag_f_hours_count_alike_in_the_engine_and_the_reports() -> None:
+    """A water plant flagged F (stopped) for 8 hours of a day: with no flow the hours
+    leave the period (regulations.md §1.3: the unit really is stopped); with a flow
+    still running they are expected and invalid. The engine and the reports agree."""
+    for idle_flow, shutdown in ((0.0, 8), (0.3, 0)):
+        station = water_station()
+        records = []
+        for h in range(24):
+            values: dict[str, Value] = dict(varied(GOOD_WATER, h))
+            if h < 8:
+                values = {code: (float(v), "F") for code, v in varied(GOOD_WATER, h).items()}
+                values["w00000"] = (idle_flow, "F")
+            records.append(record(station.mn, START + h * H, values))
+        e = engine(station)
+        run(e, records, START + 25 * H)
+        engine_tally = Tally(*e.states[station.mn].etr["month"]["w01018"])
+        hours = {
+            (code, us(r.data_time)): HourData(reading, us(r.received_at))
+            for r in records
+            if r.data_time is not None
+            for code, reading in r.readings.items()
+        }
+        report = day_tallies(
+            station,
+            RulesConfig(),
+            hours,
+            {},
+            [],
+            us(START),
+            us(START) + DAY,
+            [],
+            now=us(START + 25 * H),
+        )
+        assert report["w01018"][us(START)] == engine_tally
+        assert engine_tally.shutdown == shutdown
