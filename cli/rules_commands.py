@@ -14,12 +14,14 @@ from pathlib import Path
 import anyio
 import psycopg
 
+from cli.audit_commands import who_am_i
 from config.settings import Settings
 from reports import emissions, render, transmission
 from reports.periods import PeriodError, parse
 from rules.config import RulesConfigError
 from rules.lifecycle import LifecycleError
 from storage import alarms as alarm_store
+from storage import audit
 from storage.cluster import Cluster
 from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings, load_settings
@@ -138,6 +140,10 @@ def report_command(args: argparse.Namespace) -> int:
         with psycopg.connect(dsn) as conn:
             build = transmission.build if args.kind == "transmission" else emissions.build
             report = build(conn, period, settings.ruleset, args.region)
+            # A report is a download of a region's figures (福建危险物品平台办法 Art. 21).
+            detail = {"period": period.label, "region": args.region or "", "format": args.format,
+                      "output": str(args.output) if args.output else "-"}  # fmt: skip
+            audit.append(conn, who_am_i(), "download", f"report:{args.kind}", detail)
     except (PeriodError, RulesConfigError) as exc:
         return _err(str(exc), 2)
     except psycopg.Error as exc:
@@ -180,6 +186,8 @@ def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace
     rows = alarm_store.list_alarms(
         conn, state=args.state, mn=args.mn, kind=args.kind, region=args.region, limit=args.limit
     )
+    query = {"state": args.state, "kind": args.kind, "region": args.region, "count": len(rows)}
+    audit.append(conn, who_am_i(), "read", "alarms", query, mn=args.mn)
     for a in rows:
         record = {
             "id": a.id,
