@@ -36,7 +36,9 @@ def world(dsn: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def console_url(dsn: str) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app(dsn), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(dsn), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
     server = _Quiet(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

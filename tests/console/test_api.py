@@ -106,11 +106,11 @@ def test_inspector_cannot_change_anything(client: Client, world: dict[str, str])
 
 
 def test_api_token_for_machine_clients(client: Client, world: dict[str, str], dsn: str) -> None:
-    from storage import console_store
+    from storage import api_tokens
 
     token = "t_" + uuid.uuid4().hex
     with psycopg.connect(dsn) as conn:
-        console_store.add_token(conn, f"yichang{world['tag']}", token)
+        api_tokens.add(conn, f"yichang{world['tag']}", token)
     answer = client.get("/api/stations", headers={"Authorization": f"Bearer {token}"})
     assert {s["mn"] for s in answer.json()} == {world["yichang"]}
     wrong = client.get("/api/stations", headers={"Authorization": "Bearer t_wrong"})

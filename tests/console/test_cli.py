@@ -48,7 +48,8 @@ def test_users_add_list_and_token(dsn: str, console_url: str) -> None:
     listed = [json.loads(line) for line in hj212(dsn, "users", "list").stdout.splitlines()]
     mine = next(u for u in listed if u["name"] == name)
     assert (mine["role"], mine["region_prefix"]) == ("operator", "4201")
-    assert "password" not in json.dumps(mine)
+    assert "password_hash" not in mine
+    assert "scrypt" not in json.dumps(mine)
     token = hj212(dsn, "users", "token", name, "--label", "test").stdout.strip()
     me = httpx.get(console_url + "/api/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["name"] == name
