@@ -29,7 +29,7 @@ from storage.sign_in import Limits
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def _limits(settings: ConsoleSettings) -> Limits:
+def sign_in_limits(settings: ConsoleSettings) -> Limits:
     return Limits(
         per_name=settings.sign_in_failures,
         per_source=settings.sign_in_source_failures,
@@ -74,7 +74,7 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
             settings.session_hours,
             settings.offline_factor,
             settings.poll_seconds,
-            limits=_limits(settings),
+            limits=sign_in_limits(settings),
             cookie_secure=settings.cookie_secure,
             read_every=timedelta(minutes=settings.read_audit_minutes),
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import httpx
@@ -33,11 +35,12 @@ def world(dsn: str) -> dict[str, str]:
     return {**seed(dsn, tag), "tag": tag}
 
 
-@pytest.fixture(scope="module")
-def console_url(dsn: str) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port, in a thread; its URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(dsn), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
     )
     server = _Quiet(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -48,6 +51,12 @@ def console_url(dsn: str) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def console_url(dsn: str) -> Iterator[str]:
+    with serving(create_app(dsn)) as url:
+        yield url
 
 
 async def _wait_up(url: str) -> None:
