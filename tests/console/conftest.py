@@ -1,4 +1,5 @@
-"""A real console server on a free loopback port, in a thread, for the whole module."""
+"""A real console server on a free loopback port, in a thread, for the whole module; a
+headless Chromium (Debian's, driven by Playwright) for the browser tests."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 
 from console.app import create_app
 from tests.console.support import seed
@@ -68,3 +71,25 @@ async def _wait_up(url: str) -> None:
                 return
             except httpx.TransportError:
                 await anyio.sleep(0.05)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: ./dev test installs Debian's chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
