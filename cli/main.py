@@ -108,7 +108,8 @@ def name_local_client(environ: dict[str, str] | os._Environ[str] = os.environ) -
         return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:64]
 
     client = f"local:{safe(who_am_i())}@{safe(socket.gethostname())}"
-    environ["PGOPTIONS"] = f"{environ.get('PGOPTIONS', '')} -c hj212.client={client}".strip()
+    others = re.sub(r"-c\s*hj212\.client=\S*", "", environ.get("PGOPTIONS", ""))
+    environ["PGOPTIONS"] = f"{others.strip()} -c hj212.client={client}".strip()
     return client
 
 

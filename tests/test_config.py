@@ -72,3 +72,13 @@ def test_example_file_documents_the_real_defaults() -> None:
             if isinstance(actual, Path):
                 actual = str(actual)
             assert actual == value, f"[{section}] {key}: example says {value!r}, code {actual!r}"
+
+
+def test_the_cli_names_its_client_once_in_pgoptions() -> None:
+    from cli.main import name_local_client
+
+    env = {"PGOPTIONS": "-c statement_timeout=5s"}
+    first = name_local_client(env)
+    name_local_client(env)
+    assert first.startswith("local:")
+    assert env["PGOPTIONS"] == f"-c statement_timeout=5s -c hj212.client={first}"

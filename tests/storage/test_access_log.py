@@ -40,6 +40,8 @@ def test_the_first_read_of_an_interval_is_chained_the_rest_counted(dsn: str) -> 
 
 def test_entries_without_a_client_get_the_connections_own(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
+        # as if no one named the client (a process that ran `hj212` may have: PGOPTIONS)
+        conn.execute("SELECT set_config('hj212.client', '', false)")
         plain = audit.append(conn, "someone", "config", "x", {})
         conn.execute("SELECT set_config('hj212.client', 'local:tester@host', false)")
         named = audit.append(conn, "someone", "config", "x", {})
