@@ -140,7 +140,8 @@ def report_command(args: argparse.Namespace) -> int:
         with psycopg.connect(dsn) as conn:
             build = transmission.build if args.kind == "transmission" else emissions.build
             report = build(conn, period, settings.ruleset, args.region)
-            # A report is a download of a region's figures (福建危险物品平台办法 Art. 21).
+            # A report is a download of a region's figures (docs/regulations.md §12,
+            # seed 002 Art. 21).
             detail = {"period": period.label, "region": args.region or "", "format": args.format,
                       "output": str(args.output) if args.output else "-"}  # fmt: skip
             audit.append(conn, who_am_i(), "download", f"report:{args.kind}", detail)

@@ -76,8 +76,8 @@ class StorageSettings:
     retention_days_measurement: int = FIVE_YEARS_DAYS
     retention_days_device_status: int = FIVE_YEARS_DAYS
     retention_days_audit: int = FIVE_YEARS_DAYS
-    # The console's read counts (hj212.access_log): >= 3 years (福建危险物品平台办法 Art. 21:
-    # 日志记录保留时间不少于3年).
+    # The console's read counts (hj212.access_log): >= 3 years (docs/regulations.md §12,
+    # seed 002 Art. 21: 日志记录保留时间不少于3年).
     retention_days_access: int = THREE_YEARS_DAYS
     # Compress chunks older than this, only where the server's TimescaleDB license offers
     # compression (not the Apache-2 edition); 0 = never.

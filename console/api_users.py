@@ -28,7 +28,7 @@ UserName = Annotated[str, Path(pattern=NAME)]
 
 
 class RealName(BaseModel):
-    """Optional real-name fields (福建固废规定 Art. 3: 用户账户实行实名制管理)."""
+    """Optional real-name fields (docs/regulations.md §12, seed 001 Art. 3: 实名制)."""
 
     full_name: Text = Field(default="", max_length=100)
     unit: Text = Field(default="", max_length=200)

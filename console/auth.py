@@ -11,10 +11,10 @@ clients send ``Authorization: Bearer <token>``.
 Jurisdiction: a user sees a station when its region code starts with the user's
 ``region_prefix`` and, for the enterprise role, its enterprise is the user's.
 
-Graded rights (福建固废规定 Art. 5-7, 16: each level grants the accounts of its own and
-the next level; 福建危险物品平台办法 Art. 19: 防止越权使用数据): an administrator manages
-only users whose region prefix lies inside its own, and grants only rights it holds
-(:func:`grant_refusal`).
+Graded rights (docs/regulations.md §12: seed 001 Art. 5-7 and 16, each level grants the
+accounts of its own and the next level; seed 002 Art. 19, 防止越权使用数据): an
+administrator manages only users whose region prefix lies inside its own, and grants
+only rights it holds (:func:`grant_refusal`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ migration 0062), so that auditing every read does not flood the hash chain.
 :func:`record_read` adds one to the interval's row with an atomic upsert; the read that
 makes the row (the first of that user, route, station and client in the interval) is
 also written to the chained audit log, naming the row. So the chain says who read what
-from where, per interval, and the access log how often and until when (福建危险物品
-平台办法 Art. 21: every query traceable, logs kept >= 3 years: [storage]
+from where, per interval, and the access log how often and until when (docs/regulations.md
+§12, seed 002 Art. 21: every query traceable, logs kept >= 3 years: [storage]
 retention_days_access).
 """
 

@@ -224,8 +224,8 @@ class AuditRow:
     detail: dict[str, Any]
 
 
-# The audit entries a jurisdiction may read (福建危险物品平台办法 Art. 21: logs shown to the
-# units concerned): about its stations; for a regulator (no enterprise) also those its
+# The audit entries a jurisdiction may read (docs/regulations.md §12, seed 002 Art. 21:
+# logs shown to the units concerned): about its stations; for a regulator (no enterprise) also those its
 # users wrote, and those about its users (user and token changes, by the subject's name
 # or by the region the change gave or took). Everything for '' without an enterprise.
 _AUDIT_SCOPE = f"""

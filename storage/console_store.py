@@ -23,7 +23,8 @@ from storage import api_tokens, audit
 Conn = psycopg.Connection[TupleRow]
 ROLES = ("administrator", "operator", "inspector", "enterprise")
 # What change_user may change (the password, the state and the sessions have their own
-# steps); the real-name fields (福建固废规定 Art. 3: 实名制) are optional.
+# steps); the real-name fields (docs/regulations.md §12, seed 001 Art. 3: 实名制) are
+# optional.
 CHANGEABLE = ("role", "region_prefix", "enterprise", "full_name", "unit", "phone")
 
 
@@ -135,9 +136,9 @@ def set_password(conn: Conn, name: str, password_hash: str, *, by: str | None = 
 
 
 def set_active(conn: Conn, name: str, active: bool, *, by: str | None = None) -> User | None:
-    """Deactivate (福建固废规定 Art. 7(六): 暂停使用账户) or reactivate a user. Either way its
-    sessions end; deactivating also revokes its tokens, which reactivating does not
-    bring back (new ones are made)."""
+    """Deactivate (docs/regulations.md §12, seed 001 Art. 7(六): 暂停使用账户) or
+    reactivate a user. Either way its sessions end; deactivating also revokes its
+    tokens, which reactivating does not bring back (new ones are made)."""
     with conn.transaction():
         acting(conn, by)
         conn.execute(

@@ -1,7 +1,8 @@
 -- 0060: console accounts a provincial platform can hold people to.
 --
--- Real-name fields (福建固废规定 Art. 3: 用户账户实行实名制管理), who made the account,
--- when it was deactivated (Art. 7(六): 及时暂停使用其账户), and a session epoch:
+-- Real-name fields (docs/regulations.md §12, seed 001 Art. 3: 用户账户实行实名制管理),
+-- who made the account, when it was deactivated (Art. 7(六): 及时暂停使用其账户), and a
+-- session epoch:
 -- a session cookie carries the epoch it was issued under (console/auth.py) and is valid
 -- only while the user's epoch is unchanged, so a password change, a reset, a
 -- deactivation or a sign-out ends the sessions at once, whatever the clocks say.

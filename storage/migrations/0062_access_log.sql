@@ -1,5 +1,6 @@
 -- 0062: who read what, without flooding the audit chain; and the client address in every
--- audit entry (福建危险物品平台办法 Art. 21: 查询、下载…等所有操作可追溯, 日志记录保留时间不少于3年).
+-- audit entry (docs/regulations.md §12, seed 002 Art. 21: 查询、下载…等所有操作可追溯,
+-- 日志记录保留时间不少于3年).
 --
 -- Reads through the console are counted here, one row per user, route, station, client
 -- address and interval (storage/access_log.py): a page that polls every 5 s adds to a
