@@ -145,17 +145,18 @@ def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(con
     user = _who(request, conn, ctx)
     if user is None:
         raise HTTPException(401, "not signed in")
-    conn.execute("SELECT set_config('hj212.actor', %s, false)", (user.name,))
     found = request.path_params.get("mn")
     mn = found if isinstance(found, str) else None
     route = "console:" + str(getattr(request.scope.get("route"), "path", request.url.path))
     query = str(request.url.query)
-    if request.method in ("GET", "HEAD"):
+    if request.method in ("GET", "HEAD"):  # a read writes only its count (one statement)
         client = client_of(request)
         access_log.record_read(conn, user.name, route, mn, client, query, ctx.read_every)
-    else:
-        detail = {"method": request.method, "path": request.url.path, "query": query}
-        console_store.append(conn, user.name, "change", route, mn, detail)
+        return user
+    # a change: triggers writing audit entries in this request name the user
+    conn.execute("SELECT set_config('hj212.actor', %s, false)", (user.name,))
+    detail = {"method": request.method, "path": request.url.path, "query": query}
+    console_store.append(conn, user.name, "change", route, mn, detail)
     return user
 
 

@@ -17,17 +17,26 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.rows import TupleRow, class_row
 
-from storage import audit
-
 Conn = psycopg.Connection[TupleRow]
 
+# One statement, so one round trip and atomic: count the read; if it made the row, also
+# chain it (the audit_log triggers hash it like any entry, migration 0030).
 _TALLY = """
-INSERT INTO hj212.access_log AS a (bucket, actor, route, mn, client, last_query)
-VALUES (date_bin(%(every)s, statement_timestamp(), timestamptz '2000-01-01 00:00+08'),
-        %(actor)s, %(route)s, %(mn)s, %(client)s, %(query)s)
-ON CONFLICT (bucket, actor, route, mn, client) DO UPDATE SET
-    reads = a.reads + 1, last_at = statement_timestamp(), last_query = excluded.last_query
-RETURNING bucket, xmax = 0 AS made
+WITH tally AS (
+    INSERT INTO hj212.access_log AS a (bucket, actor, route, mn, client, last_query)
+    VALUES (date_bin(%(every)s, statement_timestamp(), timestamptz '2000-01-01 00:00+08'),
+            %(actor)s, %(route)s, coalesce(%(mn)s, ''), %(client)s, %(query)s)
+    ON CONFLICT (bucket, actor, route, mn, client) DO UPDATE SET
+        reads = a.reads + 1, last_at = statement_timestamp(), last_query = excluded.last_query
+    RETURNING bucket, xmax = 0 AS made
+), chained AS (
+    INSERT INTO hj212.audit_log (actor, action, object, mn, detail)
+    SELECT %(actor)s, 'read', %(route)s, %(mn)s, jsonb_build_object(
+        'query', %(query)s, 'client', %(client)s, 'counted_in', 'hj212.access_log',
+        'interval_start', bucket, 'interval_minutes', %(minutes)s)
+    FROM tally WHERE made
+)
+SELECT made FROM tally
 """
 
 
@@ -57,26 +66,16 @@ def record_read(
     Intervals are aligned on Beijing midnight (date_bin with a +08 origin)."""
     params = {
         "every": every,
+        "minutes": every.total_seconds() / 60,
         "actor": actor,
         "route": route,
-        "mn": mn or "",
+        "mn": mn,
         "client": client,
         "query": query[:500],
     }
-    with conn.transaction():
-        row = conn.execute(_TALLY, params).fetchone()
-        assert row is not None
-        bucket, made = row
-        if made:
-            detail = {
-                "query": query[:500],
-                "client": client,
-                "counted_in": "hj212.access_log",
-                "interval_start": bucket.isoformat(),
-                "interval_minutes": every.total_seconds() / 60,
-            }
-            audit.append(conn, actor, "read", route, detail, mn=mn)
-    return bool(made)
+    row = conn.execute(_TALLY, params).fetchone()
+    assert row is not None
+    return bool(row[0])
 
 
 def tallies(
