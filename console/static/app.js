@@ -34,7 +34,8 @@ const TEXT = {
     revoke_user_tokens: "同时撤销该用户的 API 令牌", last_used: "最近使用", saved: "已保存",
     sure_deactivate: "停用此用户？其会话和令牌立即失效：", sure_reactivate: "重新启用此用户：",
     sure_revoke: "撤销此令牌？", sure_reset: "重置此用户的密码？其所有会话将结束：",
-    reason: "原因", cancel_edit: "取消修改", profile: "账户信息", expired: "已过期",
+    unblock: "解除登录限制", sure_unblock: "清除此用户在所有来源的失败登录计数？",
+    unblocked: "已清除失败登录计数（来源数）", client: "来源地址", reason: "原因", cancel_edit: "取消修改", profile: "账户信息", expired: "已过期",
     role_administrator: "管理员", role_operator: "值班员", role_inspector: "检查员",
     role_enterprise: "企业用户",
   },
@@ -75,6 +76,9 @@ const TEXT = {
     sure_deactivate: "Deactivate this user? Its sessions and tokens end at once:",
     sure_reactivate: "Reactivate this user:", sure_revoke: "Revoke this token?",
     sure_reset: "Reset this user's password? All its sessions end:", reason: "Reason",
+    client: "Client", unblock: "Unblock sign-in",
+    sure_unblock: "Forget this user's failed sign-ins from every source?",
+    unblocked: "Failed sign-ins forgotten (sources)",
     cancel_edit: "Cancel", profile: "Account", expired: "Expired", role_administrator: "Administrator",
     role_operator: "Operator", role_inspector: "Inspector", role_enterprise: "Enterprise",
   },
@@ -360,9 +364,10 @@ async function rates(main) {
 async function audit(main) {
   const rows = await api("/audit?hours=24&limit=200");
   main.replaceChildren(h("h2", {}, t("audit")),
-    table(["time", "actor", "action", "object", "mn"], rows.map((a) => h("tr", {},
+    table(["time", "actor", "action", "object", "mn", "client"], rows.map((a) => h("tr", {},
       h("td", {}, fmtTime(a.at)), h("td", {}, a.actor), h("td", {}, a.action),
-      h("td", {}, a.object), h("td", {}, a.mn || "")))));
+      h("td", {}, a.object), h("td", {}, a.mn || ""),
+      h("td", { class: "client" }, (a.detail && a.detail.client) || "—")))));
 }
 
 // -- accounts (users, own password, tokens); no polling here: it would wipe the forms ---
@@ -497,6 +502,13 @@ async function users(main, state = {}) {
     catch (e) { alert(e.message); }
     again("");
   };
+  const unblock = (u) => async () => {
+    if (await ask(`${t("sure_unblock")} ${u.name}`, false) === null) return;
+    try {
+      const done = await api(`/users/${encodeURIComponent(u.name)}/unblock`, {});
+      again(`${t("unblocked")} ${u.name}: ${done.sources_cleared}`);
+    } catch (e) { alert(e.message); }
+  };
   const editing = state.edit ? list.find((u) => u.name === state.edit) : null;
   let tokens = null;
   if (state.tokens) {
@@ -516,6 +528,7 @@ async function users(main, state = {}) {
           h("button", { type: "button", class: "act tokens", onclick: () => again("", { tokens: u.name }) }, t("tokens")),
           u.active ? h("button", { type: "button", class: "act deactivate", onclick: step(u, "deactivate") }, t("deactivate"))
             : h("button", { type: "button", class: "act reactivate", onclick: step(u, "reactivate") }, t("reactivate")),
+          h("button", { type: "button", class: "act unblock", onclick: unblock(u) }, t("unblock")),
         ])))),
     tokens,
     userForm(editing, (note) => again(note, { edit: null }))].filter(Boolean));

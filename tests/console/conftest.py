@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 
+from config.settings import ConsoleSettings
 from console.app import create_app
 from tests.console.support import seed
 
@@ -56,9 +57,15 @@ def serving(app: Any) -> Iterator[str]:
     thread.join(30)
 
 
+# Every test module signs in from 127.0.0.1 against one database: the count of failed
+# sign-ins per source (30 by default) would add up across modules and refuse unrelated
+# tests. Per-source throttling is tested with sources of its own (test_sign_in.py).
+SHARED = ConsoleSettings(sign_in_source_failures=100_000)
+
+
 @pytest.fixture(scope="module")
 def console_url(dsn: str) -> Iterator[str]:
-    with serving(create_app(dsn)) as url:
+    with serving(create_app(dsn, SHARED)) as url:
         yield url
 
 

@@ -92,6 +92,10 @@ def test_administrator_creates_changes_and_deactivates_a_user(
     expect(row).to_contain_text("值班员")
     expect(row).to_contain_text("027-12345678")
     shot(admin, "02-changed")
+    admin.click("#nav-audit")  # the change, with the client it came from
+    change = admin.locator("main table tbody tr").filter(has_text="console_user").first
+    expect(change.locator("td.client")).to_have_text("127.0.0.1")
+    admin.click("#nav-users")
     with psycopg.connect(dsn) as conn:
         before = conn.execute(
             "SELECT detail -> 'before' FROM hj212.audit_log WHERE object = 'console_user'"
@@ -189,3 +193,43 @@ def test_city_administrator_sees_its_refusal_and_the_english_switch(
     page.click("a[href='#/account']")
     expect(page.locator("#pw-form h3")).to_have_text("Change password")
     shot(page, "09-english-account")
+
+
+def test_an_enterprise_reads_who_looked_at_its_station(
+    browser: Browser, contexts: list[BrowserContext], console_url: str, world: dict[str, str]
+) -> None:
+    inspector = open_page(contexts, browser, console_url)
+    sign_in(inspector, f"yichang{world['tag']}")
+    inspector.goto(console_url + "/#/station/" + world["yichang"])
+    expect(inspector.locator("main h2")).to_contain_text(world["yichang"])
+    expect(inspector.locator("#nav-audit")).to_be_hidden()  # an inspector has no audit page
+    firm = open_page(contexts, browser, console_url)
+    sign_in(firm, f"firm{world['tag']}")
+    firm.click("#nav-audit")
+    rows = firm.locator("main table tbody tr")
+    expect(rows.filter(has_text=f"yichang{world['tag']}").first).to_contain_text(world["yichang"])
+    expect(firm.locator("main table")).not_to_contain_text(world["wuhan"])
+    shot(firm, "10-enterprise-audit")
+
+
+def test_administrator_unblocks_a_user_locked_from_its_own_source(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    console_url: str,
+    world: dict[str, str],
+    dsn: str,
+) -> None:
+    name = a_user(dsn)
+    with httpx.Client(base_url=console_url) as c:
+        answers = [
+            c.post("/api/login", json={"name": name, "password": "wrong guess"}) for _ in range(6)
+        ]
+    assert answers[-1].status_code == 429
+    admin = open_page(contexts, browser, console_url)
+    sign_in(admin, f"admin{world['tag']}")
+    admin.click("#nav-users")
+    admin.locator(f"tr[data-user='{name}'] button.unblock").click()
+    admin.click("#confirm-ok")
+    expect(admin.locator("#users-note")).to_contain_text(name)
+    user = open_page(contexts, browser, console_url)
+    sign_in(user, name)  # from the same source again
