@@ -29,7 +29,13 @@ def test_environment_overrides_file_and_flags_override_environment(tmp_path: Pat
 
 @pytest.mark.parametrize(
     "text",
-    ["[gateway]\nport = 'many'\n", "[gateway]\nbogus = 1\n", "[nope]\n", "not toml ["],
+    [
+        "[gateway]\nport = 'many'\n",
+        "[gateway]\nbogus = 1\n",
+        "[nope]\n",
+        "not toml [",
+        "[console]\ntrusted_proxies = ['10.0.0.0/8', 'proxy.example']\n",
+    ],
 )
 def test_bad_settings_are_clear_errors(tmp_path: Path, text: str) -> None:
     path = tmp_path / "hj212.toml"
