@@ -166,16 +166,11 @@ def my_tokens(conn: DB, user: UserDep) -> list[api_tokens.Token]:
     return api_tokens.tokens(conn, user.name)
 
 
-def make_token(conn: DB, name: str, body: TokenIn, by: str) -> dict[str, Any]:
-    """A new token for ``name``: the only time its text is shown."""
-    token = "hj212_" + secrets.token_urlsafe(32)
-    made = api_tokens.add(conn, name, token, body.label, days=body.days, by=by)
-    return {"token": token, **made.__dict__}
-
-
 @router.post("/me/tokens", summary="Make an API token for yourself (shown once)")
 def new_token(body: TokenIn, conn: DB, user: UserDep) -> dict[str, Any]:
-    return make_token(conn, user.name, body, user.name)
+    token = "hj212_" + secrets.token_urlsafe(32)
+    made = api_tokens.add(conn, user.name, token, body.label, days=body.days, by=user.name)
+    return {"token": token, **made.__dict__}  # the only time the token is shown
 
 
 @router.post("/tokens/{token_id}/revoke", summary="Revoke a token (yours, or as its administrator)")

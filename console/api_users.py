@@ -1,4 +1,5 @@
-"""User administration: create, change, reset a password, deactivate, reactivate, tokens.
+"""User administration: create, change, reset a password, deactivate, reactivate, unblock,
+list and revoke a user's tokens.
 
 Every step is an administrator's, inside its jurisdiction (console/auth.py: ``manages``
 and ``grant_refusal``): users whose region prefix lies outside it answer 404 as if they
@@ -6,7 +7,9 @@ did not exist; a grant beyond the administrator's own rights or region answers 4
 Creating refuses a name that is taken (409); a change records the old values in the
 audit log (migration 0060). An administrator does not change its own role, region or
 state (another administrator does), so that no one widens its own rights or locks the
-last administrator out by mistake.
+last administrator out by mistake. Nor does an administrator make tokens for others: a
+token acts as its user, so only the user makes its own (or the platform operator, with
+the command line), and no one acts under another's name unseen.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 
-from console.api_auth import NAME, TokenIn, make_token, profile
+from console.api_auth import NAME, profile
 from console.auth import grant_refusal, hash_password, manages
 from console.deps import DB, ERRORS, AdminDep, Text
 from storage import api_tokens, console_store, sign_in
@@ -175,11 +178,3 @@ def unblock(name: UserName, conn: DB, admin: AdminDep) -> dict[str, Any]:
 @router.get("/{name}/tokens", summary="A user's API tokens (never the tokens themselves)")
 def tokens(name: UserName, conn: DB, admin: AdminDep) -> list[api_tokens.Token]:
     return api_tokens.tokens(conn, _managed(conn, admin, name).name)
-
-
-@router.post("/{name}/tokens", summary="Make an API token for a user (shown once)")
-def new_token(name: UserName, body: TokenIn, conn: DB, admin: AdminDep) -> dict[str, Any]:
-    target = _managed(conn, admin, name)
-    if not target.active:
-        raise HTTPException(409, f"user {name} is deactivated")
-    return make_token(conn, target.name, body, admin.name)

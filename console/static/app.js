@@ -514,7 +514,7 @@ async function users(main, state = {}) {
   if (state.tokens) {
     const path = `/users/${encodeURIComponent(state.tokens)}/tokens`;
     tokens = h("div", { class: "panel", id: "user-tokens" }, h("h3", {}, `${t("tokens")} ${state.tokens}`),
-      tokenTable(await api(path), () => again("")), tokenMaker(path, () => again("")));
+      tokenTable(await api(path), () => again("")));
   }
   main.replaceChildren(...[h("h2", {}, `${t("users")} (${list.length})`),
     state.note ? h("p", { class: "ok", id: "users-note" }, state.note) : null,

@@ -230,6 +230,9 @@ def test_someone_elses_token_cannot_be_revoked(
     with signed_in(console_url, people["city"]) as city:
         assert city.post(f"/api/tokens/{made['id']}/revoke").status_code == 404
         assert city.get(f"/api/users/{people['province']}/tokens").status_code == 404
+        # nor does it make a token acting as one of its own users
+        as_them = city.post(f"/api/users/wuhan{world['tag']}/tokens", json={"label": "x"})
+        assert as_them.status_code == 405
     bearer = {"Authorization": f"Bearer {made['token']}"}
     with Client(base_url=console_url, headers=bearer) as machine:
         assert machine.get("/api/me").status_code == 200
