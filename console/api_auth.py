@@ -21,8 +21,10 @@ from console.deps import (
     COOKIE,
     DB,
     ERRORS,
+    NO_NUL,
     Context,
     CtxDep,
+    Secret,
     Text,
     UserDep,
     client_of,
@@ -40,17 +42,17 @@ _DUMMY = hash_password(secrets.token_hex(8))
 
 class Login(BaseModel):
     name: str = Field(pattern=NAME)
-    password: str = Field(min_length=1, max_length=200)
+    password: Secret = Field(min_length=1, max_length=200)
 
 
 class PasswordChange(BaseModel):
-    current: str = Field(min_length=1, max_length=200)
-    new: str = Field(min_length=10, max_length=200)
+    current: Secret = Field(min_length=1, max_length=200)
+    new: Secret = Field(min_length=10, max_length=200)
     revoke_tokens: bool = Field(default=True, description="also revoke your API tokens")
 
 
 class TokenIn(BaseModel):
-    label: Text = Field(default="", max_length=200)
+    label: Text = Field(default="", max_length=200, pattern=NO_NUL)
     days: int = Field(default=api_tokens.DEFAULT_DAYS, ge=1, le=api_tokens.MAX_DAYS)
 
 

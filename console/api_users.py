@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from console.api_auth import NAME, profile
 from console.auth import grant_refusal, hash_password, manages
-from console.deps import DB, ERRORS, AdminDep, Text
+from console.deps import DB, ERRORS, AdminDep, Secret, Text
 from storage import api_tokens, console_store, sign_in
 from storage.console_store import User
 
@@ -40,7 +40,7 @@ class RealName(BaseModel):
 
 class UserIn(RealName):
     name: str = Field(pattern=NAME)
-    password: str = Field(min_length=10, max_length=200)
+    password: Secret = Field(min_length=10, max_length=200)
     role: Role
     region_prefix: str = Field(default="", pattern=r"^[0-9]{0,6}$")
     enterprise: Text = Field(default="", max_length=200)
@@ -58,7 +58,7 @@ class UserChange(BaseModel):
 
 
 class PasswordReset(BaseModel):
-    password: str = Field(min_length=10, max_length=200)
+    password: Secret = Field(min_length=10, max_length=200)
     revoke_tokens: bool = Field(default=True, description="also revoke the user's API tokens")
 
 

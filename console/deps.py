@@ -62,6 +62,19 @@ def _storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+NO_NUL = r"^[^\x00]*$"  # says in the OpenAPI description what _storable refuses first
+
+
+def _encodable(value: str) -> str:
+    """A password is hashed from its UTF-8 bytes: a lone surrogate has none (422)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode") from None
+    return value
+
+
+Secret = Annotated[str, AfterValidator(_encodable)]
 MnQuery = Annotated[str | None, Query(pattern=MN_PATTERN)]
 
 

@@ -625,7 +625,10 @@ document.addEventListener("DOMContentLoaded", () => {
     me = null;
     showLogin();
   });
-  document.getElementById("confirm").addEventListener("close", () => setTimeout(refresh, 100));
+  // After a dialog, pages refresh; the account pages re-render themselves after their
+  // action instead (a second render could wipe what the first one showed).
+  document.getElementById("confirm").addEventListener("close", () => setTimeout(() =>
+    FORM_PAGES.has(location.hash.slice(1)) ? null : refresh(), 100));
   window.addEventListener("hashchange", refresh);
   start();
 });

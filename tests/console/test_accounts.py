@@ -300,3 +300,13 @@ def test_audit_log_by_jurisdiction(
     assert {e["mn"] for e in own} == {yichang}
     assert any(e["actor"] == f"yichang{world['tag']}" for e in own)
     assert not any("client" in e["detail"] for e in own)
+
+
+def test_a_label_the_database_cannot_hold_is_refused_clearly(
+    console_url: str, world: dict[str, str]
+) -> None:
+    with signed_in(console_url, f"yichang{world['tag']}") as inspector:
+        before = len(inspector.get("/api/me/tokens").json())
+        nul = inspector.post("/api/me/tokens", json={"label": "a\x00b"})
+        assert nul.status_code == 422
+        assert len(inspector.get("/api/me/tokens").json()) == before  # nothing made
