@@ -137,6 +137,8 @@ def _list(dsn: str, fmt: str) -> int:
     try:
         with psycopg.connect(dsn) as conn:
             found = stations.list_stations(conn)
+            who = os.environ.get("USER") or os.environ.get("LOGNAME") or "cli"
+            audit.append(conn, who, "read", "stations", {"format": fmt, "count": len(found)})
     except psycopg.Error as exc:
         return _err(str(exc))
     columns = [c for c in stations.COLUMNS if c != "password"]  # not shown

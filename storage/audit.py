@@ -1,7 +1,8 @@
 """The audit log (``hj212.audit_log``): who did what, append-only and hash-chained.
 
 Every writer of the audit log goes through :func:`append` (or, for changes to stations,
-marks and commands, the database's own triggers). The database links each entry into
+marks, commands and users, the database's own triggers; a console read's first count in
+its interval, storage/access_log.py, inserts its entry in the statement that counts it). The database links each entry into
 one SHA-256 chain as it is inserted (migration 0030), in ``seq`` order::
 
     hash = SHA-256( b"hj212-audit-v1\\x00" || prev_hash (32 bytes)

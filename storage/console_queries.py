@@ -238,15 +238,51 @@ class AuditRow:
     detail: dict[str, Any]
 
 
+# The audit entries a jurisdiction may read (docs/regulations.md §12, seed 002 Art. 21:
+# logs shown to the units concerned): about its stations; for a regulator (no enterprise) also those its
+# users wrote, and those about its users (user and token changes, by the subject's name
+# or by the region the change gave or took). Everything for '' without an enterprise.
+_AUDIT_SCOPE = f"""
+    (%(prefix)s = '' AND %(enterprise)s::text IS NULL)
+    OR a.mn IN (SELECT s.mn FROM hj212.station s WHERE {SCOPE})
+    OR (%(enterprise)s::text IS NULL AND (
+        a.actor IN (SELECT name FROM hj212.console_user WHERE region_prefix LIKE %(prefix)s || '%%')
+        OR (a.object IN ('console_user', 'api_token') AND (
+            a.detail ->> 'name' IN (SELECT name FROM hj212.console_user
+                                    WHERE region_prefix LIKE %(prefix)s || '%%')
+            OR a.detail ->> 'region_prefix' LIKE %(prefix)s || '%%'
+            OR a.detail -> 'before' ->> 'region_prefix' LIKE %(prefix)s || '%%'))))
+"""
+
+
 def audit(
-    conn: Conn, start: datetime, end: datetime, actor: str | None, mn: str | None, limit: int
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    actor: str | None,
+    mn: str | None,
+    limit: int,
+    prefix: str = "",
+    enterprise: str | None = None,
 ) -> list[AuditRow]:
+    """Audit entries of [start, end) in a jurisdiction, newest first."""
+    params = {
+        "start": start,
+        "end": end,
+        "actor": actor,
+        "mn": mn,
+        "limit": limit,
+        "prefix": prefix,
+        "enterprise": enterprise,
+    }
     with conn.cursor(row_factory=class_row(AuditRow)) as cur:
         cur.execute(
-            "SELECT id, at, actor, action, object, mn, detail FROM hj212.audit_log"
-            " WHERE at >= %s AND at < %s AND (%s::text IS NULL OR actor = %s)"
-            " AND (%s::text IS NULL OR mn = %s) ORDER BY at DESC LIMIT %s",
-            (start, end, actor, actor, mn, mn, limit),
+            "SELECT id, at, actor, action, object, mn, detail FROM hj212.audit_log a"
+            " WHERE at >= %(start)s AND at < %(end)s"
+            " AND (%(actor)s::text IS NULL OR actor = %(actor)s)"
+            f" AND (%(mn)s::text IS NULL OR mn = %(mn)s) AND ({_AUDIT_SCOPE})"
+            " ORDER BY at DESC, id DESC LIMIT %(limit)s",
+            params,
         )
         return cur.fetchall()
 

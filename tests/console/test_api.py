@@ -108,13 +108,15 @@ def test_inspector_cannot_change_anything(client: Client, world: dict[str, str])
 
 
 def test_api_token_for_machine_clients(client: Client, world: dict[str, str], dsn: str) -> None:
-    from storage import console_store
+    from storage import api_tokens
 
     token = "t_" + uuid.uuid4().hex
     with psycopg.connect(dsn) as conn:
-        console_store.add_token(conn, f"yichang{world['tag']}", token)
+        api_tokens.add(conn, f"yichang{world['tag']}", token)
     answer = client.get("/api/stations", headers={"Authorization": f"Bearer {token}"})
-    assert {s["mn"] for s in answer.json()} == {world["yichang"]}
+    mns = {s["mn"] for s in answer.json()}  # other modules add Yichang stations of their own
+    assert world["yichang"] in mns
+    assert world["wuhan"] not in mns
     wrong = client.get("/api/stations", headers={"Authorization": "Bearer t_wrong"})
     assert wrong.status_code == 401
 
@@ -135,7 +137,9 @@ def test_rates_and_audit_for_administrators(client: Client, world: dict[str, str
     login(client, f"wuhan{world['tag']}")
     assert client.get("/api/audit").status_code == 403
     rates = client.get("/api/rates?days=1").json()
-    assert {s["mn"] for s in rates["stations"]} == {world["wuhan"]}
+    rated = {s["mn"] for s in rates["stations"]}  # other modules add Wuhan stations too
+    assert world["wuhan"] in rated
+    assert world["yichang"] not in rated
     client.post("/api/logout")
     client.cookies.clear()
     login(client, f"admin{world['tag']}")

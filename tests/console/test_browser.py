@@ -1,46 +1,21 @@
 """The console in a real headless Chromium (Debian's, driven by Playwright): sign in,
 see the overview, open a station and its chart, acknowledge an alarm, switch language.
-Screenshots go to tests/artifacts/screenshots/ (gitignored) for a human to look at."""
+Screenshots go to ``tests.console.support.screenshots()`` (a temporary directory, never
+the checkout) for a human to look at."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.console.support import PASSWORD
+from tests.console.support import PASSWORD, screenshots
 
 pytestmark = pytest.mark.db
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: ./dev test installs Debian's chromium")
-    with sync_playwright() as p:
-        # the browser's own zone is UTC: every time it shows must still be Beijing time
-        env: dict[str, str | float | bool] = {**os.environ, "TZ": "UTC"}
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, env=env)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -61,8 +36,7 @@ def sign_in(page: Page, name: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots() / f"{name}.png"), full_page=True)
 
 
 def test_operator_opens_a_station_and_sees_its_chart(page: Page, world: dict[str, str]) -> None:

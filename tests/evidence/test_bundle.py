@@ -140,6 +140,32 @@ def test_round_trip(exported: Path, key_dir: Path, capsys: pytest.CaptureFixture
     assert "+00:00" not in html  # it said 2026-12-06T20:37:47.912106+00:00
 
 
+def test_verify_names_the_signer_and_what_a_signature_without_a_trusted_key_proves(
+    exported: Path, key_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = keys.fingerprint(keys.load_private(key_dir).public_key())
+    public = key_dir / keys.PUBLIC
+    forger = Ed25519PrivateKey.generate()
+    forged = _resign(exported, tmp_path / "re-signed.zip", {}, forger)
+    capsys.readouterr()
+    assert main(["evidence", "verify", str(exported)]) == 0
+    out = capsys.readouterr().out
+    assert f"SHA-256 fingerprint {platform}" in out
+    assert "proves integrity only" in out
+    assert main(["evidence", "verify", str(exported), "--key", str(public)]) == 0
+    out = capsys.readouterr().out
+    assert "signed by the trusted key" in out
+    assert "integrity only" not in out
+    # re-signed by anyone: intact, but the fingerprint is the forger's, and said to be so
+    assert main(["evidence", "verify", str(forged)]) == 0
+    out = capsys.readouterr().out
+    assert f"fingerprint {keys.fingerprint(forger.public_key())}" in out
+    assert platform not in out
+    assert "proves integrity only" in out
+    assert main(["evidence", "verify", str(forged), "--key", str(public)]) == 1
+    assert "not the trusted key" in capsys.readouterr().out
+
+
 def test_a_changed_raw_frame_is_named(exported: Path, tmp_path: Path) -> None:
     line = bundle.read_jsonl(_read(exported, bundle.FRAMES))[3]
     name = line["raw_file"]
