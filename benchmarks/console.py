@@ -35,7 +35,7 @@ import httpx
 import psycopg
 
 from console.auth import hash_password
-from storage import console_store
+from storage import api_tokens, console_store
 from storage.cluster import Cluster
 from storage.migrate import migrate
 
@@ -249,7 +249,7 @@ def main() -> None:
         with psycopg.connect(dsn) as conn:
             registry(conn, args.stations, args.factors)
             console_store.add_user(conn, "bench", hash_password(token), "administrator")
-            console_store.add_token(conn, "bench", token)
+            api_tokens.add(conn, "bench", token)
         rows = measurements(dsn, args.stations, args.days, args.minute, args.factors)
         gen_s = time.perf_counter() - started
         print(f"generated {rows:,} rows in {gen_s:.0f} s", file=sys.stderr)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 
+from cli.output import json_default
 from cli.storage_commands import _dsn, _err, moment
 from evidence import anchor
 from storage import audit, marks
@@ -128,7 +129,7 @@ def marks_command(args: argparse.Namespace) -> int:
                 print(json.dumps({"id": args.id, "state": state, "data_mark": mark_id}))
             else:
                 for req in marks.list_requests(conn, mn=args.mn, state=args.state):
-                    print(json.dumps(_row(req), ensure_ascii=False, default=str))
+                    print(json.dumps(_row(req), ensure_ascii=False, default=json_default))
                 query = {"mn": args.mn, "state": args.state}
                 audit.append(conn, who_am_i(), "read", "mark_request", query, mn=args.mn)
                 conn.commit()

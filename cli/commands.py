@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import shlex
 import socket
 import sys
 import time
@@ -127,6 +128,42 @@ def _pick_port(preferred: int) -> int:
             return int(sock.getsockname()[1])
 
 
+def demo_gateway(configured: GatewaySettings, port: int | None) -> GatewaySettings:
+    """The gateway as configured (every setting, HJ212_GATEWAY_* included), on loopback:
+    the simulated stations are local. A port that is taken (another demo) is replaced
+    by a free one, and the banner says which."""
+    metrics = configured.metrics_port
+    return replace(
+        configured,
+        host="127.0.0.1",
+        port=_pick_port(port or configured.port),
+        metrics_port=_pick_port(metrics) if metrics else 0,
+    )
+
+
+def banner(
+    dsn: str, gw: GatewaySettings, console_port: int, login: str, args: argparse.Namespace
+) -> str:
+    """What the demo runs and how to reach it. The hints name this database itself (a
+    --home or a port of its own is then no trap), quoted for the shell."""
+    metrics = f"http://127.0.0.1:{gw.metrics_port}/metrics" if gw.metrics_port else "off"
+    quoted = shlex.quote(dsn)
+    return f"""
+HJ 212 platform running locally
+  database   {dsn}
+  gateway    127.0.0.1:{gw.port}  (HJ 212 over TCP), metrics {metrics}
+  stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
+  console    http://127.0.0.1:{console_port}/   {login}
+
+Look at the data while it runs:
+  psql {quoted} -c 'SELECT count(*) FROM hj212.measurement'
+  psql {quoted} -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
+Other hj212 commands (alarms, report, evidence, marks ...) reach this database with:
+  export HJ212_DSN={quoted}
+Ctrl-C stops everything (gateway, stations and the database it started).
+"""
+
+
 def _count_rows(dsn: str) -> int:
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SELECT count(*) FROM hj212.measurement").fetchone()
@@ -143,31 +180,10 @@ def demo(args: argparse.Namespace) -> int:
         dsn = settings.database.dsn or cluster.url() or owner
     except (ClusterError, MigrationError, psycopg.Error) as exc:
         return _err(str(exc))
-    gw_settings = GatewaySettings(
-        host="127.0.0.1",
-        port=_pick_port(args.port or settings.gateway.port),
-        max_segment=settings.gateway.max_segment,
-        spool_dir=settings.gateway.spool_dir,  # [gateway] spool_dir (tests: a temporary one)
-        metrics_port=settings.gateway.metrics_port,
-    )
+    gw_settings = demo_gateway(settings.gateway, args.port)
     console = replace(settings.console, port=_pick_port(settings.console.port))
     login = demo_setup(dsn, args.stations)
-    print(
-        f"""
-HJ 212 platform running locally
-  database   {dsn}
-  gateway    127.0.0.1:{gw_settings.port}  (HJ 212 over TCP)
-  stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
-  console    http://127.0.0.1:{console.port}/   {login[0]}
-
-Look at the data while it runs:
-  psql "$(.venv/bin/hj212 db url)" -c 'SELECT count(*) FROM hj212.measurement'
-  psql "$(.venv/bin/hj212 db url)" -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
-Ctrl-C stops everything (gateway, stations and the database it started).
-""",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(banner(dsn, gw_settings, console.port, login[0], args), file=sys.stderr, flush=True)
 
     async def main() -> None:
         gateway = Gateway(gw_settings, dsn, settings.storage)

@@ -1,11 +1,9 @@
-"""``hj212 console`` (the console alone) and ``hj212 users`` (add, list, token)."""
+"""``hj212 console`` (the console alone) and the demo's console setup; ``hj212 users``
+is in cli/users_commands.py."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
-import os
 import secrets
 import sys
 
@@ -16,7 +14,6 @@ from config.settings import Settings
 from console.auth import hash_password
 from console.server import serve
 from storage import console_store
-from storage.console_store import ROLES
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,16 +21,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     console.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
     console.add_argument("--console-port", type=int, help="listen port (default 8212)")
     console.set_defaults(func=console_command)
-
-    users = sub.add_parser("users", help="console users: add, list, token")
-    users.add_argument("action", choices=["add", "list", "token"])
-    users.add_argument("name", nargs="?", help="the user (add, token)")
-    users.add_argument("--role", choices=ROLES, default="operator")
-    users.add_argument("--region", default="", help="region-code prefix, e.g. 4201 (Wuhan)")
-    users.add_argument("--enterprise", default="", help="the enterprise user's enterprise")
-    users.add_argument("--label", default="", help="token: what the token is for")
-    users.add_argument("--dsn", help="database DSN (default: the embedded cluster)")
-    users.set_defaults(func=users_command)
 
 
 def _dsn(args: argparse.Namespace) -> str | None:
@@ -66,54 +53,6 @@ def console_command(args: argparse.Namespace) -> int:
             tg.cancel_scope.cancel()
 
     anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
-    return 0
-
-
-def _password() -> str:
-    """From $HJ212_PASSWORD (scripts), else asked twice on the terminal."""
-    if os.environ.get("HJ212_PASSWORD"):
-        return os.environ["HJ212_PASSWORD"]
-    first = getpass.getpass("password (10 characters or more): ")
-    if getpass.getpass("again: ") != first:
-        raise ValueError("the passwords differ")
-    return first
-
-
-def users_command(args: argparse.Namespace) -> int:
-    dsn = _dsn(args)
-    if dsn is None:
-        return 1
-    with psycopg.connect(dsn) as conn:
-        if args.action == "list":
-            for u in console_store.users(conn):
-                print(json.dumps(u.__dict__, default=str, ensure_ascii=False))
-            return 0
-        if not args.name:
-            print(f"hj212 users {args.action}: the user's name is required", file=sys.stderr)
-            return 2
-        if args.action == "token":
-            if console_store.user(conn, args.name) is None:
-                print(f"hj212 users token: no user {args.name}", file=sys.stderr)
-                return 1
-            token = "hj212_" + secrets.token_urlsafe(32)
-            console_store.add_token(conn, args.name, token, args.label)
-            print(token)  # shown once: only its SHA-256 is stored
-            return 0
-        if args.role == "enterprise" and not args.enterprise:
-            print("hj212 users add: --role enterprise needs --enterprise", file=sys.stderr)
-            return 2
-        try:
-            password = _password()
-        except ValueError as exc:
-            print(f"hj212 users add: {exc}", file=sys.stderr)
-            return 2
-        if len(password) < 10:
-            print("hj212 users add: use 10 characters or more", file=sys.stderr)
-            return 2
-        user = console_store.add_user(
-            conn, args.name, hash_password(password), args.role, args.region, args.enterprise
-        )
-        print(f"user {user.name}: {user.role}, region '{user.region_prefix}'")
     return 0
 
 

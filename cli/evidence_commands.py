@@ -12,7 +12,7 @@ from cli.audit_commands import who_am_i
 from cli.storage_commands import _dsn, _err, moment
 from evidence import keys
 from evidence.export import ExportError, export_bundle
-from evidence.verify import verify_bundle
+from evidence.verify import signer, verify_bundle
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,15 +47,7 @@ def evidence_command(args: argparse.Namespace) -> int:
         print(f"# SHA-256 fingerprint: {keys.fingerprint(key)}", file=sys.stderr)
         return 0
     if args.action == "verify":
-        trusted = args.key.read_bytes() if args.key else None
-        problems = verify_bundle(args.bundle, trusted_key=trusted)
-        for problem in problems:
-            print(f"DISCREPANCY {problem}")
-        if problems:
-            print(f"FAILED: {len(problems)} discrepancy(ies); the first: {problems[0]}")
-            return 1
-        print(f"OK: {args.bundle} is intact and signed")
-        return 0
+        return verify_command(args.bundle, args.key)
     dsn = args.dsn or _dsn(args.settings)
     if dsn is None:
         return _err("no database configured and no embedded cluster: run `hj212 db up`")
@@ -69,4 +61,31 @@ def evidence_command(args: argparse.Namespace) -> int:
     except psycopg.Error as exc:
         return _err(str(exc))
     print(f"OK: {out}")
+    return 0
+
+
+def verify_command(path: Path, key: Path | None) -> int:
+    """``hj212 evidence verify``: every discrepancy, then who signed, and what that proves."""
+    try:
+        trusted = key.read_bytes() if key else None
+    except OSError as exc:
+        return _err(f"cannot read the trusted key: {exc}")
+    problems = verify_bundle(path, trusted_key=trusted)
+    for problem in problems:
+        print(f"DISCREPANCY {problem}")
+    fingerprint = signer(path)
+    print(f"signer: Ed25519 key, SHA-256 fingerprint {fingerprint or '(no readable key)'}")
+    if problems:
+        print(f"FAILED: {len(problems)} discrepancy(ies); the first: {problems[0]}")
+        return 1
+    if trusted is not None:
+        print(f"OK: {path} is intact and signed by the trusted key given with --key")
+        return 0
+    print(f"OK: {path} is intact: the signature verifies with the key inside the bundle")
+    print(
+        "NOTE: no trusted key was given (--key), so the signature proves integrity only"
+        " (nothing changed after signing), not who signed: anyone can re-sign a bundle"
+        " with a key of their own. Compare the fingerprint above with the one the"
+        " platform publishes (`hj212 evidence public-key`), or verify with --key."
+    )
     return 0

@@ -206,7 +206,13 @@ def command_command(args: argparse.Namespace) -> int:
         if args.id is None:
             print("hj212 command show: --id is required", file=sys.stderr)
             return 2
-        print(json.dumps(asyncio.run(store.state_of(dsn, args.id)), ensure_ascii=False))
+        shown = asyncio.run(store.state_of(dsn, args.id))
+        mn = shown.get("mn")
+        who = os.environ.get("USER", "cli")
+        audit.append(
+            dsn, who, "read", f"command:{args.id}", {}, mn=mn if isinstance(mn, str) else None
+        )
+        print(json.dumps(shown, ensure_ascii=False))
         return 0
     if not args.mn or not args.cn:
         print("hj212 command send: --mn and --cn are required", file=sys.stderr)

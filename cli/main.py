@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         simulate,
         spool_commands,
         storage_commands,
+        users_commands,
     )
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
@@ -87,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands.add_parsers(sub)
     evidence_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
+    users_commands.add_parsers(sub)
     spool_commands.add_parsers(sub)
     return parser
 
@@ -106,6 +111,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def name_local_client(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    """Make every database connection of this process name it as the client of the audit
+    entries it writes (``local:USER@HOST``, migration 0062); libpq reads PGOPTIONS."""
+    from cli.audit_commands import who_am_i
+
+    def safe(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:64]
+
+    client = f"local:{safe(who_am_i())}@{safe(socket.gethostname())}"
+    others = re.sub(r"-c\s*hj212\.client=\S*", "", environ.get("PGOPTIONS", ""))
+    environ["PGOPTIONS"] = f"{others.strip()} -c hj212.client={client}".strip()
+    return client
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -120,5 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
+    name_local_client()
     result: int = args.func(args)
     return result

@@ -8,18 +8,21 @@ import contextlib
 import getpass
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
 import psycopg
 
+from cli.audit_commands import who_am_i
 from config.settings import Settings
 from reports import emissions, render, transmission
 from reports.periods import PeriodError, parse
 from rules.config import RulesConfigError
 from rules.lifecycle import LifecycleError
+from rules.times import TIME_LABEL, TIME_LABEL_EN, machine, shown
 from storage import alarms as alarm_store
+from storage import audit
 from storage.cluster import Cluster
 from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings, load_settings
@@ -137,7 +140,12 @@ def report_command(args: argparse.Namespace) -> int:
         settings = _rules_settings(args)
         with psycopg.connect(dsn) as conn:
             build = transmission.build if args.kind == "transmission" else emissions.build
-            report = build(conn, period, settings.ruleset, args.region)
+            report = build(conn, period, settings.ruleset, args.region, now=datetime.now(UTC))
+            # A report is a download of a region's figures (docs/regulations.md §12,
+            # seed 002 Art. 21).
+            detail = {"period": period.label, "region": args.region or "", "format": args.format,
+                      "output": str(args.output) if args.output else "-"}  # fmt: skip
+            audit.append(conn, who_am_i(), "download", f"report:{args.kind}", detail)
     except (PeriodError, RulesConfigError) as exc:
         return _err(str(exc), 2)
     except psycopg.Error as exc:
@@ -180,6 +188,13 @@ def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace
     rows = alarm_store.list_alarms(
         conn, state=args.state, mn=args.mn, kind=args.kind, region=args.region, limit=args.limit
     )
+    query = {"state": args.state, "kind": args.kind, "region": args.region, "count": len(rows)}
+    audit.append(conn, who_am_i(), "read", "alarms", query, mn=args.mn)
+    if args.format != "json":
+        print(
+            f"{'id':>6} {'state':<12} {'severity':<8} {'kind':<20} {'mn':<24} {'factor':<8} "
+            f"raised ({TIME_LABEL} / {TIME_LABEL_EN}) status"
+        )
     for a in rows:
         record = {
             "id": a.id,
@@ -188,8 +203,8 @@ def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace
             "kind": a.kind,
             "mn": a.mn,
             "pollutant": a.pollutant,
-            "raised_at": a.raised_at.astimezone(BEIJING).isoformat(),
-            "cleared_at": a.cleared_at.astimezone(BEIJING).isoformat() if a.cleared_at else None,
+            "raised_at": machine(a.raised_at),
+            "cleared_at": machine(a.cleared_at) if a.cleared_at else None,
             "value": a.value,
             "threshold": a.threshold,
             "key": a.key,
@@ -200,7 +215,7 @@ def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace
             cleared = "cleared" if a.cleared_at else "active"
             print(
                 f"{a.id:>6} {a.state:<12} {a.severity:<8} {a.kind:<20} {a.mn:<24} "
-                f"{a.pollutant or '-':<8} {record['raised_at']} {cleared}"
+                f"{a.pollutant or '-':<8} {shown(a.raised_at)} {cleared}"
             )
     return 0
 

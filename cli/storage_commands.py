@@ -16,6 +16,7 @@ from cli import commands
 from config.settings import Settings
 from evidence import anchor
 from protocol import BEIJING
+from rules.times import TIME_LABEL, shown
 from storage import audit, chain, maintenance, stations
 from storage.cluster import Cluster
 
@@ -86,7 +87,11 @@ def verify_chain(args: argparse.Namespace) -> int:
     )
     for b in report.breaks:
         where = f"chain {b.chain!r}" if b.chain else "chain '' (frames without MN)"
-        print(f"BROKEN {where} at frame {b.frame_id} ({b.received_at.isoformat()}): {b.reason}")
+        # a head that disagrees has no frame time of its own (the epoch stands in for it)
+        when = (
+            f" (received {shown(b.received_at)} {TIME_LABEL})" if b.received_at.year > 1970 else ""
+        )
+        print(f"BROKEN {where} at frame {b.frame_id}{when}: {b.reason}")
     for problem in problems:
         print(f"BROKEN {problem}")
     for note in notes:
@@ -177,6 +182,8 @@ def _list(dsn: str, fmt: str) -> int:
     try:
         with psycopg.connect(dsn) as conn:
             found = stations.list_stations(conn)
+            who = os.environ.get("USER") or os.environ.get("LOGNAME") or "cli"
+            audit.append(conn, who, "read", "stations", {"format": fmt, "count": len(found)})
     except psycopg.Error as exc:
         return _err(str(exc))
     columns = [c for c in stations.COLUMNS if c not in stations.SECRETS]  # not shown

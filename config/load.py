@@ -9,6 +9,7 @@ command-line overrides passed in by the entry point.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -85,7 +86,14 @@ def _section(cls: type[Any], name: str, values: Mapping[str, object]) -> Any:
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"[{name}] has unknown keys: {', '.join(sorted(unknown))}")
-    return cls(**{k: _convert(cls, k, v) for k, v in values.items()})
+    converted = {k: _convert(cls, k, v) for k, v in values.items()}
+    proxies = converted.get("trusted_proxies", ())
+    for proxy in proxies if isinstance(proxies, tuple) else ():
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"[{name}] trusted_proxies: {proxy!r} is not an address") from None
+    return cls(**converted)
 
 
 def load(

@@ -80,6 +80,7 @@ class GatewaySettings:
 
 
 FIVE_YEARS_DAYS = 1827  # 5 x 365 + 2 leap days
+THREE_YEARS_DAYS = 1096  # 3 x 365 + 1 leap day
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ class StorageSettings:
     retention_days_measurement: int = FIVE_YEARS_DAYS
     retention_days_device_status: int = FIVE_YEARS_DAYS
     retention_days_audit: int = FIVE_YEARS_DAYS
+    # The console's read counts (hj212.access_log): >= 3 years (docs/regulations.md §12,
+    # seed 002 Art. 21: 日志记录保留时间不少于3年).
+    retention_days_access: int = THREE_YEARS_DAYS
     # Compress chunks older than this, only where the server's TimescaleDB license offers
     # compression (not the Apache-2 edition); 0 = never.
     compress_after_days: int = 7
@@ -113,6 +117,21 @@ class ConsoleSettings:
     session_hours: float = 12.0  # a login lasts this long
     offline_factor: float = 3.0  # offline after this many expected intervals of silence
     poll_seconds: float = 5.0  # how often the pages refresh their data
+    # Session cookies marked Secure (sent over HTTPS only): set it when the console is
+    # reached through a TLS proxy, as it should be beyond the loopback.
+    cookie_secure: bool = False
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the
+    # client; empty = the TCP peer is the client, and the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # Sign-in throttling (storage/sign_in.py): failures of one name from one source, and
+    # of any names from one source, per window; failed-sign-in audit entries per window.
+    sign_in_failures: int = 5
+    sign_in_source_failures: int = 30
+    sign_in_window_minutes: float = 15.0
+    sign_in_audit_budget: int = 100
+    # Reads are counted per user, route, station, client and this interval; the first of
+    # each is also chained in the audit log (storage/access_log.py).
+    read_audit_minutes: float = 60.0
     max_body_bytes: int = 256 * 1024  # a larger request body is refused (413) unread
     rate_limit: str = "600/minute"  # requests per client address (429 beyond)
     own_process: bool = True  # `hj212 serve`/`demo` run it as a child process

@@ -1,5 +1,5 @@
 """Alarms and cases (acknowledge, resolve, note), transmission rates and emissions,
-command state, the audit log and users. Writes need the administrator or operator role."""
+command state and the audit log. Writes need the administrator or operator role."""
 
 from __future__ import annotations
 
@@ -10,28 +10,28 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from console.auth import Scope, hash_password
+from console.auth import CAN_ADMIN, Scope, scope_of
 from console.deps import (
     DB,
     ERRORS,
     ActorDep,
-    AdminDep,
     CtxDep,
     MnQuery,
     ScopeDep,
     StationDep,
     Text,
+    UserDep,
 )
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
 from rules.rates import day_tallies, emission_totals
-from rules.times import us
-from rules.transmission import Tally
+from rules.times import dt, us
+from rules.transmission import Tally, counted_window
 from storage import alarms as alarm_store
 from storage import commands as command_store
 from storage import console_queries as q
-from storage import console_store, reports_queries
 from storage import marks as mark_store
+from storage import reports_queries
 from storage.rules_settings import load_settings
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -145,11 +145,42 @@ def _rate(t: Tally) -> Row:
     return {"expected": c.expected, "valid": c.valid, "etr": c.etr, "etr_rt": t.realtime.etr}
 
 
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _moment(value: datetime) -> datetime:
+    """A time of the window: without an offset, Beijing time (as on the command line);
+    kept within years 1970-9000 (nothing is stored outside them)."""
+    aware = value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+    return min(max(aware, _EARLIEST), _LATEST)
+
+
+def _window(
+    now: datetime, days: int, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """[start, end): given, or the last ``days`` days; at most 92 days from its start.
+    A reversed window is an empty one and counts nothing (``counted_to`` says where
+    counting ended, so the answer tells what it covers)."""
+    last = _moment(end or now)
+    first = _moment(start) if start else max(last - timedelta(days=days), _EARLIEST)
+    return first, max(first, min(last, first + timedelta(days=92)))
+
+
 @router.get("/rates", summary="Effective transmission rate per station, with the daily trend")
-def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 7) -> Row:
+def rates(
+    conn: DB,
+    scope: ScopeDep,
+    ctx: CtxDep,
+    days: Annotated[int, Query(ge=1, le=31)] = 7,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Row:
+    """The last ``days`` days, or [start, end) (at most 92 days); either way only the
+    hours ended and judged by now count (rules.transmission.counted_window)."""
     ruleset = load_settings().ruleset
-    end = _now().replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=days)
+    now = ctx.clock()
+    start, end = _window(now, days, start, end)
     stations = [
         s
         for s in reports_queries.stations(conn, scope.region_prefix)
@@ -162,7 +193,7 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
         cfg = ruleset.for_region(s.region_code)
         d = data[s.mn]
         tallies = day_tallies(
-            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours
+            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours, now=us(now)
         )
         total, by_day = Tally(), dict[int, Tally]()
         for days_of in tallies.values():
@@ -180,9 +211,12 @@ def rates(conn: DB, scope: ScopeDep, days: Annotated[int, Query(ge=1, le=31)] = 
                 "daily": daily,
             }
         )
+    counted_to = dt(counted_window(us(start), us(end), None, us(now), ruleset.base)[1])
     return {
-        "start": start,
-        "end": end,
+        "start": start.astimezone(BEIJING),
+        "end": end.astimezone(BEIJING),
+        # the hours counted end here: ended and judged by now, never past the window
+        "counted_to": counted_to.astimezone(BEIJING),
         "threshold": ruleset.base.etr_threshold,
         "stations": rows,
         "trend": [
@@ -219,47 +253,29 @@ def emissions(mn: StationDep, conn: DB, days: Annotated[int, Query(ge=1, le=31)]
     }
 
 
-@router.get("/audit", summary="The audit log (administrators)")
+@router.get("/audit", summary="Audit entries of your jurisdiction (administrators, enterprises)")
 def audit(
     conn: DB,
-    user: AdminDep,
+    user: UserDep,
     hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
     actor: Annotated[Text | None, Query(max_length=64)] = None,
     mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[Row]:
+    """An administrator reads the entries of its region, an enterprise those about its
+    own stations (without the regulators' client addresses)."""
+    if user.role not in CAN_ADMIN and user.role != "enterprise":
+        raise HTTPException(403, "administrators and enterprises only")
+    scope = scope_of(user)
     end = _now()
-    return [
-        asdict(a)
-        for a in q.audit(
-            conn, end - timedelta(hours=hours), end + timedelta(seconds=1), actor, mn, limit
-        )
-    ]
+    rows = q.audit(
+        conn, end - timedelta(hours=hours), end + timedelta(seconds=1), actor, mn, limit,
+        scope.region_prefix, scope.enterprise,
+    )  # fmt: skip
+    if scope.enterprise is None:
+        return [asdict(a) for a in rows]
+    return [{**asdict(a), "detail": _without_client(a.detail)} for a in rows]
 
 
-@router.get("/users", summary="Console users (administrators)")
-def users(conn: DB, user: AdminDep) -> list[Row]:
-    return [asdict(u) for u in console_store.users(conn)]
-
-
-class UserIn(BaseModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
-    password: str = Field(min_length=10, max_length=200)
-    role: Literal["administrator", "operator", "inspector", "enterprise"]
-    region_prefix: str = Field(default="", pattern=r"^[0-9]{0,6}$")
-    enterprise: Text = Field(default="", max_length=200)
-
-
-@router.post("/users", summary="Create a user or replace its password and role")
-def add_user(body: UserIn, conn: DB, user: AdminDep) -> Row:
-    if body.role == "enterprise" and not body.enterprise:
-        raise HTTPException(422, "an enterprise user needs its enterprise")
-    found = console_store.add_user(
-        conn,
-        body.name,
-        hash_password(body.password),
-        body.role,
-        body.region_prefix,
-        body.enterprise,
-    )
-    return asdict(found)
+def _without_client(detail: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if k not in ("client", "source")}

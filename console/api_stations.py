@@ -15,10 +15,14 @@ from pydantic import BaseModel, Field
 from console.auth import CAN_ADMIN, CAN_PROPOSE
 from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text, UserDep
 from protocol import LocalProtocolError, encode, masking
+from rules.config import RulesConfig
+from rules.exceedance import gas_value, judge_hour
+from rules.model import OXYGEN, Reading, StationInfo
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
-from storage import queries
+from storage import queries, rules_inputs
+from storage.rules_settings import load_settings
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
@@ -33,13 +37,21 @@ def _now() -> datetime:
 def overview(conn: DB, scope: ScopeDep) -> dict[str, Any]:
     rows = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise)
     regions: dict[str, dict[str, int]] = defaultdict(
-        lambda: {"stations": 0, "online": 0, "offline": 0, "alarming": 0, "overdue": 0}
+        lambda: {
+            "stations": 0,
+            "online": 0,
+            "offline": 0,
+            "refused": 0,
+            "alarming": 0,
+            "overdue": 0,
+        }
     )
     for s in rows:
         for key in (s.region_code[:4], "total"):
             r = regions[key]
             r["stations"] += 1
             r["online" if s.online else "offline"] += 1
+            r["refused"] += s.refused is not None  # offline, though its frames come
             r["alarming"] += s.open_alarms > 0
             r["overdue"] += s.overdue_cases > 0
     total = regions.pop("total", None) or {"stations": 0}
@@ -76,8 +88,33 @@ def station(mn: StationDep, conn: DB, scope: ScopeDep) -> Row:
 
 @router.get("/stations/{mn}/latest", summary="Newest value of each factor, with its flag")
 def latest(mn: StationDep, conn: DB, cn: CN = "2011") -> list[Row]:
+    """Each factor's newest value and, where the limit applies to the converted (折算)
+    concentration, that value and whether it is over the limit, as the rules judge it."""
     since = _now() - timedelta(days=2)
-    return [asdict(x) for x in queries.latest_values(conn, since, [mn], cn)]
+    found = queries.latest_values(conn, since, [mn], cn)
+    station = next(iter(rules_inputs.stations(conn, mn)), None)
+    cfg = load_settings().ruleset.for_region(station.region_code if station else "")
+    return [{**asdict(x), **_judged(x, found, station, cfg)} for x in found]
+
+
+def _judged(
+    value: queries.Latest,
+    found: list[queries.Latest],
+    station: StationInfo | None,
+    cfg: RulesConfig,
+) -> Row:
+    """The value the exceedance rule compares with the limit (rules.exceedance): for a
+    gas hourly limit, C x (21 - O2ref) / (21 - O2) with the O2 of the same record."""
+    pollutant = station.pollutants.get(value.pollutant) if station else None
+    if station is None or pollutant is None:
+        return {"judged": None, "basis": None, "over": None}
+    o2 = next((o for o in found if o.pollutant == OXYGEN and o.data_time == value.data_time), None)
+    reading = Reading(rtd=value.value, zs_rtd=value.zs_value, flag=value.flag)
+    judged = gas_value(reading, o2.value if o2 else None, station.o2_ref, cfg)
+    judgement = judge_hour(pollutant, judged, station.medium)
+    if judgement is None:
+        return {"judged": None, "basis": None, "over": None}
+    return {"judged": judgement.value, "basis": judgement.basis, "over": judgement.exceeded}
 
 
 @router.get("/stations/{mn}/series", summary="Records of one factor with flags and marks")
@@ -93,6 +130,7 @@ def series(
     start = end - timedelta(hours=hours)
     pts = q.points(conn, mn, pollutant, cn, start, end, limit)
     lim = next((x for x in q.limits(conn, mn) if x.pollutant == pollutant), None)
+    converted = _converted_series(conn, mn, pollutant, cn, (start, end, limit), pts)
     return {
         "mn": mn,
         "pollutant": pollutant,
@@ -101,9 +139,35 @@ def series(
         "end": end,
         "limit": lim.emission_limit if lim else None,
         "unit": lim.unit if lim else None,
-        "points": [asdict(p) for p in pts],
+        "points": [{**asdict(p), "converted": converted.get(p.data_time)} for p in pts],
         "marks": [asdict(m) for m in q.marks(conn, mn, start, end)],
     }
+
+
+def _converted_series(
+    conn: q.Conn,
+    mn: str,
+    pollutant: str,
+    cn: str,
+    window: tuple[datetime, datetime, int],
+    pts: list[q.Point],
+) -> dict[datetime, float]:
+    """Each point's converted (折算) value where the rules judge the limit on it (a gas
+    hourly limit with a reference O2), with the O2 of the same record."""
+    station = next(iter(rules_inputs.stations(conn, mn)), None)
+    config = station.pollutants.get(pollutant) if station else None
+    if station is None or config is None or station.o2_ref is None or not pts:
+        return {}
+    cfg = load_settings().ruleset.for_region(station.region_code)
+    if judge_hour(config, (0.0, "converted"), station.medium) is None:
+        return {}  # no hourly limit judged on the converted value
+    o2 = {p.data_time: p.value for p in q.points(conn, mn, OXYGEN, cn, *window)}
+    out = {}
+    for p in pts:
+        judged = gas_value(Reading(rtd=p.value), o2.get(p.data_time), station.o2_ref, cfg)
+        if judged is not None and judged[1] == "converted":
+            out[p.data_time] = judged[0]
+    return out
 
 
 @router.get("/stations/{mn}/frames", summary="Raw frames of a station in a window")

@@ -5,45 +5,61 @@ at ``/openapi.json`` and ``/docs``.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel, Field
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.settings import ConsoleSettings
-from console import api_ops, api_stations
-from console.auth import check_password, hash_password, sign_session
-from console.deps import COOKIE, DB, ERRORS, Context, CtxDep, UserDep
+from console import api_auth, api_ops, api_stations, api_users
+from console.deps import Context
 from console.limits import RequestLimits
-from storage import console_store
+from storage.sign_in import Limits
 
 STATIC = Path(__file__).resolve().parent / "static"
-# Compared against when the user does not exist, so that a wrong name costs as much
-# time as a wrong password (no user enumeration by timing).
-_DUMMY = hash_password(secrets.token_hex(8))
-LOCKOUT_FAILURES, LOCKOUT_MINUTES = 5, 15.0
 
 
-class Login(BaseModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
-    password: str = Field(min_length=1, max_length=200)
+def sign_in_limits(settings: ConsoleSettings) -> Limits:
+    return Limits(
+        per_name=settings.sign_in_failures,
+        per_source=settings.sign_in_source_failures,
+        window=timedelta(minutes=settings.sign_in_window_minutes),
+        audit_budget=settings.sign_in_audit_budget,
+    )
 
 
-def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
+def _trusted(proxies: tuple[str, ...]) -> list[str]:
+    """The trusted proxies, checked here: the middleware would take a typo for a name."""
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ValueError(f"[console] trusted_proxies: {proxy!r} is not an address") from None
+    return list(proxies)
+
+
+def create_app(
+    dsn: str,
+    settings: ConsoleSettings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The console on ``dsn``; ``clock`` is the real clock unless a test on simulated
+    time gives the one its gateway and rules engine run on."""
     settings = settings or ConsoleSettings()
     secret = settings.session_secret.encode() or secrets.token_bytes(32)
+    trusted = _trusted(settings.trusted_proxies)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +72,12 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
             # a yield dependency (where a pooled transaction would commit) only after
             # the response, so the next request could still read the old state. Steps
             # of several statements use conn.transaction() (storage.alarms.act, marks).
-            kwargs={"connect_timeout": 5, "autocommit": True},
+            # Times come back in Beijing time (+08:00), the offset the API answers in.
+            kwargs={
+                "connect_timeout": 5,
+                "autocommit": True,
+                "options": "-c TimeZone=Asia/Shanghai",
+            },
         )
         pool.open()
         app.state.console = Context(
@@ -66,6 +87,10 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
             settings.session_hours,
             settings.offline_factor,
             settings.poll_seconds,
+            clock or (lambda: datetime.now(UTC)),
+            limits=sign_in_limits(settings),
+            cookie_secure=settings.cookie_secure,
+            read_every=timedelta(minutes=settings.read_audit_minutes),
         )
         try:
             yield
@@ -82,13 +107,19 @@ def create_app(dsn: str, settings: ConsoleSettings | None = None) -> FastAPI:
     )
     app.include_router(api_stations.router)
     app.include_router(api_ops.router)
-    _auth_routes(app)
+    app.include_router(api_auth.router)
+    app.include_router(api_users.router)
+    _security_headers(app)
     app.add_exception_handler(RequestValidationError, _invalid)
+    # limits inside the proxy headers (added first: the last added runs outermost), so
+    # that the rate limit counts the client a trusted proxy names
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
         rate_limit=settings.rate_limit,
     )
+    if trusted:  # the client address is the one a trusted proxy forwards
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -108,50 +139,7 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def _auth_routes(app: FastAPI) -> None:
-    @app.post("/api/login", summary="Sign in; sets the session cookie", responses=ERRORS)
-    def login(body: Login, response: Response, conn: DB, ctx: CtxDep) -> dict[str, Any]:
-        # Guessing is slowed down per user name: after LOCKOUT_FAILURES failed sign-ins in
-        # LOCKOUT_MINUTES, refuse (the failures are counted from the audit log).
-        failures = console_store.recent_login_failures(conn, body.name, LOCKOUT_MINUTES)
-        if failures >= LOCKOUT_FAILURES:
-            raise HTTPException(429, "too many failed sign-ins: wait and try again")
-        found = console_store.credentials(conn, body.name)
-        ok = check_password(body.password, found.password_hash if found else _DUMMY)
-        detail = {"ok": bool(found and ok), "at": datetime.now(UTC).isoformat()}
-        console_store.append(conn, body.name, "login", "console:session", None, detail)
-        conn.commit()
-        if found is None or not ok:
-            raise HTTPException(401, "wrong name or password")
-        now = time.time()
-        expires = now + ctx.session_hours * 3600
-        response.set_cookie(
-            COOKIE,
-            sign_session(ctx.secret, found.user.name, expires, now),
-            max_age=int(ctx.session_hours * 3600),
-            httponly=True,
-            samesite="strict",
-        )
-        return {"name": found.user.name, "role": found.user.role}
-
-    @app.post("/api/logout", summary="Sign out: ends every session of this user")
-    def logout(response: Response, conn: DB, user: UserDep) -> dict[str, bool]:
-        console_store.sign_out(conn, user.name)
-        response.delete_cookie(COOKIE)
-        return {"ok": True}
-
-    @app.get(
-        "/api/me", summary="Who you are, your jurisdiction, the refresh interval", responses=ERRORS
-    )
-    def me(user: UserDep, ctx: CtxDep) -> dict[str, Any]:
-        return {
-            "name": user.name,
-            "role": user.role,
-            "region_prefix": user.region_prefix,
-            "enterprise": user.enterprise,
-            "poll_seconds": ctx.poll_seconds,
-        }
-
+def _security_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Any:
         response = await call_next(request)

@@ -1,16 +1,26 @@
 """What every request needs: a database connection, the user, the audit row.
 
-Every request to ``/api`` that passes authentication is written to ``hj212.audit_log``
-(who, the route, the station, the query) before it is answered: reads of monitoring data
-are audited as well as changes (Hubei Art. 25 asks departments to look at the data
-daily; the log shows who looked).
+Every request to ``/api`` that passes authentication is audited before it is answered:
+a change as an entry of ``hj212.audit_log`` (who, the route, the station, the query,
+the client address), a read counted in ``hj212.access_log`` per user, route, station,
+client and ``[console] read_audit_minutes``, the first of each such count also chained
+(storage/access_log.py). Reads of monitoring data are audited as well as changes (Hubei
+Art. 25 asks departments to look at the data daily; the log shows who looked).
+
+The client address is the TCP peer's, or, when the peer is one of ``[console]
+trusted_proxies``, the address that proxy puts in X-Forwarded-For (uvicorn's
+ProxyHeadersMiddleware, added in console/app.py). Each request's connection names it
+(``hj212.client``), and the signed-in user (``hj212.actor``), so that every audit entry
+written through it, by a trigger too, carries both (migration 0062).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import psycopg
@@ -20,8 +30,9 @@ from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
 
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
-from storage import console_queries, console_store
+from storage import access_log, api_tokens, console_queries, console_store
 from storage.console_store import User
+from storage.sign_in import Limits
 
 Conn = psycopg.Connection[TupleRow]
 COOKIE = "hj212_session"
@@ -51,6 +62,19 @@ def _storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+NO_NUL = r"^[^\x00]*$"  # says in the OpenAPI description what _storable refuses first
+
+
+def _encodable(value: str) -> str:
+    """A password is hashed from its UTF-8 bytes: a lone surrogate has none (422)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode") from None
+    return value
+
+
+Secret = Annotated[str, AfterValidator(_encodable)]
 MnQuery = Annotated[str | None, Query(pattern=MN_PATTERN)]
 
 
@@ -64,6 +88,12 @@ class Context:
     session_hours: float
     offline_factor: float
     poll_seconds: float
+    # what "now" is for the figures (the rates count the hours judged by then); a test
+    # on simulated time passes the clock the gateway and the rules engine run on
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    limits: Limits = field(default_factory=Limits)
+    cookie_secure: bool = False
+    read_every: timedelta = timedelta(hours=1)
 
 
 def context(request: Request) -> Context:
@@ -71,8 +101,37 @@ def context(request: Request) -> Context:
     return ctx
 
 
-def connection(ctx: Annotated[Context, Depends(context)]) -> Iterator[Conn]:
+def client_of(request: Request) -> str:
+    """The client's address (see the module docstring), normalised; a forwarded value
+    that is not an address is kept as text, cut short."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host[:64] or "unknown"
+
+
+def source_of(client: str) -> str:
+    """The source sign-in throttling counts by: an IPv4 address, or an IPv6 /64 (one
+    subscriber's network: counting single IPv6 addresses would count nothing)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def connection(request: Request, ctx: Annotated[Context, Depends(context)]) -> Iterator[Conn]:
     with ctx.pool.connection() as conn:
+        # Session-level, and set again on every request (no request sees another's).
+        conn.execute(
+            "SELECT set_config('hj212.client', %s, false), set_config('hj212.actor', '', false)",
+            (client_of(request),),
+        )
         yield conn
 
 
@@ -83,14 +142,17 @@ CtxDep = Annotated[Context, Depends(context)]
 def _who(request: Request, conn: Conn, ctx: Context) -> User | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return console_store.token_user(conn, auth[7:].strip())
+        name = api_tokens.owner(conn, auth[7:].strip())
+        return console_store.user(conn, name) if name else None  # None once deactivated
     cookie = request.cookies.get(COOKIE)
     session = read_session(ctx.secret, cookie, time.time()) if cookie else None
     if session is None:
         return None
-    user = console_store.user(conn, session[0])
-    if user is None or (user.signed_out_at and session[1] <= user.signed_out_at.timestamp()):
-        return None  # signed out since this cookie was issued
+    user = console_store.user(conn, session.name)  # None once deactivated
+    if user is None or session.epoch != user.session_epoch:
+        return None  # signed out, password changed or reset since this cookie was issued
+    if user.signed_out_at and session.issued <= user.signed_out_at.timestamp():
+        return None  # a cookie from before session epochs (migration 0060)
     return user
 
 
@@ -99,17 +161,18 @@ def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(con
     user = _who(request, conn, ctx)
     if user is None:
         raise HTTPException(401, "not signed in")
-    mn = request.path_params.get("mn")
-    route = request.scope.get("route")
-    console_store.append(
-        conn,
-        user.name,
-        "read" if request.method == "GET" else "change",
-        "console:" + str(getattr(route, "path", request.url.path)),
-        mn if isinstance(mn, str) else None,
-        {"method": request.method, "path": request.url.path, "query": str(request.url.query)},
-    )
-    conn.commit()
+    found = request.path_params.get("mn")
+    mn = found if isinstance(found, str) else None
+    route = "console:" + str(getattr(request.scope.get("route"), "path", request.url.path))
+    query = str(request.url.query)
+    if request.method in ("GET", "HEAD"):  # a read writes only its count (one statement)
+        client = client_of(request)
+        access_log.record_read(conn, user.name, route, mn, client, query, ctx.read_every)
+        return user
+    # a change: triggers writing audit entries in this request name the user
+    conn.execute("SELECT set_config('hj212.actor', %s, false)", (user.name,))
+    detail = {"method": request.method, "path": request.url.path, "query": query}
+    console_store.append(conn, user.name, "change", route, mn, detail)
     return user
 
 

@@ -35,6 +35,9 @@ async def serve(settings: ConsoleSettings, dsn: str) -> None:
         port=settings.port,
         log_level="warning",
         lifespan="on",
+        # X-Forwarded-For is believed only from [console] trusted_proxies (console/app.py),
+        # not from uvicorn's default of any local peer.
+        proxy_headers=False,
     )
     server = _Server(config)
     log.info("console at http://%s:%d/", settings.host, settings.port)

@@ -16,6 +16,7 @@ from evidence import bundle, collect, keys, report
 from evidence.figures import figures
 from evidence.reparse import decoded_rows, row_key
 from protocol import BEIJING
+from rules.times import TIME_LABEL, shown
 from storage import audit, chain
 
 
@@ -42,7 +43,7 @@ def _verify_chain(dsn: str, mn: str, start: datetime) -> str:
         b = found.breaks[0]
         raise ExportError(
             f"the stored hash chain of {mn} is broken at frame {b.frame_id}"
-            f" ({b.received_at.isoformat()}): {b.reason}"
+            f" ({shown(b.received_at)} {TIME_LABEL}): {b.reason}"
         )
     return f"完整：导出时自窗口起点至链头共 {found.frames} 条报文校验通过"
 
@@ -118,12 +119,14 @@ def export_bundle(
     *,
     who: str,
     key_dir: Path | None = None,
+    now: datetime | None = None,
 ) -> Path:
     """Write the evidence bundle of ``mn`` over [start, end) to ``out_path``.
 
     Verifies the stored chain from the window to its head first, and refuses to export
     (:class:`ExportError`) when it is broken. Every step is audited. Naive times are
-    taken as Beijing time.
+    taken as Beijing time. ``now`` is the export's moment (the real clock unless a test
+    on simulated time gives its own): the rates count the hours judged by then.
     """
     # a moment without an offset is Beijing time, as on the command line
     start, end = (t if t.tzinfo else t.replace(tzinfo=BEIJING) for t in (start, end))
@@ -143,15 +146,16 @@ def export_bundle(
         with conn.transaction():
             w = collect.window(conn, mn, start, end)
             earlier = _earlier(conn, w)
+    exported = now or datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:
-        figs = figures(plain, mn, start, end)
+        figs = figures(plain, mn, start, end, now=exported)
     files = _files(w, earlier)
     links = _chain_links(w, verdict)
     files[bundle.CHAIN] = bundle.dumps(links).encode()
     files["figures/figures.json"] = bundle.dumps(figs).encode()
     public = keys.public_pem(signer.public_key())
     files[bundle.PUBLIC_KEY] = public
-    exported_at = bundle.iso(datetime.now(UTC))
+    exported_at = bundle.iso(exported)
     summary = {
         "window": {"mn": mn, "from": bundle.iso(start), "to": bundle.iso(end)},
         "station": w.station,

@@ -1,5 +1,6 @@
 """The window's transmission rates and emission totals, computed exactly as the reports
-compute them (reports/, rules.rates: the same hourly status, marks and exemptions)."""
+compute them (reports/, rules.rates: the same hourly status, marks and exemptions, and
+the same hours: those ended and judged by the export, from ``monitored_since``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from psycopg.rows import TupleRow
 from reports.emissions import ITEMS
 from rules.config import Ruleset
 from rules.rates import day_tallies, emission_totals
-from rules.times import us
-from rules.transmission import Counts, Tally
+from rules.times import dt, machine, us
+from rules.transmission import Counts, Tally, counted_window
 from storage import reports_queries
 
 
@@ -37,8 +38,11 @@ def figures(
     start: datetime,
     end: datetime,
     ruleset: Ruleset | None = None,
+    *,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Rates per assessed factor (and per day) and emissions per factor, or why none."""
+    """Rates per assessed factor (and per day) and emissions per factor, or why none,
+    over the hours of [start, end) judged by ``now``."""
     ruleset = ruleset or Ruleset()
     found = [s for s in reports_queries.stations(conn) if s.mn == mn]
     if not found:
@@ -46,15 +50,26 @@ def figures(
     station = found[0]
     cfg = ruleset.for_region(station.region_code)
     data = reports_queries.period_data(conn, [mn], start, end)[mn]
+    first, last = counted_window(us(start), us(end), station.created_at, us(now), cfg)
     tallies = day_tallies(
-        station, cfg, data.hours, data.minutes, data.marks, us(start), us(end), data.minute_hours
+        station,
+        cfg,
+        data.hours,
+        data.minutes,
+        data.marks,
+        us(start),
+        us(end),
+        data.minute_hours,
+        now=us(now),
     )
     factors = {code: sum(days.values(), Tally()) for code, days in tallies.items()}
     total = sum(factors.values(), Tally())
     codes = ITEMS.get(station.medium, ("",))[1:]
-    emissions = emission_totals(station, data.hours, codes, us(start), us(end))
+    emissions = emission_totals(station, data.hours, codes, us(start), last)
     return {
         "threshold": cfg.etr_threshold,
+        # the hours the rates count: [from, to) (to <= from: none yet)
+        "counted": {"from": machine(dt(first)), "to": machine(dt(last))},
         "transmission": {
             "total": _tally(total),
             "factors": {code: _tally(t) for code, t in factors.items()},

@@ -27,6 +27,7 @@ from protocol import BEIJING
 from reports import render
 from reports.model import Cell, Chart, Report
 from reports.model import Table as ReportTable
+from rules.times import TIME_LABEL, shown
 
 FONT = "STSong-Light"
 SERIES_COLOURS = (
@@ -38,11 +39,21 @@ SERIES_COLOURS = (
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return shown(moment, seconds=False)
 
 
-def _when(text: str | None) -> str:
-    return _local(datetime.fromisoformat(text)) if text else ""
+def _when(text: str | None, seconds: bool = False) -> str:
+    return shown(datetime.fromisoformat(text), seconds) if text else ""
+
+
+def _counted(figs: dict[str, Any]) -> str:
+    """The hours the rates count (ended and judged by the export), as a person reads it."""
+    span = figs.get("counted")
+    if not span or datetime.fromisoformat(span["to"]) <= datetime.fromisoformat(span["from"]):
+        return "无已结束并已判定的小时"
+    return (
+        f"{_when(span['from'])} 至 {_when(span['to'])}（{TIME_LABEL}，导出时已结束并已判定的小时）"
+    )
 
 
 def _pct(value: float | None) -> str:
@@ -65,8 +76,11 @@ def build(summary: dict[str, Any]) -> Report:
         [
             ("监测点 MN", w["mn"]),
             ("名称 / 企业", f"{station.get('name', '')} / {station.get('enterprise', '')}"),
-            ("时段（北京时间）", f"{_local(start)} 至 {_local(end)}"),
-            ("导出时间 / 导出人", f"{summary['exported_at']} / {summary['exported_by']}"),
+            (f"时段（{TIME_LABEL}）", f"{_local(start)} 至 {_local(end)}"),
+            (
+                f"导出时间（{TIME_LABEL}） / 导出人",
+                f"{_when(summary['exported_at'], seconds=True)} / {summary['exported_by']}",
+            ),
             (
                 "原始报文",
                 f"{sum(statuses.values())} 条（"
@@ -77,6 +91,7 @@ def build(summary: dict[str, Any]) -> Report:
             ("报警 / 案件 / 命令", _counts(summary, "alarms", "cases", "commands")),
             ("标记（生效 / 申请）", _counts(summary, "data_marks", "mark_requests")),
             ("签名公钥指纹", summary["key_fingerprint"]),
+            ("有效传输率统计小时", _counted(figs)),
         ],
     )
     tables: list[ReportTable] = [overview]
@@ -133,7 +148,7 @@ def build(summary: dict[str, Any]) -> Report:
         (_when(a["raised_at"]), a["kind"], a.get("pollutant") or "", a["state"])
         for a in summary["alarms"]
     ]
-    tables.append(ReportTable("报警", ("时间", "类型", "因子", "状态"), events))
+    tables.append(ReportTable("报警", (f"时间（{TIME_LABEL}）", "类型", "因子", "状态"), events))
     marks: list[tuple[Cell, ...]] = [
         (
             m["id"],
@@ -146,7 +161,11 @@ def build(summary: dict[str, Any]) -> Report:
         for m in summary["mark_requests"]
     ]
     tables.append(
-        ReportTable("标记申请", ("编号", "类型", "开始", "结束", "状态", "审核人"), marks)
+        ReportTable(
+            "标记申请",
+            ("编号", "类型", f"开始（{TIME_LABEL}）", f"结束（{TIME_LABEL}）", "状态", "审核人"),
+            marks,
+        )
     )
     notes = [
         (
@@ -160,7 +179,7 @@ def build(summary: dict[str, Any]) -> Report:
     ]
     return Report(
         f"自动监控数据证据报告 {w['mn']}",
-        f"{_local(start)} 至 {_local(end)}",
+        f"{_local(start)} 至 {_local(end)}（{TIME_LABEL}）",
         tables,
         charts,
         notes,

@@ -50,7 +50,8 @@ def verify_bundle(path: Path, *, trusted_key: bytes | None = None) -> list[str]:
     """Every discrepancy found, first one first; empty means the bundle is valid.
 
     :param trusted_key: the platform's published public key (PEM); without it the key in
-        the bundle is used, and its fingerprint should be compared by the reader.
+        the bundle is used, and its fingerprint (:func:`signer`) should be compared by
+        the reader with the one the platform published.
     """
     problems: list[str] = []
     try:
@@ -59,6 +60,17 @@ def verify_bundle(path: Path, *, trusted_key: bytes | None = None) -> list[str]:
     except (zipfile.BadZipFile, OSError) as exc:
         return [f"{path}: not a readable ZIP bundle ({exc})"]
     return problems
+
+
+def signer(path: Path) -> str | None:
+    """The SHA-256 fingerprint of the key a bundle says it was signed with, or None when
+    the bundle has no readable key. Without a trusted key to compare it with, a valid
+    signature proves only that nothing changed after signing, not who signed."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return keys.fingerprint(keys.load_public(z.read(bundle.PUBLIC_KEY)))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, zlib.error):
+        return None
 
 
 def _check(b: _Bundle, trusted_key: bytes | None) -> None:

@@ -12,6 +12,10 @@ passwords are counted (gateway/guard.py) and stop the connection from being eval
 A data upload whose DataTime is more than ``max_future`` ahead of its receive time is
 archived as rejected: the first write of a record wins (storage/writer.py), so a
 record from the future would make the real one a duplicate when its time comes.
+
+Every reason starts with a code and ':' (what the station page shows, migration 0040):
+``wrong-password``, ``unknown-station``, ``deactivated``, ``throttled``, ``plaintext``,
+``other-mn``, ``answer-unbound``, ``future``.
 """
 
 from __future__ import annotations
@@ -56,19 +60,21 @@ def judge(
     """What to do with ``message`` on a connection bound to ``bound`` (None: not yet)."""
     mn = message.mn
     if bound is not None and mn != bound:
-        return _refused(f"MN {mn} on a connection of station {bound}", settings, fail=True)
+        return _refused(
+            f"other-mn: MN {mn} on a connection of station {bound}", settings, fail=True
+        )
     if message.cn in REPLY_CODES:
         return _answer(message, station, bound)
     if station is None:
         return _unknown(settings)
     if not station.active:
-        return _refused("station deactivated in the registry", settings, fail=False)
+        return _refused("deactivated: station deactivated in the registry", settings, fail=False)
     if bound is None and throttled is not None:
-        return _refused(f"not checked: {throttled}", settings, fail=False)
+        return _refused(f"throttled: password not checked, {throttled}", settings, fail=False)
     if message.pw != station.password:
-        return _refused("wrong password", settings, fail=True)
+        return _refused("wrong-password", settings, fail=True)
     if station.encrypted and "encrypted" not in message.deviations:
-        return _refused("plaintext from a station with an SM4 key", settings, fail=True)
+        return _refused("plaintext: from a station with an SM4 key", settings, fail=True)
     future = _future(message, received_at, settings)
     if future is not None:
         return Verdict(status="rejected", reason=future, bind=bound is None)
@@ -77,19 +83,21 @@ def judge(
 
 def _answer(message: Message, station: StationInfo | None, bound: str | None) -> Verdict:
     if bound is None:
-        return Verdict(status="unauthorized", reason="answer on a connection of no station")
+        return Verdict(
+            status="unauthorized", reason="answer-unbound: on a connection of no station"
+        )
     if station is not None and message.pw != station.password:
-        return Verdict(status="unauthorized", reason="answer with a wrong password", failure=True)
+        return Verdict(status="unauthorized", reason="wrong-password: an answer", failure=True)
     return OK
 
 
 def _unknown(settings: GatewaySettings) -> Verdict:
     policy = settings.unknown_station
     if policy == "quarantine":
-        return Verdict(status="quarantined", reason="MN not registered", answer=True)
+        return Verdict(status="quarantined", reason="unknown-station", answer=True)
     if policy == "accept":
         return Verdict(bind=True)
-    return Verdict(status="unauthorized", reason="MN not registered", close=policy == "close")
+    return Verdict(status="unauthorized", reason="unknown-station", close=policy == "close")
 
 
 def _refused(why: str, settings: GatewaySettings, *, fail: bool) -> Verdict:

@@ -197,7 +197,7 @@ class StationSession(asyncio.Protocol):
     def _message(self, message: Message, received_at: datetime) -> None:
         self.valid_frames += 1
         if self.refused is not None:  # nothing after a failed authentication counts
-            self._archive(message, received_at, "unauthorized", f"after: {self.refused}")
+            self._archive(message, received_at, "unauthorized", f"after-refusal: {self.refused}")
             return
         station = self.gw.registry.get(message.mn)
         now = time.monotonic()

@@ -11,18 +11,20 @@ over the hours that had one; a difference over ``cou_tolerance`` (2 %) is flagge
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import TupleRow
 
 from protocol.pollutants import lookup
 from reports.model import Chart, Report, Table
-from reports.periods import Period
+from reports.periods import Period, counted_to
 from rules.config import Ruleset
 from rules.emissions import Total
 from rules.model import GAS_FLOW, WATER_FLOW, StationInfo
 from rules.rates import emission_totals
 from rules.times import month_floor, period_label, us
+from rules.transmission import counted_until
 from storage import reports_queries
 
 ITEMS = {
@@ -131,8 +133,11 @@ def build(
     period: Period,
     ruleset: Ruleset | None = None,
     region: str | None = None,
+    *,
+    now: datetime,
 ) -> Report:
     ruleset = ruleset or Ruleset()
+    end = min(us(period.end), counted_until(us(now), ruleset.base))
     stations = [s for s in reports_queries.stations(conn, region) if s.medium in ITEMS]
     data = reports_queries.period_data(conn, [s.mn for s in stations], period.start, period.end)
     rows: list[tuple[object, ...]] = []
@@ -142,9 +147,7 @@ def build(
     tolerance = ruleset.base.cou_tolerance
     for station in stations:
         codes = ITEMS[station.medium]
-        totals = emission_totals(
-            station, data[station.mn].hours, codes[1:], us(period.start), us(period.end)
-        )
+        totals = emission_totals(station, data[station.mn].hours, codes[1:], us(period.start), end)
         for code in codes:
             by_month: dict[str, Total] = defaultdict(Total)
             for day, total in totals[code].items():
@@ -171,8 +174,7 @@ def build(
     where = f"region {region}" if region else "all regions"
     return Report(
         title=f"排放量 Emissions {period.label}",
-        subtitle=f"{where}; {len(stations)} outlets; {period.start:%Y-%m-%d} to "
-        f"{period.end:%Y-%m-%d} (Beijing time, end exclusive)",
+        subtitle=f"{where}; {len(stations)} outlets; {counted_to(period, now, ruleset)}",
         tables=[Table("emissions", COLUMNS, rows, frozenset({"difference"}))],  # type: ignore[arg-type]
         charts=[
             chart

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from protocol import BEIJING
+from rules.config import Ruleset
+from rules.times import TIME_LABEL, TIME_LABEL_EN, dt, shown, us
+from rules.transmission import counted_until
 
 
 class PeriodError(ValueError):
@@ -60,3 +63,19 @@ def parse(text: str) -> Period:
             raise PeriodError(str(exc)) from None
         return Period(text, "day", start, start + timedelta(days=1))
     raise PeriodError(f"{text!r}: use a day 2026-10-03, a month 2026-10 or a quarter 2026Q3")
+
+
+def counted_to(period: Period, now: datetime, ruleset: Ruleset) -> str:
+    """What a report on ``period`` covers, said in the subtitle: the whole period, or
+    (still running) up to the end of the last hour judged at ``now``."""
+    until = min(us(period.end), counted_until(us(now), ruleset.base))
+    if until >= us(period.end):
+        return (
+            f"{shown(period.start, False)} 至 {shown(period.end, False)}（{TIME_LABEL}）"
+            f" / {TIME_LABEL_EN}, end exclusive"
+        )
+    return (
+        f"{shown(period.start, False)} 至 {shown(dt(until), False)}（{TIME_LABEL}，统计期未结束："
+        f"计至已结束并已判定的小时）/ {TIME_LABEL_EN}, period still running: counted to "
+        f"{shown(dt(until), False)}, the hours ended and judged by {shown(now)}"
+    )

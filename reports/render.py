@@ -26,9 +26,12 @@ def _text(value: Cell, percent: bool) -> str:
 
 
 def to_csv(report: Report) -> str:
-    """The first table; rates as percentages with 2 decimals."""
+    """The first table; rates as percentages with 2 decimals. It starts with a UTF-8 byte
+    order mark: without one, Excel on Chinese Windows reads the file as GBK and garbles
+    every Chinese name (武汉 ...)."""
     table = report.tables[0]
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
     for row in table.rows:

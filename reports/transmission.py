@@ -3,7 +3,8 @@ enterprise and in total, realtime and completion, with the daily trend.
 
 Rates per regulations.md §1 (:mod:`rules.transmission`); each station is held to the
 threshold of its region (``etr_threshold``, default 95 %, Hubei Art. 8), enterprises
-and the total to the threshold of their first station's region.
+and the total to the threshold of their first station's region. A period still running
+is counted up to the last hour judged when the report is made, and says so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from reports.model import Chart, Report, Table
-from reports.periods import Period
+from reports.periods import Period, counted_to
 from rules.config import Ruleset
 from rules.model import StationInfo
 from rules.rates import day_tallies
@@ -90,6 +91,8 @@ def build(
     period: Period,
     ruleset: Ruleset | None = None,
     region: str | None = None,
+    *,
+    now: datetime,
 ) -> Report:
     ruleset = ruleset or Ruleset()
     stations = reports_queries.stations(conn, region)
@@ -112,6 +115,7 @@ def build(
             us(period.start),
             us(period.end),
             found.minute_hours,
+            now=us(now),
         )
         station_total = Tally()
         for code, days in tallies.items():
@@ -150,8 +154,7 @@ def build(
     where = f"region {region}" if region else "all regions"
     return Report(
         title=f"有效传输率 Effective transmission rate {period.label}",
-        subtitle=f"{where}; {len(stations)} stations; {period.start:%Y-%m-%d} to "
-        f"{period.end:%Y-%m-%d} (Beijing time, end exclusive)",
+        subtitle=f"{where}; {len(stations)} stations; {counted_to(period, now, ruleset)}",
         tables=[
             Table("transmission", COLUMNS, rows, RATES),  # type: ignore[arg-type]
             Table("daily", DAILY, daily, frozenset({"etr", "etr_rt"})),  # type: ignore[arg-type]

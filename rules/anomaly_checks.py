@@ -30,13 +30,15 @@ def concentrations(readings: Mapping[str, Reading]) -> list[str]:
 def flow_zero_with_concentrations(
     readings: Mapping[str, Reading], flow_code: str, cfg: RulesConfig
 ) -> list[str]:
-    """A17: flow 0 (or flagged F) while concentrations above 0 are reported.
+    """A17: a flow of 0 while the analysers report concentrations above 0 as normal.
 
-    Not when O2 is at air level: then the unit is stopped and the analysers read
-    leftovers (that is A19's business).
+    Not when the flow is flagged F: the logger says the plant is stopped (HJ 212-2017
+    Table 8), and a stopped plant's analysers read leftovers; whether the stop is real is
+    the rate's question (regulations.md §1.3), not an anomaly of every such record. Not
+    when O2 is at air level either: the unit is stopped (that is A19's business).
     """
     flow = readings.get(flow_code)
-    if flow is None or not (flow.flag == "F" or (flow.value is not None and flow.value <= 0)):
+    if flow is None or flow.flag == "F" or flow.value is None or flow.value > 0:
         return []
     o2 = readings.get(OXYGEN)
     if o2 is not None and o2.value is not None and o2.value >= cfg.o2_ambient:
@@ -44,7 +46,7 @@ def flow_zero_with_concentrations(
     return [
         code
         for code in concentrations(readings)
-        if (value := readings[code].value) is not None and value > 0
+        if readings[code].normal and (value := readings[code].value) is not None and value > 0
     ]
 
 

@@ -6,6 +6,13 @@ hour and day data, the **start** of the period, sent once the period is over
 than ``drift_future_s`` after it was received: the station's clock is ahead. Real-time
 data (2011) should arrive at once; repeatedly late real-time data mean a clock
 behind (back-filled data after an outage are exempt: they belong to the gap).
+
+Lateness is judged against the receive time only for data that come in real time: a
+record whose DataTime moved on from the previous one of its kind by no more than the
+receive time did (with a margin for the network). A logger emptying its store (补传),
+or a replay of past data faster than real time, sends records whose times race ahead
+of the receive time: how late they are says nothing about the station's clock. Data
+from the future are a clock ahead whatever their pace: no backlog is from the future.
 """
 
 from __future__ import annotations
@@ -28,6 +35,17 @@ def period(cn: str, minute_interval_min: int) -> int:
 def drift_s(cn: str, data_time: int, received: int, minute_interval_min: int) -> float:
     """Seconds by which the record's period ends after it was received (+: ahead)."""
     return (data_time + period(cn, minute_interval_min) - received) / US
+
+
+def real_time(
+    data_time: int, newest: int | None, received: int, previous_received: int | None
+) -> bool:
+    """Whether a record came at the pace of its data: its DataTime later than the newest
+    of its kind by no more than twice the time since that kind last arrived, plus 1 s."""
+    if newest is None or previous_received is None:
+        return False  # the first of its kind: no pace to judge by yet
+    ahead = data_time - newest
+    return 0 < ahead <= 2 * (received - previous_received) + US
 
 
 def from_future(drift: float, cfg: RulesConfig) -> bool:

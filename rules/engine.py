@@ -79,6 +79,12 @@ class Engine:
 
     def on_record(self, record: Record) -> list[Output]:
         out = self.advance(us(record.received_at))
+        if record.refused is not None:
+            followed = self.states.get(record.mn)  # refused MNs start no state of their own
+            if followed is not None:
+                intake.refused(self._ctx(followed, out), record)
+                self._dirty.add(record.mn)
+            return out
         state = self.states.get(record.mn) or self._new_state(record.mn, self.now)
         intake.handle(self._ctx(state, out), record)
         self._dirty.add(record.mn)
@@ -137,7 +143,8 @@ class Engine:
             if ctx.info.active and state.open_case("outage", None) is None:
                 started = state.last_seen
                 state.gap = [started if started is not None else self.origin, intake.FAR_FUTURE]
-                ctx.open_case("outage", None, started, "silent")
+                refused = f"every frame refused: {state.refused[1]}" if state.refused else ""
+                ctx.open_case("outage", None, started, refused or "silent")
         elif name == "hour" and state.hour_next is not None:
             hourly.close_hour(ctx, state.hour_next)
         elif name == "case":

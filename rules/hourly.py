@@ -31,7 +31,14 @@ from rules.times import (
     period_label,
     quarter_floor,
 )
-from rules.transmission import Tally, below, exempt_check_hours, percent, tally_hour
+from rules.transmission import (
+    Tally,
+    below,
+    counted_from,
+    exempt_check_hours,
+    percent,
+    tally_hour,
+)
 from rules.validity import (
     HourStatus,
     day_valid,
@@ -121,7 +128,10 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 value=found.value if found else None,
                 threshold=pollutant.limit,
             )
-        incomplete = status.reason.startswith("incomplete")
+        # A3 asks for the minutes an hour should have had: an hour the station's data
+        # began part-way through (its first start-up) had only the rest of it to give
+        began = st.first_data is not None and st.first_data > hour
+        incomplete = status.reason.startswith("incomplete") and not began
         if incomplete or (reading is not None and counted is not None):
             ctx.condition(
                 f"hour-incomplete:{code}",
@@ -160,9 +170,18 @@ def _rate_hour(
         day[1] += 1
     if pollutant is None or not pollutant.assessed or not ctx.info.active:
         return
+    if not _answers_for(ctx, hour):
+        return  # before the station was monitored: not its hour to deliver
     _add(st.etr.setdefault("day", {}), code, tally_hour(status, on_time))
     if status.expected and not status.received:
         st.missing.setdefault(code, []).append(hour)
+
+
+def _answers_for(ctx: Ctx, hour: int) -> bool:
+    """Whether the station was monitored when ``hour`` began (the reports count the
+    same hours: :func:`rules.transmission.counted_window`)."""
+    first = counted_from(ctx.info.created_at)
+    return first is None or hour >= first
 
 
 def _add(tallies: dict[str, list[int]], code: str, tally: Tally) -> None:
@@ -295,7 +314,7 @@ def _station_hour(ctx: Ctx, hour: int, any_hourly: bool, statuses: dict[str, Hou
     assessed = info.assessed()
     expects = info.active and (bool(assessed) or "2061" in st.cadence)
     expected = not assessed or any(statuses[c].expected for c in assessed if c in statuses)
-    missing = expects and expected and not any_hourly
+    missing = expects and expected and not any_hourly and _answers_for(ctx, hour)
     if not (missing and st.open_case("outage", None) is not None):
         ctx.condition("hour-missing", missing, "hour-missing", data_time=hour)
     duplicates, disordered = st.recv

@@ -51,6 +51,9 @@ def running(readings: Mapping[str, Reading], medium: str, ctx: Ctx) -> bool:
 def handle(ctx: Ctx, record: Record) -> None:
     st, info, t = ctx.st, ctx.info, ctx.now
     st.last_seen = t
+    if st.refused and record.data_time is not None:  # data got through again (a 2025
+        st.refused = []  # logger's heartbeats do when its encrypted data do not)
+        ctx.condition("frames-refused", False, "frames-refused")
     if info.active:
         st.silence_due = t + outage.threshold(st.cadence, info, t, ctx.cfg)
         ctx.arm(st, "silence")
@@ -60,11 +63,14 @@ def handle(ctx: Ctx, record: Record) -> None:
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings
+    if cn in ("2011", "2051"):  # an hour record's DataTime is its hour's start
+        st.first_data = at if st.first_data is None else min(st.first_data, at)
+    previous = st.cadence.get(cn)
     if outage.interval(cn, info) is not None:
         st.cadence[cn] = t
     if cn == "2051":
         st.minutes_seen = t
-    _timing(ctx, cn, at)
+    _timing(ctx, cn, at, previous)
     valid = {
         code
         for code, r in readings.items()
@@ -78,14 +84,46 @@ def handle(ctx: Ctx, record: Record) -> None:
     _accumulate(ctx, cn, readings, at)
 
 
-def _timing(ctx: Ctx, cn: str, at: int) -> None:
+def refused(ctx: Ctx, record: Record) -> None:
+    """A frame of the station archived but refused (legacy CRC, no SM4 key, wrong
+    password ...). It does not make the station alive (the outage rule counts accepted
+    frames only); frames that are all refused for as long as the outage threshold, at
+    the pace they come (their CN's interval, or how often they arrive: a logger refused
+    at the first frame of every connection sends that one only), raise their own alarm,
+    naming why, before or beside the outage."""
+    st, info, t = ctx.st, ctx.info, ctx.now
+    if not info.active or record.refused is None:
+        return
+    pace = outage.interval(record.cn, info) or HOUR
+    if not st.refused:
+        st.refused = [t, record.refused, 0, pace, t]
+    elif t > st.refused[4]:
+        pace = min(pace, t - st.refused[4])
+    st.refused[1], st.refused[2], st.refused[4] = record.refused, st.refused[2] + 1, t
+    st.refused[3] = min(st.refused[3], pace)
+    since, code, count, shortest, _ = st.refused
+    ctx.condition(
+        "frames-refused",
+        t - since >= outage.silence(shortest, ctx.cfg),
+        "frames-refused",
+        "critical",
+        data_time=since,
+        value=count,
+        detail={"reason": code, "since": stamp(since), "frames": count},
+    )
+
+
+def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
     st, cfg = ctx.st, ctx.cfg
-    if anomaly_timing.out_of_order(at, st.last_time.get(cn), st.gap):
+    newest = st.last_time.get(cn)
+    if anomaly_timing.out_of_order(at, newest, st.gap):
         st.recv[1] += 1
     st.last_time[cn] = max(at, st.last_time.get(cn, at))
     drift = anomaly_timing.drift_s(cn, at, ctx.now, ctx.info.minute_interval_min)
     if anomaly_timing.from_future(drift, cfg):
-        direction = 1
+        direction = 1  # no backlog is from the future: the clock is ahead
+    elif not anomaly_timing.real_time(at, newest, ctx.now, previous):
+        return  # late, but a backlog or a replay: that says nothing about the clock
     elif anomaly_timing.late_realtime(cn, drift, cfg) and not anomaly_timing.in_gap(at, st.gap):
         direction = -1
     elif cn == "2011" or drift > -cfg.drift_behind_s:

@@ -92,7 +92,9 @@ class Record:
 
     ``data_time`` is None for frames without measurements (heartbeats, status, replies):
     they still show the station is alive. ``duplicate``: every record in it had been
-    stored before (a retransmission).
+    stored before (a retransmission). ``refused``: the frame was archived but not
+    accepted (``legacy-crc``, ``decrypt``, ``wrong-password`` ...): it shows that the
+    station tries, never that it is alive.
     """
 
     mn: str
@@ -102,6 +104,7 @@ class Record:
     readings: Mapping[str, Reading] = field(default_factory=dict)
     frame_id: int = 0
     duplicate: bool = False
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

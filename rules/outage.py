@@ -33,5 +33,9 @@ def threshold(cadence: Mapping[str, int], station: StationInfo, now: int, cfg: R
     """Silence (µs) after which the station is in outage."""
     seen = [interval(cn, station) for cn, last in cadence.items() if last >= now - DAY]
     periods = [p for p in seen if p is not None]
-    expected = min(periods) if periods else HOUR
+    return silence(min(periods) if periods else HOUR, cfg)
+
+
+def silence(expected: int, cfg: RulesConfig) -> int:
+    """How long (µs) a station expected every ``expected`` µs may be silent."""
     return max(round(cfg.silence_multiple * expected), round(cfg.silence_min_s * US))

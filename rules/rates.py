@@ -3,8 +3,9 @@
 The reports' side of :mod:`rules.transmission` and :mod:`rules.emissions`: the same
 hourly status (:func:`rules.validity.hour_status`), the same marks, the same water
 check-hour exemption as the engine, computed after the fact from every stored hourly
-record, with the marks in force at report time. Hours count from the later of the
-period start and the station's registration.
+record, with the marks in force at report time. The hours counted are those of
+:func:`rules.transmission.counted_window`: from the later of the period start and the
+station's ``monitored_since``, up to the last hour judged at the moment asked.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from rules.config import RulesConfig
 from rules.emissions import Total, hour_total, volume
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, Mark, Reading, StationInfo
-from rules.times import DAY, HOUR, MINUTE, day_floor, hour_floor, us
-from rules.transmission import Tally, exempt_check_hours, tally_hour
+from rules.times import DAY, HOUR, MINUTE, day_floor
+from rules.transmission import Tally, counted_window, exempt_check_hours, tally_hour
 from rules.validity import hour_status, hours_in, mark_effect, stopped, valid_minutes
 
 
@@ -52,8 +53,11 @@ def day_tallies(
     start: int,
     end: int,
     minute_hours: Sequence[int],
+    *,
+    now: int,
 ) -> dict[str, dict[int, Tally]]:
-    """Per assessed factor, per Beijing day (start µs): its tally over [start, end).
+    """Per assessed factor, per Beijing day (start µs): its tally over the hours of
+    [start, end) counted at ``now`` (:func:`rules.transmission.counted_window`).
 
     ``minute_hours``: the sorted starts (µs) of the hours in which minute records (2051)
     of the station were received, from a day before ``start``. An hour needs its 45 valid
@@ -61,8 +65,7 @@ def day_tallies(
     (:func:`rules.hourly.close_hour`, on receipt time): a station whose minute data stop
     part-way through a period is judged by its flags from a day after the last of them.
     """
-    if station.created_at is not None:
-        start = max(start, hour_floor(us(station.created_at)))
+    start, end = counted_window(start, end, station.created_at, now, cfg)
     flow_code = _flow_code(station)
     grace = round(cfg.realtime_grace_min * MINUTE)
     out: dict[str, dict[int, Tally]] = {}

@@ -51,6 +51,7 @@ class StationState:
     cadence: dict[str, int] = field(default_factory=dict)  # CN -> last received
     last_time: dict[str, int] = field(default_factory=dict)  # CN -> newest DataTime
     minutes_seen: int | None = None  # last 2051 received: the station sends minutes
+    first_data: int | None = None  # earliest real-time/minute DataTime: its data begin
     # hour start (str) -> {"h": {pol: [avg, zs, cou, flag, received, min, max]},
     #                      "m": {pol: [n, n_valid, Σc, Σcq, Σq, n_q, Σcou, n_cou]}}
     hours: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
@@ -63,6 +64,8 @@ class StationState:
     drift: list[int] = field(default_factory=lambda: [0, 0])  # [direction, count]
     recv: list[int] = field(default_factory=lambda: [0, 0])  # [duplicates, out of order]
     gap: list[int] = field(default_factory=list)  # [start, end] of the last silence
+    # frames refused since data last got through: [first, code, count, pace, last] (µs)
+    refused: list[Any] = field(default_factory=list)
     day: dict[str, list[int]] = field(default_factory=dict)  # pol -> [valid, expected]
     day_received: dict[str, int] = field(default_factory=dict)  # pol -> hour records
     # day start (str) -> {pol: Avg} of a daily record (2031) waiting for its day to close

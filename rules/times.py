@@ -34,6 +34,22 @@ def local(t: int) -> datetime:
     return dt(t).astimezone(BEIJING)
 
 
+# Every time a person reads is Beijing time and says so (HJ 212-2017 §6.3.3: the
+# standard's times are local time); machine output is ISO 8601 with the +08:00 offset.
+TIME_LABEL = "北京时间"
+TIME_LABEL_EN = "Beijing time"
+
+
+def shown(moment: datetime, seconds: bool = True) -> str:
+    """``moment`` as a person reads it: ``2026-12-07 04:37:00`` in Beijing time."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def machine(moment: datetime) -> str:
+    """``moment`` for machine output: ISO 8601 in Beijing time with its offset."""
+    return moment.astimezone(BEIJING).isoformat()
+
+
 def iso(t: int) -> str:
     """Beijing ISO 8601 text, the form alarm keys and reports use."""
     return local(t).isoformat(timespec="seconds")

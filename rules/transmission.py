@@ -15,14 +15,54 @@ capping received and valid at the reduced expected count.
 Two variants (§1.1, interface spec §2.6): **realtime** (即时) counts a value only if it
 arrived by the end of its hour plus ``realtime_grace_min``; **completion** (补全) also
 counts values sent later (补传).
+
+Which hours a rate counts (:func:`counted_window`, the one definition the engine, the
+reports, the console and the evidence bundle share): the whole hours of the period that
+began at or after the station's ``monitored_since`` (an hour it was registered in
+part-way was not its to deliver) and that had ended and were due to be judged (end +
+``hour_grace_min``, when the engine judges them) by the moment asked. A rate of a period
+still running is a rate up to then, never one that counts the hours still to come (or
+the one still running) as missing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import datetime
 
+from rules.config import RulesConfig
+from rules.times import HOUR, MINUTE, hour_floor, us
 from rules.validity import HourStatus
+
+
+def _ceil_hour(t: int) -> int:
+    return hour_floor(t) + (HOUR if t % HOUR else 0)
+
+
+def counted_from(monitored_since: datetime | None) -> int | None:
+    """The first hour (µs) a station answers for: the first that began when it was
+    already monitored (None: no registration time known, every hour counts)."""
+    if monitored_since is None:
+        return None
+    return _ceil_hour(us(monitored_since))
+
+
+def counted_until(now: int, cfg: RulesConfig) -> int:
+    """End (µs, exclusive) of the hours judged by ``now``: ended ``hour_grace_min`` ago."""
+    return hour_floor(now - round(cfg.hour_grace_min * MINUTE))
+
+
+def counted_window(
+    start: int, end: int, monitored_since: datetime | None, now: int, cfg: RulesConfig
+) -> tuple[int, int]:
+    """The hours [first, last) (µs, whole hours) of the period [start, end) that a rate
+    asked at ``now`` counts; none when first >= last."""
+    first = _ceil_hour(start)
+    since = counted_from(monitored_since)
+    if since is not None:
+        first = max(first, since)
+    return first, min(hour_floor(end), counted_until(now, cfg))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +138,13 @@ def tally(hours: Iterable[tuple[HourStatus, bool]]) -> Tally:
 
 
 def exempt_check_hours(day: Tally, hours: int) -> Tally:
-    """A water factor's day with ``hours`` standard-sample check hours exempted (§1.2)."""
-    cut = min(hours, day.expected)
+    """A water factor's day with up to ``hours`` standard-sample check hours exempted
+    (§1.2): the worst hours, and only hours that need it (missing or invalid in either
+    variant). A day whose every hour is valid had no check hour to forgive: it keeps its
+    hours and its 100 %, the first hour of a day still running included (the rates are
+    the same as cutting an hour from every day whenever a day has two hours or more)."""
+    short = day.expected - min(day.valid, day.valid_rt)
+    cut = min(hours, day.expected, short)
     if cut <= 0:
         return day
     expected = day.expected - cut

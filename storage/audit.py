@@ -1,7 +1,8 @@
 """The audit log (``hj212.audit_log``): who did what, append-only and hash-chained.
 
 Every writer of the audit log goes through :func:`append` (or, for changes to stations,
-marks and commands, the database's own triggers). The database links each entry into
+marks, commands and users, the database's own triggers; a console read's first count in
+its interval, storage/access_log.py, inserts its entry in the statement that counts it). The database links each entry into
 one SHA-256 chain as it is inserted (migration 0030), in ``seq`` order::
 
     hash = SHA-256( b"hj212-audit-v1\\x00" || prev_hash (32 bytes)
@@ -30,6 +31,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
+from rules.times import machine
 from storage.chain import GENESIS, micros
 
 DOMAIN = b"hj212-audit-v1\x00"
@@ -252,5 +254,5 @@ def entries(
 
 def to_json(entry: Entry) -> str:
     """One entry as a JSON line."""
-    row = dict(entry.__dict__, at=entry.at.isoformat())
+    row = dict(entry.__dict__, at=machine(entry.at))  # ISO 8601, Beijing time
     return json.dumps(row, ensure_ascii=False, default=str)

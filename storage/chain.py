@@ -20,6 +20,11 @@ that frame's hash; removing, inserting or reordering frames breaks the next fram
 ``prev_hash`` link; removing frames at the end disagrees with ``chain_head``.
 Retention (``drop_chunks``) removes the oldest frames whole, so verification anchors on
 the stored ``prev_hash`` of the first frame it reads (and says whether that is genesis).
+
+Each chain is read, frames and head, in one REPEATABLE READ snapshot: the writer stores
+a batch's frames and advances their heads in one transaction, so a snapshot sees both or
+neither. Read in two statements, a head committed between them named frames the first
+read had not seen, and a healthy running system looked as if frames had been removed.
 """
 
 from __future__ import annotations
@@ -109,9 +114,10 @@ def chains(
 ) -> list[str]:
     """Every chain key with frames (in the window), and every chain head."""
     sql = f"SELECT DISTINCT coalesce(mn, '') FROM hj212.frame WHERE true {_window(start, end)}"
-    keys = {str(row[0]) for row in conn.execute(sql.encode(), {"start": start, "end": end})}
-    if start is None and end is None:
-        keys |= {str(row[0]) for row in conn.execute("SELECT chain FROM hj212.chain_head")}
+    with conn.transaction():  # ended here: each chain is then read in a snapshot of its own
+        keys = {str(row[0]) for row in conn.execute(sql.encode(), {"start": start, "end": end})}
+        if start is None and end is None:
+            keys |= {str(row[0]) for row in conn.execute("SELECT chain FROM hj212.chain_head")}
     return sorted(keys)
 
 
@@ -139,8 +145,23 @@ def verify_chain(
     """Recompute one chain (in the window, if any); record its first broken link."""
     report = report if report is not None else Report()
     report.chains += 1
-    with contextlib.closing(_rows(conn, chain, start, end)) as frames:
+    with _snapshot(conn), contextlib.closing(_rows(conn, chain, start, end)) as frames:
         return _walk(conn, chain, frames, start, end, report)
+
+
+@contextlib.contextmanager
+def _snapshot(conn: psycopg.Connection[TupleRow]) -> Iterator[None]:
+    """One read-only REPEATABLE READ transaction: every statement inside sees the same
+    committed state. Inside a caller's transaction, that one must be a snapshot too."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        row = conn.execute("SHOW transaction_isolation").fetchone()
+        if row is None or row[0] not in ("repeatable read", "serializable"):
+            raise ValueError("verify a chain outside a transaction, or inside a snapshot")
+        yield
+        return
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _walk(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from protocol.masking import mask, mask_text
+from rules.times import machine
 
 # secret CP key -> the station column it waits in until the device confirms
 PENDING = {"NewPW": "pending_password", "NewSK": "pending_sm4_key"}
@@ -212,7 +213,7 @@ async def state_of(dsn: str, command_id: int) -> dict[str, object]:
         "error",
     )
     out = {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)
+        k: (machine(v) if isinstance(v, datetime) else v) for k, v in zip(keys, row, strict=True)
     }
     out["replies"] = [
         {"cn": r[0], "qn": r[1], "frame": mask(bytes(r[2])).decode("utf-8", "replace")}

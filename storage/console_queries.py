@@ -1,9 +1,13 @@
 """Reads for the console, always inside a jurisdiction (a region-code prefix and, for
 an enterprise user, its enterprise); every data read bounds time or is per station.
 
-A station's last frame time is ``hj212.chain_head.updated_at``: the writer updates that
-row in the transaction that stores each batch of the station's frames, so the overview
-of 10,000 stations reads 10,000 small rows instead of probing the frame hypertable.
+A station's last frame times are on ``hj212.chain_head``: the writer updates that row in
+the transaction that stores each batch of the station's frames, so the overview of
+10,000 stations reads 10,000 small rows instead of probing the frame hypertable. A
+station is online when frames that authenticate and parse arrive (``accepted_at``);
+one whose data frames are all refused (none accepted while refused ones come: its
+heartbeats may still get through) is shown as such, with why (``refused_at``,
+``refused_code``, migration 0040), not as online.
 ``data_high`` there (latest DataTime per CN) says which kinds of data a station sends,
 hence how often a frame is expected (HJ 212-2017 §6.6: RtdInterval, MinInterval).
 """
@@ -35,19 +39,23 @@ class StationStatus:
     enterprise: str
     region_code: str
     medium: str
-    last_frame: datetime | None
+    last_frame: datetime | None  # the last accepted frame
     expected_s: int  # seconds between frames the station should keep
     online: bool
+    # not online, but frames still come, every one refused: why (legacy-crc, decrypt,
+    # wrong-password ...), and when the last came
+    refused: str | None
+    last_refused: datetime | None
     open_alarms: int
     open_cases: int
     overdue_cases: int
 
 
 _STATUS = f"""
-SELECT s.mn, s.name, s.enterprise, s.region_code, s.medium, h.updated_at AS last_frame,
+SELECT s.mn, s.name, s.enterprise, s.region_code, s.medium, h.accepted_at AS last_frame,
   e.expected_s,
-  coalesce(h.updated_at > %(now)s - make_interval(secs => e.expected_s * %(factor)s), false)
-    AS online,
+  coalesce(h.accepted_at > %(now)s - e.span, false) AND r.code IS NULL AS online,
+  r.code AS refused, h.refused_at AS last_refused,
   coalesce(a.n, 0)::int AS open_alarms, coalesce(c.n, 0)::int AS open_cases,
   coalesce(c.overdue, 0)::int AS overdue_cases
 FROM hj212.station s
@@ -55,7 +63,13 @@ LEFT JOIN hj212.chain_head h ON h.chain = s.mn
 CROSS JOIN LATERAL (SELECT CASE
     WHEN h.data_high ? '2011' THEN s.rt_interval_s
     WHEN h.data_high ? '2051' THEN s.minute_interval_min * 60
-    WHEN h.data_high ? '2061' THEN 3600 ELSE 86400 END AS expected_s) e
+    WHEN h.data_high ? '2061' THEN 3600 ELSE 86400 END AS expected_s) e0
+CROSS JOIN LATERAL (SELECT e0.expected_s,
+    make_interval(secs => e0.expected_s * %(factor)s) AS span) e
+-- refused: frames still come (the last within 30 min at most), no data got through
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN h.refused_at > %(now)s - make_interval(secs => least(e.expected_s, 600) * %(factor)s)
+     AND coalesce(h.data_at <= %(now)s - e.span, true) THEN h.refused_code END AS code) r
 LEFT JOIN (SELECT mn, count(*) AS n FROM hj212.alarm
     WHERE state IN ('open', 'acknowledged') AND cleared_at IS NULL GROUP BY mn) a
   ON a.mn = s.mn
@@ -224,15 +238,51 @@ class AuditRow:
     detail: dict[str, Any]
 
 
+# The audit entries a jurisdiction may read (docs/regulations.md §12, seed 002 Art. 21:
+# logs shown to the units concerned): about its stations; for a regulator (no enterprise) also those its
+# users wrote, and those about its users (user and token changes, by the subject's name
+# or by the region the change gave or took). Everything for '' without an enterprise.
+_AUDIT_SCOPE = f"""
+    (%(prefix)s = '' AND %(enterprise)s::text IS NULL)
+    OR a.mn IN (SELECT s.mn FROM hj212.station s WHERE {SCOPE})
+    OR (%(enterprise)s::text IS NULL AND (
+        a.actor IN (SELECT name FROM hj212.console_user WHERE region_prefix LIKE %(prefix)s || '%%')
+        OR (a.object IN ('console_user', 'api_token') AND (
+            a.detail ->> 'name' IN (SELECT name FROM hj212.console_user
+                                    WHERE region_prefix LIKE %(prefix)s || '%%')
+            OR a.detail ->> 'region_prefix' LIKE %(prefix)s || '%%'
+            OR a.detail -> 'before' ->> 'region_prefix' LIKE %(prefix)s || '%%'))))
+"""
+
+
 def audit(
-    conn: Conn, start: datetime, end: datetime, actor: str | None, mn: str | None, limit: int
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    actor: str | None,
+    mn: str | None,
+    limit: int,
+    prefix: str = "",
+    enterprise: str | None = None,
 ) -> list[AuditRow]:
+    """Audit entries of [start, end) in a jurisdiction, newest first."""
+    params = {
+        "start": start,
+        "end": end,
+        "actor": actor,
+        "mn": mn,
+        "limit": limit,
+        "prefix": prefix,
+        "enterprise": enterprise,
+    }
     with conn.cursor(row_factory=class_row(AuditRow)) as cur:
         cur.execute(
-            "SELECT id, at, actor, action, object, mn, detail FROM hj212.audit_log"
-            " WHERE at >= %s AND at < %s AND (%s::text IS NULL OR actor = %s)"
-            " AND (%s::text IS NULL OR mn = %s) ORDER BY at DESC LIMIT %s",
-            (start, end, actor, actor, mn, mn, limit),
+            "SELECT id, at, actor, action, object, mn, detail FROM hj212.audit_log a"
+            " WHERE at >= %(start)s AND at < %(end)s"
+            " AND (%(actor)s::text IS NULL OR actor = %(actor)s)"
+            f" AND (%(mn)s::text IS NULL OR mn = %(mn)s) AND ({_AUDIT_SCOPE})"
+            " ORDER BY at DESC, id DESC LIMIT %(limit)s",
+            params,
         )
         return cur.fetchall()
 

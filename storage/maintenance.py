@@ -26,6 +26,7 @@ HYPERTABLES = {
     "measurement": ("retention_days_measurement", "chunk_hours_measurement", "mn"),
     "device_status": ("retention_days_device_status", "chunk_hours_device_status", "mn"),
     "audit_log": ("retention_days_audit", None, None),
+    "access_log": ("retention_days_access", None, None),
 }
 
 

@@ -1,8 +1,9 @@
 """What the rules engine reads: the registry, and what arrived in a window of time.
 
-Records come from ``hj212.frame`` (every frame with an MN that was stored or found to
-be a retransmission) joined, by frame id, with the measurements of the same receive
-window; marks from ``hj212.data_mark`` by the time they were made. Both windows are
+Records come from ``hj212.frame`` (every frame with an MN that was stored, found to be
+a retransmission, or refused: the last carry the refusal's code and no measurements)
+joined, by frame id, with the measurements of the same receive window; marks from
+``hj212.data_mark`` by the time they were made. Both windows are
 read through the BRIN indexes of migration 0010 and bounded in ``data_time`` too, so
 TimescaleDB only opens the chunks concerned.
 
@@ -37,17 +38,18 @@ _REGISTRY_VERSION = (
     "SELECT max(at) FROM hj212.audit_log"
     " WHERE object IN ('station', 'station_pollutant') AND at > %s"
 )
+_STATUSES = "('ok', 'duplicate', 'rejected', 'unauthorized')"
 _FRAMES = (
-    "SELECT id, received_at, mn, cn, status FROM hj212.frame"
+    "SELECT id, received_at, mn, cn, status, error FROM hj212.frame"
     " WHERE received_at > %(after)s AND received_at <= %(until)s"
-    " AND mn IS NOT NULL AND status IN ('ok', 'duplicate')"
+    f" AND mn IS NOT NULL AND status IN {_STATUSES}"
 )
 # Frames committed late are the ones a gateway acknowledged from its disk spool while the
 # database was away (migration 0008): the partial index on spool_id finds them cheaply.
 _LATE_FRAMES = (
-    "SELECT id, received_at, mn, cn, status FROM hj212.frame"
+    "SELECT id, received_at, mn, cn, status, error FROM hj212.frame"
     " WHERE spool_id IS NOT NULL AND received_at > %(since)s AND received_at <= %(after)s"
-    " AND id > %(last_id)s AND mn IS NOT NULL AND status IN ('ok', 'duplicate')"
+    f" AND id > %(last_id)s AND mn IS NOT NULL AND status IN {_STATUSES}"
 )
 _MEASUREMENTS = (
     "SELECT frame_id, data_time, pollutant, rtd, min, avg, max, cou, zs_rtd, zs_avg, flag"
@@ -62,18 +64,31 @@ _MARKS = (
 )
 
 
-def stations(conn: Conn) -> list[StationInfo]:
-    """The whole registry as the rules see it."""
+def stations(conn: Conn, mn: str | None = None) -> list[StationInfo]:
+    """The whole registry as the rules see it (or the one station ``mn``)."""
+    where = (" WHERE mn = %(mn)s" if mn is not None else "").encode()
+    params = {"mn": mn}
     pollutants: dict[str, dict[str, PollutantConfig]] = defaultdict(dict)
-    for mn, code, assessed, limit, period, low, high, unit in conn.execute(_POLLUTANTS):
-        pollutants[mn][code] = PollutantConfig(code, assessed, limit, period, low, high, unit)
-    out = []
-    for mn, medium, region, name, enterprise, o2_ref, rt_s, minute, active, created in conn.execute(
-        _STATIONS
+    for key, code, assessed, limit, period, low, high, unit in conn.execute(
+        _POLLUTANTS.encode() + where, params
     ):
+        pollutants[key][code] = PollutantConfig(code, assessed, limit, period, low, high, unit)
+    out = []
+    for (
+        key,
+        medium,
+        region,
+        name,
+        enterprise,
+        o2_ref,
+        rt_s,
+        minute,
+        active,
+        created,
+    ) in conn.execute(_STATIONS.encode() + where, params):
         out.append(
             StationInfo(
-                mn,
+                key,
                 medium,
                 region,
                 name,
@@ -84,7 +99,7 @@ def stations(conn: Conn) -> list[StationInfo]:
                 active,
                 True,
                 created,
-                pollutants.get(mn, {}),
+                pollutants.get(key, {}),
             )
         )
     return out
@@ -98,7 +113,7 @@ def registry_changed_since(conn: Conn, since: datetime) -> datetime | None:
 
 def _records(
     conn: Conn,
-    frames: list[tuple[int, datetime, str, str, str]],
+    frames: list[tuple[int, datetime, str, str, str, str | None]],
     params: dict[str, object],
     sql: str = _MEASUREMENTS,
 ) -> list[Record]:
@@ -120,9 +135,17 @@ def _records(
             readings.get(frame_id, {}),
             frame_id,
             status == "duplicate",
+            _refusal(status, error),
         )
-        for frame_id, received_at, mn, cn, status in frames
+        for frame_id, received_at, mn, cn, status, error in frames
     ]
+
+
+def _refusal(status: str, error: str | None) -> str | None:
+    """The code a refused frame was archived with (``legacy-crc: ...`` -> legacy-crc)."""
+    if status in ("ok", "duplicate"):
+        return None
+    return (error or status).split(":")[0]
 
 
 def records(conn: Conn, after: datetime, until: datetime, backfill: timedelta) -> list[Record]:

@@ -91,16 +91,24 @@ _STATUS_INSERT = (
     " ON CONFLICT DO NOTHING RETURNING mn, cn, device, item, data_time"
 )
 _HEADS_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS head_update"
-    " (chain text, last_id int8, last_hash bytea, n int8, high text) ON COMMIT DELETE ROWS"
+    "CREATE TEMP TABLE IF NOT EXISTS head_update (chain text, last_id int8, last_hash bytea,"
+    " n int8, high text, accepted bool, data bool, refused text) ON COMMIT DELETE ROWS"
 )
 _HEADS_COPY = "COPY head_update FROM STDIN (FORMAT BINARY)"
-_HEAD_TYPES = ["text", "int8", "bytea", "int8", "text"]
+_HEAD_TYPES = ["text", "int8", "bytea", "int8", "text", "bool", "bool", "text"]
+# accepted_at / refused_at (migration 0040): whether any frame of the station gets
+# through, which updated_at (every frame, refused ones too) cannot say.
 _UPDATE_HEADS = (
     "UPDATE hj212.chain_head AS h SET last_id = u.last_id, last_hash = u.last_hash,"
-    " frames = h.frames + u.n, data_high = h.data_high || u.high::jsonb, updated_at = now()"
+    " frames = h.frames + u.n, data_high = h.data_high || u.high::jsonb, updated_at = now(),"
+    " accepted_at = CASE WHEN u.accepted THEN now() ELSE h.accepted_at END,"
+    " data_at = CASE WHEN u.data THEN now() ELSE h.data_at END,"
+    " refused_at = CASE WHEN u.refused IS NULL THEN h.refused_at ELSE now() END,"
+    " refused_code = coalesce(u.refused, h.refused_code)"
     " FROM head_update u WHERE h.chain = u.chain"
 )
+ACCEPTED = frozenset({"ok", "duplicate"})
+REFUSED = frozenset({"rejected", "unauthorized"})
 _FRAME_COPY = (
     "COPY hj212.frame (received_at, id, peer, transport, mn, qn, st, cn, flag, raw, status,"
     " error, hash, prev_hash, spool_id) FROM STDIN (FORMAT BINARY)"
@@ -128,6 +136,9 @@ class _Head:
     data_high: dict[str, int]  # CN -> latest DataTime stored, µs since the epoch
     last_id: int | None = None
     frames: int = 0
+    accepted: bool = False  # a frame of this batch was stored as ok or duplicate
+    data: bool = False  # ... one that carried data
+    refused: str | None = None  # the code of the last one refused
 
 
 @dataclass
@@ -482,6 +493,11 @@ async def _copy_frames(
             head.last_hash = link_hash(prev, r.received_at, r.transport, r.peer, r.raw)
             head.last_id = frame_id
             head.frames += 1
+            if status in ACCEPTED:
+                head.accepted = True
+                head.data = head.data or bool(r.measurements)
+            elif status in REFUSED:
+                head.refused = (r.error or status).split(":")[0]
             await copy.write_row(
                 (
                     r.received_at,
@@ -534,5 +550,6 @@ async def _advance_heads(cur: Cursor, heads: dict[str, _Head]) -> None:
         for chain, head in heads.items():
             if head.last_id is not None:
                 high = json.dumps(head.data_high)
-                await copy.write_row((chain, head.last_id, head.last_hash, head.frames, high))
+                row = (chain, head.last_id, head.last_hash, head.frames, high)
+                await copy.write_row((*row, head.accepted, head.data, head.refused))
     await cur.execute(_UPDATE_HEADS)

@@ -29,7 +29,13 @@ def test_environment_overrides_file_and_flags_override_environment(tmp_path: Pat
 
 @pytest.mark.parametrize(
     "text",
-    ["[gateway]\nport = 'many'\n", "[gateway]\nbogus = 1\n", "[nope]\n", "not toml ["],
+    [
+        "[gateway]\nport = 'many'\n",
+        "[gateway]\nbogus = 1\n",
+        "[nope]\n",
+        "not toml [",
+        "[console]\ntrusted_proxies = ['10.0.0.0/8', 'proxy.example']\n",
+    ],
 )
 def test_bad_settings_are_clear_errors(tmp_path: Path, text: str) -> None:
     path = tmp_path / "hj212.toml"
@@ -72,3 +78,13 @@ def test_example_file_documents_the_real_defaults() -> None:
             if isinstance(actual, Path):
                 actual = str(actual)
             assert actual == value, f"[{section}] {key}: example says {value!r}, code {actual!r}"
+
+
+def test_the_cli_names_its_client_once_in_pgoptions() -> None:
+    from cli.main import name_local_client
+
+    env = {"PGOPTIONS": "-c statement_timeout=5s"}
+    first = name_local_client(env)
+    name_local_client(env)
+    assert first.startswith("local:")
+    assert env["PGOPTIONS"] == f"-c statement_timeout=5s -c hj212.client={first}"

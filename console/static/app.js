@@ -21,7 +21,28 @@ const TEXT = {
     valid: "有效", actor: "用户", action: "操作", object: "对象", left: "剩余",
     late: "已逾期", none: "无", updated: "更新于", marks: "数据标记", all: "全部",
     emissions: "排放量（近 7 天，小时数据）", computed: "核算量 (C×V)", device: "设备累计 (Cou)",
-    hours: "小时数",
+    hours: "小时数", tz: "北京时间", refused: "已连接，报文全部被拒", converted: "折算值",
+    counted_to: "统计至（已结束并已判定的小时）",
+    "why:legacy-crc": "旧版CRC（未获准）", "why:decrypt": "无法解密",
+    "why:wrong-password": "密码错误", "why:unknown-station": "未登记", "why:crc": "CRC错误",
+    "why:deactivated": "已停用", "why:throttled": "密码尝试过多", "why:plaintext": "未加密",
+    "why:other-mn": "连接已属其他站", "why:after-refusal": "认证失败后", "why:future": "数据时间超前",
+    users: "用户", account: "我的账户", full_name: "姓名", unit: "单位", phone: "电话",
+    role: "角色", created: "创建时间", created_by: "创建人", active: "已启用", inactive: "已停用",
+    new_user: "新建用户", edit_user: "修改用户", edit: "修改", save: "保存", create: "创建",
+    new_pw_reset: "新密码（留空则不变，至少 10 位）", deactivate: "停用", reactivate: "启用",
+    tokens: "API 令牌", label: "用途", days: "有效天数", expires: "到期", revoked: "已撤销",
+    revoke: "撤销", new_token: "生成令牌", token_once: "令牌只显示这一次，请立即保存：",
+    change_pw: "修改密码", current_pw: "当前密码", new_pw: "新密码（至少 10 位）",
+    repeat_pw: "再次输入新密码", pw_mismatch: "两次输入的新密码不一致",
+    pw_changed: "密码已修改，您的其他会话已退出", revoke_tokens: "同时撤销我的 API 令牌",
+    revoke_user_tokens: "同时撤销该用户的 API 令牌", last_used: "最近使用", saved: "已保存",
+    sure_deactivate: "停用此用户？其会话和令牌立即失效：", sure_reactivate: "重新启用此用户：",
+    sure_revoke: "撤销此令牌？", sure_reset: "重置此用户的密码？其所有会话将结束：",
+    unblock: "解除登录限制", sure_unblock: "清除此用户在所有来源的失败登录计数？",
+    unblocked: "已清除失败登录计数（来源数）", client: "来源地址", reason: "原因", cancel_edit: "取消修改", profile: "账户信息", expired: "已过期",
+    role_administrator: "管理员", role_operator: "值班员", role_inspector: "检查员",
+    role_enterprise: "企业用户",
   },
   en: {
     title: "Pollution Source Monitoring", overview: "Overview", stations: "Stations",
@@ -43,9 +64,36 @@ const TEXT = {
     action: "Action", object: "Object", left: "left", late: "overdue", none: "none",
     updated: "Updated", marks: "Data marks", all: "All",
     emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
-    device: "Device (Cou)", hours: "Hours",
-    emissions: "Emissions (last 7 days, hourly data)", computed: "Computed (C×V)",
-    device: "Device (Cou)", hours: "Hours",
+    device: "Device (Cou)", hours: "Hours", tz: "Beijing time",
+    refused: "connected, every frame refused", converted: "Converted",
+    counted_to: "Counted to (hours ended and judged)",
+    "why:legacy-crc": "legacy CRC (not allowed)", "why:decrypt": "cannot decrypt",
+    "why:wrong-password": "wrong password", "why:unknown-station": "not registered",
+    "why:crc": "CRC error",
+    "why:deactivated": "deactivated", "why:throttled": "too many wrong passwords",
+    "why:plaintext": "not encrypted", "why:other-mn": "another station's connection",
+    "why:after-refusal": "after a failed sign-in", "why:future": "DataTime ahead",
+    users: "Users", account: "My account", full_name: "Full name", unit: "Unit", phone: "Phone",
+    role: "Role", created: "Created", created_by: "Created by", active: "Active",
+    inactive: "Deactivated", new_user: "New user", edit_user: "Change user", edit: "Change",
+    save: "Save", create: "Create", new_pw_reset: "New password (empty: unchanged; 10+ characters)",
+    deactivate: "Deactivate", reactivate: "Reactivate", tokens: "API tokens", label: "Label",
+    days: "Days valid", expires: "Expires", revoked: "Revoked", revoke: "Revoke",
+    new_token: "Make a token", token_once: "Shown only this once, keep it now:",
+    change_pw: "Change password", current_pw: "Current password",
+    new_pw: "New password (10+ characters)", repeat_pw: "New password again",
+    pw_mismatch: "The new passwords differ",
+    pw_changed: "Password changed; your other sessions are signed out",
+    revoke_tokens: "Also revoke my API tokens", revoke_user_tokens: "Also revoke the user's API tokens",
+    last_used: "Last used", saved: "Saved",
+    sure_deactivate: "Deactivate this user? Its sessions and tokens end at once:",
+    sure_reactivate: "Reactivate this user:", sure_revoke: "Revoke this token?",
+    sure_reset: "Reset this user's password? All its sessions end:", reason: "Reason",
+    client: "Client", unblock: "Unblock sign-in",
+    sure_unblock: "Forget this user's failed sign-ins from every source?",
+    unblocked: "Failed sign-ins forgotten (sources)",
+    cancel_edit: "Cancel", profile: "Account", expired: "Expired", role_administrator: "Administrator",
+    role_operator: "Operator", role_inspector: "Inspector", role_enterprise: "Enterprise",
   },
 };
 let lang = localStorage.getItem("lang") || "zh";
@@ -74,8 +122,8 @@ function s(tag, attrs, text) {
   return el;
 }
 
-async function api(path, options) {
-  const init = options ? { method: "POST", headers: { "Content-Type": "application/json" },
+async function api(path, options, method) {
+  const init = options ? { method: method || "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(options) } : {};
   const r = await fetch("/api" + path, init);
   if (r.status === 401) { me = null; showLogin(); throw new Error("401"); }
@@ -83,8 +131,17 @@ async function api(path, options) {
   return r.json();
 }
 
-const fmtTime = (iso) => iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-  { hour12: false }) : "—";
+// Every time is shown in Beijing time whatever the browser's own zone (HJ 212 times are
+// Beijing time), and the headers say so.
+const BEIJING = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", hourCycle: "h23",
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+function beijing(ms) {
+  const p = Object.fromEntries(BEIJING.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+const fmtTime = (iso) => iso ? beijing(Date.parse(iso)) : "—";
+const TIMED = new Set(["time", "last", "raised", "created", "expires", "last_used"]);  // columns of times: labelled 北京时间
+const zone = () => lang === "zh" ? `（${t("tz")}）` : ` (${t("tz")})`;
 const fmtNum = (v) => v === null || v === undefined ? "—" : Number(v).toFixed(2);
 const pct = (v) => v === null || v === undefined ? "—" : (v * 100).toFixed(1) + " %";
 
@@ -97,10 +154,21 @@ function countdown(iso) {
     : h("span", {}, `${t("left")} ${text}`);
 }
 
+const why = (code) => TEXT[lang]["why:" + code] || code;  // a refusal's code, in words
+
+// Online: frames that authenticate and parse arrive; refused: frames come, none gets through.
+function link(st) {
+  if (st.online) return h("span", { class: "badge online" }, t("online"));
+  if (st.refused) {
+    return h("span", { class: "badge refused", title: fmtTime(st.last_refused) },
+      `${t("refused")}：${why(st.refused)}`);
+  }
+  return h("span", { class: "badge offline" }, t("offline"));
+}
+
 function statusBadges(st) {
   return h("span", {},
-    h("span", { class: "badge " + (st.online ? "online" : "offline") },
-      st.online ? t("online") : t("offline")), " ",
+    link(st), " ",
     st.open_alarms ? h("span", { class: "badge alarm" }, `${t("alarming")} ${st.open_alarms}`) : null,
     " ",
     st.overdue_cases ? h("span", { class: "badge overdue" }, `${t("overdue")} ${st.overdue_cases}`)
@@ -108,7 +176,8 @@ function statusBadges(st) {
 }
 
 function table(headers, rows) {
-  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, t(x))))),
+  const head = (x) => TIMED.has(x) ? t(x) + zone() : t(x);
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, head(x))))),
     h("tbody", {}, rows));
 }
 
@@ -134,6 +203,7 @@ async function overview(main) {
       h("div", { class: "card" }, t("total"), h("b", {}, tot.stations || 0)),
       h("div", { class: "card ok" }, t("online"), h("b", { id: "count-online" }, tot.online || 0)),
       h("div", { class: "card" }, t("offline"), h("b", {}, tot.offline || 0)),
+      h("div", { class: "card warn" }, t("refused"), h("b", { id: "count-refused" }, tot.refused || 0)),
       h("div", { class: "card bad" }, t("alarming"), h("b", {}, tot.alarming || 0)),
       h("div", { class: "card warn" }, t("overdue"), h("b", {}, tot.overdue || 0))),
     table(["region", "total", "online", "offline", "alarming", "overdue"],
@@ -165,7 +235,7 @@ function chart(series) {
   const t1 = new Date(series.end).getTime();
   const first = series.points.length ? new Date(series.points[0].data_time).getTime() : 0;
   const t0 = Math.max(new Date(series.start).getTime(), first - 0.02 * (t1 - first)) || t1 - 3.6e6;
-  const vals = series.points.map((p) => p.value).filter((v) => v !== null);
+  const vals = series.points.flatMap((p) => [p.value, p.converted]).filter((v) => v !== null && v !== undefined);
   if (series.limit !== null) vals.push(series.limit);
   const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
   const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
@@ -182,9 +252,10 @@ function chart(series) {
     const v = lo + ((hi - lo) * i) / 4;
     svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
     const ms = t0 + ((t1 - t0) * i) / 4;
-    const label = new Date(ms).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
-    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? fmtTime(new Date(ms).toISOString()).slice(5, -3) : label));
+    const label = beijing(ms);
+    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? label.slice(5, -3) : label.slice(11)));
   }
+  svg.append(s("text", { class: "tz", x: L + 6, y: T + 10 }, t("tz")));  // the x axis zone
   if (series.limit !== null) {
     svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
     svg.append(s("text", { x: W - R - 90, y: y(series.limit) - 4 }, `${t("limit")} ${series.limit}`));
@@ -193,6 +264,12 @@ function chart(series) {
   if (pts.length) {
     svg.append(s("polyline", { class: "line", points: pts.map((p) =>
       `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ") }));
+  }
+  // the converted (折算) values, where the limit applies to them: the line the limit judges
+  const conv = series.points.filter((p) => p.converted !== null && p.converted !== undefined);
+  if (conv.length) {
+    svg.append(s("polyline", { class: "line converted", points: conv.map((p) =>
+      `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.converted).toFixed(1)}`).join(" ") }));
   }
   for (const p of pts) {
     const flagged = p.flag && p.flag !== "N";
@@ -229,11 +306,16 @@ async function station(main, mn) {
       h("div", { class: "panel" }, h("h3", {}, t("chart"), " ", pick, " ", cnPick),
         series ? chart(series) : h("p", { class: "muted" }, t("none"))),
       h("div", { class: "panel" }, h("h3", {}, t("latest")),
-        table(["factor", "value", "limit", "flag", "time"], latest.map((l) => {
+        table(["factor", "value", "converted", "limit", "flag", "time"], latest.map((l) => {
           const lim = limits[l.pollutant];
-          const over = lim && lim.emission_limit !== null && l.value > lim.emission_limit;
-          return h("tr", {}, h("td", {}, l.pollutant),
-            h("td", { class: "num" + (over ? " flag" : "") }, fmtNum(l.value)),
+          // the rules' judgement where they make one (a gas hourly limit: on the converted
+          // value), else the measured value against the limit
+          const over = l.over !== null && l.over !== undefined ? l.over
+            : lim && lim.emission_limit !== null && l.value > lim.emission_limit;
+          const conv = l.basis === "converted" || l.basis === "device-converted";
+          return h("tr", { "data-factor": l.pollutant }, h("td", {}, l.pollutant),
+            h("td", { class: "num" + (over && !conv ? " flag" : "") }, fmtNum(l.value)),
+            h("td", { class: "num converted" + (over && conv ? " flag" : "") }, conv ? fmtNum(l.judged) : "—"),
             h("td", { class: "num" }, lim ? fmtNum(lim.emission_limit) : "—"),
             h("td", { class: l.flag && l.flag !== "N" ? "flag" : "" }, l.flag || "N"),
             h("td", {}, fmtTime(l.data_time)));
@@ -317,6 +399,7 @@ function trendChart(trend, threshold) {
 async function rates(main) {
   const r = await api("/rates?days=7");
   main.replaceChildren(h("h2", {}, t("rates")),
+    h("p", { id: "counted-to", class: "muted" }, `${t("counted_to")} ${fmtTime(r.counted_to)}${zone()}`),
     h("div", { class: "panel" }, h("h3", {}, t("trend")), trendChart(r.trend, r.threshold)),
     h("h3", {}, t("etr")),
     table(["mn", "station", "region", "expected", "valid", "etr", "threshold"], r.stations.map((x) =>
@@ -329,9 +412,174 @@ async function rates(main) {
 async function audit(main) {
   const rows = await api("/audit?hours=24&limit=200");
   main.replaceChildren(h("h2", {}, t("audit")),
-    table(["time", "actor", "action", "object", "mn"], rows.map((a) => h("tr", {},
+    table(["time", "actor", "action", "object", "mn", "client"], rows.map((a) => h("tr", {},
       h("td", {}, fmtTime(a.at)), h("td", {}, a.actor), h("td", {}, a.action),
-      h("td", {}, a.object), h("td", {}, a.mn || "")))));
+      h("td", {}, a.object), h("td", {}, a.mn || ""),
+      h("td", { class: "client" }, (a.detail && a.detail.client) || "—")))));
+}
+
+// -- accounts (users, own password, tokens); no polling here: it would wipe the forms ---
+const ROLES = ["administrator", "operator", "inspector", "enterprise"];
+const roleName = (r) => t("role_" + r);
+const FORM_PAGES = new Set(["/users", "/account"]);
+
+function field(id, key, attrs) {
+  return h("label", { class: "field" }, h("span", {}, t(key)), h("input", { id, ...attrs }));
+}
+
+function tokenTable(tokens, after) {
+  const revoke = (tk) => async () => {
+    if (await ask(`${t("sure_revoke")} #${tk.id} ${tk.label}`, false) === null) return;
+    try { await api(`/tokens/${tk.id}/revoke`, {}); } catch (e) { alert(e.message); }
+    after();
+  };
+  return table(["label", "created", "expires", "last_used", "state", ""], tokens.map((tk) =>
+    h("tr", { "data-token": tk.id }, h("td", {}, tk.label || "—"), h("td", {}, fmtTime(tk.created_at)),
+      h("td", {}, fmtTime(tk.expires_at)), h("td", {}, fmtTime(tk.last_used_at)),
+      h("td", { class: "state" }, tk.revoked_at ? `${t("revoked")} (${tk.revoked_by || ""})`
+        : new Date(tk.expires_at) < Date.now() ? t("expired") : t("valid")),
+      h("td", {}, tk.revoked_at ? null
+        : h("button", { type: "button", class: "revoke", onclick: revoke(tk) }, t("revoke"))))));
+}
+
+function tokenMaker(path, after) {
+  const label = h("input", { id: "token-label", size: 20 });
+  const days = h("input", { id: "token-days", type: "number", min: 1, max: 366, value: 90, size: 4 });
+  const shown = h("code", { id: "token-new" });
+  const make = async () => {
+    try {
+      const made = await api(path, { label: label.value, days: Number(days.value) });
+      await after();
+      document.getElementById("token-once").replaceChildren(t("token_once"), " ", h("code", { id: "token-new" }, made.token));
+    } catch (e) { alert(e.message); }
+  };
+  return h("div", {}, h("p", {}, `${t("label")} `, label, ` ${t("days")} `, days, " ",
+    h("button", { type: "button", id: "token-make", onclick: make }, t("new_token"))),
+    h("p", { id: "token-once", class: "muted" }, shown));
+}
+
+async function account(main) {
+  const mine = await api("/me/tokens");
+  const cur = h("input", { id: "pw-current", type: "password", autocomplete: "current-password" });
+  const pw1 = h("input", { id: "pw-new", type: "password", autocomplete: "new-password" });
+  const pw2 = h("input", { id: "pw-repeat", type: "password", autocomplete: "new-password" });
+  const drop = h("input", { id: "pw-revoke", type: "checkbox", checked: true });
+  const msg = h("p", { id: "pw-msg" });
+  const change = async (e) => {
+    e.preventDefault();
+    if (pw1.value !== pw2.value) { msg.className = "error"; msg.textContent = t("pw_mismatch"); return; }
+    try {
+      await api("/me/password", { current: cur.value, new: pw1.value, revoke_tokens: drop.checked });
+      msg.className = "ok"; msg.textContent = t("pw_changed");
+      cur.value = pw1.value = pw2.value = "";
+      await renderTokens();
+    } catch (err) { msg.className = "error"; msg.textContent = String(err.message); }
+  };
+  const tokensBox = h("div", { id: "my-tokens" });
+  const renderTokens = async () => tokensBox.replaceChildren(tokenTable(await api("/me/tokens"), renderTokens));
+  tokensBox.append(tokenTable(mine, renderTokens));
+  main.replaceChildren(h("h2", {}, t("account")),
+    h("div", { class: "panel" }, h("h3", {}, t("profile")),
+      table(["name", "full_name", "unit", "phone", "role", "region", "enterprise"], [h("tr", {},
+        ...[me.name, me.full_name, me.unit, me.phone, roleName(me.role), me.region_prefix || t("all"),
+          me.enterprise].map((v) => h("td", {}, v || "—")))])),
+    h("form", { class: "panel stack", id: "pw-form", onsubmit: change }, h("h3", {}, t("change_pw")),
+      h("label", { class: "field" }, h("span", {}, t("current_pw")), cur),
+      h("label", { class: "field" }, h("span", {}, t("new_pw")), pw1),
+      h("label", { class: "field" }, h("span", {}, t("repeat_pw")), pw2),
+      h("label", {}, drop, " ", t("revoke_tokens")), msg,
+      h("button", { type: "submit", id: "pw-submit" }, t("change_pw"))),
+    h("div", { class: "panel" }, h("h3", {}, t("tokens")), tokensBox,
+      tokenMaker("/me/tokens", renderTokens)));
+}
+
+function userForm(editing, done) {
+  const u = editing || { role: "operator", region_prefix: me.region_prefix };
+  const v = (k) => u[k] || "";
+  const role = h("select", { id: "user-role" }, ROLES.map((r) =>
+    h("option", { value: r, selected: r === u.role }, roleName(r))));
+  const msg = h("p", { id: "user-msg" });
+  const inputs = {
+    name: h("input", { id: "user-name", value: v("name"), readonly: !!editing, autocomplete: "off" }),
+    password: h("input", { id: "user-password", type: "password", autocomplete: "new-password" }),
+    region_prefix: h("input", { id: "user-region", value: v("region_prefix"), size: 6 }),
+    enterprise: h("input", { id: "user-enterprise", value: v("enterprise") }),
+    full_name: h("input", { id: "user-full-name", value: v("full_name") }),
+    unit: h("input", { id: "user-unit", value: v("unit") }),
+    phone: h("input", { id: "user-phone", value: v("phone") }),
+  };
+  const drop = h("input", { id: "user-revoke", type: "checkbox", checked: true });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = Object.fromEntries(["region_prefix", "enterprise", "full_name", "unit", "phone"]
+      .map((k) => [k, inputs[k].value.trim()]));
+    body.role = role.value;
+    try {
+      if (!editing) {
+        await api("/users", { ...body, name: inputs.name.value.trim(), password: inputs.password.value });
+      } else {
+        const changed = Object.fromEntries(Object.entries(body).filter(([k, x]) => x !== (u[k] || "")));
+        await api(`/users/${encodeURIComponent(u.name)}`, changed, "PATCH");
+        if (inputs.password.value) {
+          if (await ask(`${t("sure_reset")} ${u.name}`, false) === null) return;
+          await api(`/users/${encodeURIComponent(u.name)}/password`,
+            { password: inputs.password.value, revoke_tokens: drop.checked });
+        }
+      }
+      await done(t("saved"));
+    } catch (err) { msg.className = "error"; msg.textContent = String(err.message); }
+  };
+  const row = (key, input) => h("label", { class: "field" }, h("span", {}, t(key)), input);
+  return h("form", { class: "panel stack", id: "user-form", onsubmit: submit },
+    h("h3", {}, editing ? `${t("edit_user")} ${u.name}` : t("new_user")),
+    row("name", inputs.name), row(editing ? "new_pw_reset" : "new_pw", inputs.password),
+    editing ? h("label", {}, drop, " ", t("revoke_user_tokens")) : null,
+    row("role", role), row("region", inputs.region_prefix), row("enterprise", inputs.enterprise),
+    row("full_name", inputs.full_name), row("unit", inputs.unit), row("phone", inputs.phone), msg,
+    h("button", { type: "submit", id: "user-submit" }, editing ? t("save") : t("create")),
+    editing ? h("button", { type: "button", id: "user-cancel", onclick: () => done("") }, t("cancel_edit")) : null);
+}
+
+async function users(main, state = {}) {
+  const list = await api("/users");
+  const again = (note, patch) => users(main, { ...state, note, ...patch });
+  const step = (u, which) => async () => {
+    const reason = await ask(`${t("sure_" + which)} ${u.name}`, true);
+    if (reason === null) return;
+    try { await api(`/users/${encodeURIComponent(u.name)}/${which}`, { reason }); }
+    catch (e) { alert(e.message); }
+    again("");
+  };
+  const unblock = (u) => async () => {
+    if (await ask(`${t("sure_unblock")} ${u.name}`, false) === null) return;
+    try {
+      const done = await api(`/users/${encodeURIComponent(u.name)}/unblock`, {});
+      again(`${t("unblocked")} ${u.name}: ${done.sources_cleared}`);
+    } catch (e) { alert(e.message); }
+  };
+  const editing = state.edit ? list.find((u) => u.name === state.edit) : null;
+  let tokens = null;
+  if (state.tokens) {
+    const path = `/users/${encodeURIComponent(state.tokens)}/tokens`;
+    tokens = h("div", { class: "panel", id: "user-tokens" }, h("h3", {}, `${t("tokens")} ${state.tokens}`),
+      tokenTable(await api(path), () => again("")));
+  }
+  main.replaceChildren(...[h("h2", {}, `${t("users")} (${list.length})`),
+    state.note ? h("p", { class: "ok", id: "users-note" }, state.note) : null,
+    table(["name", "full_name", "unit", "phone", "role", "region", "enterprise", "state", ""],
+      list.map((u) => h("tr", { "data-user": u.name, class: u.active ? "" : "muted" },
+        h("td", {}, u.name), h("td", {}, u.full_name), h("td", {}, u.unit), h("td", {}, u.phone),
+        h("td", {}, roleName(u.role)), h("td", {}, u.region_prefix || t("all")),
+        h("td", {}, u.enterprise), h("td", { class: "state" }, u.active ? t("active") : t("inactive")),
+        h("td", {}, u.name === me.name ? null : [
+          h("button", { type: "button", class: "act edit", onclick: () => again("", { edit: u.name }) }, t("edit")),
+          h("button", { type: "button", class: "act tokens", onclick: () => again("", { tokens: u.name }) }, t("tokens")),
+          u.active ? h("button", { type: "button", class: "act deactivate", onclick: step(u, "deactivate") }, t("deactivate"))
+            : h("button", { type: "button", class: "act reactivate", onclick: step(u, "reactivate") }, t("reactivate")),
+          h("button", { type: "button", class: "act unblock", onclick: unblock(u) }, t("unblock")),
+        ])))),
+    tokens,
+    userForm(editing, (note) => again(note, { edit: null }))].filter(Boolean));
 }
 
 // -- shell ---------------------------------------------------------------------------
@@ -355,10 +603,17 @@ function showLogin() {
   document.getElementById("main").replaceChildren(form);
 }
 
+function showWho() {
+  if (!me) return;
+  document.getElementById("who").textContent =
+    `${me.name} (${roleName(me.role)}${me.region_prefix ? " " + me.region_prefix : ""})`;
+}
+
 function translate() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.getElementById("lang").textContent = lang === "zh" ? "English" : "中文";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  showWho();
 }
 
 async function refresh() {
@@ -378,15 +633,19 @@ async function refresh() {
     else if (route === "/alarms") await alarms(main);
     else if (route === "/rates") await rates(main);
     else if (route === "/audit") await audit(main);
+    else if (route === "/users") await users(main);
+    else if (route === "/account") await account(main);
     else await overview(main);
-    document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}`;
+    document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}${zone()}`;
   } catch (e) {
     if (e.message === "401") return;
     main.append(h("p", { class: "error" }, String(e.message)));
   }
   if (seq !== generation) return;
   document.getElementById("main").replaceWith(main);
-  // Live updates by polling; the open confirmation dialog holds them back.
+  // Live updates by polling; the open confirmation dialog holds them back, and the
+  // account pages, whose forms a refresh would wipe, have none.
+  if (FORM_PAGES.has(route)) return;
   timer = setTimeout(() => document.getElementById("confirm").open ? null : refresh(),
     (me.poll_seconds || 5) * 1000);
 }
@@ -395,8 +654,9 @@ async function start() {
   try { me = await api("/me"); } catch { return; }
   document.getElementById("nav").hidden = false;
   document.getElementById("logout").hidden = false;
-  document.getElementById("nav-audit").hidden = me.role !== "administrator";
-  document.getElementById("who").textContent = `${me.name} (${me.role}${me.region_prefix ? " " + me.region_prefix : ""})`;
+  document.getElementById("nav-audit").hidden = !["administrator", "enterprise"].includes(me.role);
+  document.getElementById("nav-users").hidden = me.role !== "administrator";
+  showWho();
   refresh();
 }
 
@@ -413,7 +673,10 @@ document.addEventListener("DOMContentLoaded", () => {
     me = null;
     showLogin();
   });
-  document.getElementById("confirm").addEventListener("close", () => setTimeout(refresh, 100));
+  // After a dialog, pages refresh; the account pages re-render themselves after their
+  // action instead (a second render could wipe what the first one showed).
+  document.getElementById("confirm").addEventListener("close", () => setTimeout(() =>
+    FORM_PAGES.has(location.hash.slice(1)) ? null : refresh(), 100));
   window.addEventListener("hashchange", refresh);
   start();
 });

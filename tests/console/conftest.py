@@ -1,17 +1,24 @@
-"""A real console server on a free loopback port, in a thread, for the whole module."""
+"""A real console server on a free loopback port, in a thread, for the whole module; a
+headless Chromium (Debian's, driven by Playwright) for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 
+from config.settings import ConsoleSettings
 from console.app import create_app
 from tests.console.support import seed
 
@@ -33,10 +40,13 @@ def world(dsn: str) -> dict[str, str]:
     return {**seed(dsn, tag), "tag": tag}
 
 
-@pytest.fixture(scope="module")
-def console_url(dsn: str) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port, in a thread; its URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(dsn), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
     server = _Quiet(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,6 +58,18 @@ def console_url(dsn: str) -> Iterator[str]:
     thread.join(30)
 
 
+# Every test module signs in from 127.0.0.1 against one database: the count of failed
+# sign-ins per source (30 by default) would add up across modules and refuse unrelated
+# tests. Per-source throttling is tested with sources of its own (test_sign_in.py).
+SHARED = ConsoleSettings(sign_in_source_failures=100_000)
+
+
+@pytest.fixture(scope="module")
+def console_url(dsn: str) -> Iterator[str]:
+    with serving(create_app(dsn, SHARED)) as url:
+        yield url
+
+
 async def _wait_up(url: str) -> None:
     with anyio.fail_after(30):
         while True:
@@ -57,3 +79,27 @@ async def _wait_up(url: str) -> None:
                 return
             except httpx.TransportError:
                 await anyio.sleep(0.05)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: ./dev test installs Debian's chromium")
+    with sync_playwright() as p:
+        # the browser's own zone is UTC: every time it shows must still be Beijing time
+        env: dict[str, str | float | bool] = {**os.environ, "TZ": "UTC"}
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
+        yield b
+        b.close()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 
@@ -10,6 +14,19 @@ from console.auth import hash_password
 from storage import console_store
 
 PASSWORD = "correct horse battery"
+
+
+def screenshots() -> Path:
+    """Where the browser tests put their screenshots: ``$HJ212_ARTIFACTS/screenshots``,
+    else ``hj212-screenshots-<checkout>`` in the system's temporary directory; never the
+    checkout itself."""
+    if os.environ.get("HJ212_ARTIFACTS"):
+        where = Path(os.environ["HJ212_ARTIFACTS"]) / "screenshots"
+    else:  # one per checkout, so that worktrees testing at once keep theirs apart
+        tag = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
+        where = Path(tempfile.gettempdir()) / f"hj212-screenshots-{tag}"
+    where.mkdir(parents=True, exist_ok=True)
+    return where
 
 
 def seed(dsn: str, tag: str) -> dict[str, str]:
@@ -30,9 +47,9 @@ def seed(dsn: str, tag: str) -> dict[str, str]:
                 (mn,),
             )
             conn.execute(
-                "INSERT INTO hj212.chain_head (chain, updated_at, data_high)"
-                " VALUES (%s, %s, '{\"2011\": 0}')",
-                (mn, now),
+                "INSERT INTO hj212.chain_head (chain, updated_at, accepted_at, data_high)"
+                " VALUES (%s, %s, %s, '{\"2011\": 0}')",
+                (mn, now, now),
             )
             rows = [
                 (

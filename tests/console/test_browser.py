@@ -1,42 +1,21 @@
 """The console in a real headless Chromium (Debian's, driven by Playwright): sign in,
 see the overview, open a station and its chart, acknowledge an alarm, switch language.
-Screenshots go to tests/artifacts/screenshots/ (gitignored) for a human to look at."""
+Screenshots go to ``tests.console.support.screenshots()`` (a temporary directory, never
+the checkout) for a human to look at."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.console.support import PASSWORD
+from tests.console.support import PASSWORD, screenshots
 
 pytestmark = pytest.mark.db
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: ./dev test installs Debian's chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -57,8 +36,7 @@ def sign_in(page: Page, name: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots() / f"{name}.png"), full_page=True)
 
 
 def test_operator_opens_a_station_and_sees_its_chart(page: Page, world: dict[str, str]) -> None:
@@ -140,3 +118,37 @@ def test_command_sent_after_confirmation_and_rates_page(page: Page, world: dict[
     assert page.locator("svg.chart rect.bar").count() >= 2  # days of the trend
     expect(page.locator("main table")).to_contain_text(world["wuhan"])
     shot(page, "10-rates")
+
+
+def test_a_browser_in_utc_shows_beijing_times_labelled_as_such(
+    browser: Browser, console_url: str, world: dict[str, str], dsn: str
+) -> None:
+    """An alarm raised at 20:37 UTC is shown at 04:37 the next day, Beijing time, and
+    the columns say 北京时间 (English: Beijing time)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(console_url + "/")
+    assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "UTC"
+    raised = datetime(2026, 12, 6, 20, 37, 5, tzinfo=UTC)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "INSERT INTO hj212.alarm (key, mn, pollutant, kind, severity, raised_at)"
+            " VALUES (%s, %s, 'a21026', 'exceedance', 'critical', %s) RETURNING id",
+            (f"{world['wuhan']}:utc:{uuid.uuid4().hex[:6]}", world["wuhan"], raised),
+        ).fetchone()
+    assert row is not None
+    sign_in(page, f"wuhan{world['tag']}")
+    page.click("a[href='#/alarms']")
+    alarm = page.locator(f"tr[data-alarm='{row[0]}']")
+    expect(alarm).to_contain_text("2026-12-07 04:37:05")
+    expect(alarm).not_to_contain_text("20:37")
+    expect(page.locator("main thead")).to_contain_text("报警时间（北京时间）")
+    expect(page.locator("#updated")).to_contain_text("北京时间")
+    shot(page, "10-utc-browser-beijing-times")
+    page.click("#lang")
+    expect(page.locator("main thead")).to_contain_text("Raised (Beijing time)")
+    expect(alarm).to_contain_text("2026-12-07 04:37:05")
+    page.goto(page.url.split("#")[0] + "#/station/" + world["wuhan"])
+    expect(page.locator("svg.chart text.tz")).to_have_text("Beijing time")
+    context.close()

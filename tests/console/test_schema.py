@@ -17,12 +17,12 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture(scope="module")
 def token(dsn: str, world: dict[str, str]) -> str:
-    from storage import console_store
+    from storage import api_tokens
 
     value = "t_" + uuid.uuid4().hex
     with psycopg.connect(dsn) as conn:
         # an inspector: may read everything in Hubei, changes are refused (403, described)
-        console_store.add_token(conn, f"yichang{world['tag']}", value)
+        api_tokens.add(conn, f"yichang{world['tag']}", value)
     return value
 
 

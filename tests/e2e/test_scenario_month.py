@@ -135,8 +135,9 @@ async def test_a_simulated_month_reports_what_a_hand_count_of_the_rows_gives(
     assert missing == []
     assert stored == [(m, 744) for m in mn]  # every hour of the month, the backlog too
     with psycopg.connect(rules_dsn) as conn:
-        rates = transmission.build(conn, parse("2026-10"), RULESET, region="42")
-        quarter = emissions.build(conn, parse("2026Q4"), RULESET, region="42")
+        # asked at the simulated clock's end: October is over, judged to its last hour
+        rates = transmission.build(conn, parse("2026-10"), RULESET, region="42", now=clock())
+        quarter = emissions.build(conn, parse("2026Q4"), RULESET, region="42", now=clock())
     _check_transmission(rules_dsn, _table(rates.tables[0]), mn)
     _check_emissions(rules_dsn, _table(quarter.tables[0]), mn)
 

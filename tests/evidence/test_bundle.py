@@ -8,7 +8,7 @@ import base64
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -19,6 +19,7 @@ from cli.main import main
 from evidence import bundle, keys
 from evidence.export import ExportError, export_bundle
 from evidence.verify import verify_bundle
+from protocol import BEIJING
 from storage import audit, marks
 from tests.databases import owner_of
 from tests.evidence.support import DAY, H, frames, station, write
@@ -132,6 +133,38 @@ def test_round_trip(exported: Path, key_dir: Path, capsys: pytest.CaptureFixture
     assert {bundle.PUBLIC_KEY, "figures/figures.json", "marks/data_marks.jsonl"} <= names
     figures = json.loads(_read(exported, "figures/figures.json"))
     assert figures["transmission"]["total"]["completion"]["expected"] > 0
+    # one time convention: the report says Beijing time, the export time included
+    manifest = json.loads(_read(exported, bundle.MANIFEST))
+    exported_at = datetime.fromisoformat(manifest["exported_at"]).astimezone(BEIJING)
+    assert "导出时间（北京时间）" in html
+    assert exported_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert "+00:00" not in html  # it said 2026-12-06T20:37:47.912106+00:00
+
+
+def test_verify_names_the_signer_and_what_a_signature_without_a_trusted_key_proves(
+    exported: Path, key_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = keys.fingerprint(keys.load_private(key_dir).public_key())
+    public = key_dir / keys.PUBLIC
+    forger = Ed25519PrivateKey.generate()
+    forged = _resign(exported, tmp_path / "re-signed.zip", {}, forger)
+    capsys.readouterr()
+    assert main(["evidence", "verify", str(exported)]) == 0
+    out = capsys.readouterr().out
+    assert f"SHA-256 fingerprint {platform}" in out
+    assert "proves integrity only" in out
+    assert main(["evidence", "verify", str(exported), "--key", str(public)]) == 0
+    out = capsys.readouterr().out
+    assert "signed by the trusted key" in out
+    assert "integrity only" not in out
+    # re-signed by anyone: intact, but the fingerprint is the forger's, and said to be so
+    assert main(["evidence", "verify", str(forged)]) == 0
+    out = capsys.readouterr().out
+    assert f"fingerprint {keys.fingerprint(forger.public_key())}" in out
+    assert platform not in out
+    assert "proves integrity only" in out
+    assert main(["evidence", "verify", str(forged), "--key", str(public)]) == 1
+    assert "not the trusted key" in capsys.readouterr().out
 
 
 def test_a_changed_raw_frame_is_named(exported: Path, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def _day(dsn: str) -> Tally:
         data = reports_queries.period_data(conn, [MN], DAY, DAY + 24 * H)[MN]
     tallies = day_tallies(
         station(MN), RulesConfig(), data.hours, data.minutes, data.marks,
-        us(DAY), us(DAY + 24 * H), data.minute_hours,
+        us(DAY), us(DAY + 24 * H), data.minute_hours, now=us(DAY + 25 * H),
     )  # fmt: skip
     return sum((t for days in tallies.values() for t in days.values()), Tally())
 
@@ -71,6 +71,8 @@ def test_an_approved_shutdown_mark_takes_its_hours_out_of_the_period(
     (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()[-1:]]
     assert listed["state"] == "approved"
     assert listed["reviewed_by"] == "regulator-wh"
+    # machine output: ISO 8601 in Beijing time (it printed 2026-10-05 02:00:00+00:00)
+    assert listed["start"] == "2026-10-05T10:00:00+08:00"
     (attachment,) = listed["attachments"]
     assert attachment["name"] == "停产通知.pdf"
     assert attachment["sha256"] == hashlib.sha256(notice.read_bytes()).hexdigest()

@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.db]
 
 MONTH = datetime(2026, 10, 1, tzinfo=BEIJING)
 H = timedelta(hours=1)
+LATER = datetime(2027, 1, 1, 1, tzinfo=BEIJING)  # every hour of the periods judged
 GAS = {"a21026": 20.0, "a21002": 30.0, "a34013": 4.0, "a19001": 9.0, "a00000": 100.0}
 WATER = {"w01018": 30.0, "w21003": 2.0, "w21011": 0.3, "w21001": 10.0, "w00000": 10.0}
 
@@ -125,7 +126,7 @@ def _rows(report_table: object) -> dict[tuple[str, str, str, str], dict[str, obj
 
 def test_transmission_report_matches_the_hand_computation(month_dsn: str) -> None:
     with psycopg.connect(month_dsn) as conn:
-        report = transmission.build(conn, parse("2026-10"), region="42")
+        report = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
     rows = _rows(report.tables[0])
     assert not any(key[1] == "X1" for key in rows)  # another region
     g1 = rows[("station", "G1", "E1", "")]
@@ -154,9 +155,31 @@ def test_transmission_report_matches_the_hand_computation(month_dsn: str) -> Non
     assert daily.column("day")[0] == "2026-10-01"
 
 
+def test_a_month_still_running_counts_the_hours_judged_and_says_up_to_when(
+    month_dsn: str,
+) -> None:
+    """Asked on 10-11 at 03:05 (Beijing): 01:00 ended at 02:00 and was judged at 02:10,
+    02:00 is not judged until 03:10; 10 days and 2 hours = 242 hours count, none after."""
+    asked = MONTH + timedelta(days=10, hours=3, minutes=5)
+    with psycopg.connect(month_dsn) as conn:
+        report = transmission.build(conn, parse("2026-10"), region="42", now=asked)
+        finished = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
+    rows = _rows(report.tables[0])
+    g2 = rows[("station", "G2", "E1", "")]  # hours 400-459 lost are all still to come
+    assert (g2["expected"], g2["received"], g2["valid"]) == (242 * 3, 242 * 3, 242 * 3)
+    assert g2["pass"] == "yes"
+    g1 = rows[("station", "G1", "E1", "")]  # 48 h shut down, hours 100-109 lost
+    assert (g1["expected"], g1["received"]) == ((242 - 48) * 3, (242 - 58) * 3)
+    daily = report.tables[1]
+    assert daily.column("day")[-1] == "2026-10-11"  # no day after the moment asked
+    assert "统计期未结束" in report.subtitle
+    assert "2026-10-11 02:00" in report.subtitle
+    assert "统计期未结束" not in finished.subtitle
+
+
 def test_emissions_report_matches_the_hand_computation(month_dsn: str) -> None:
     with psycopg.connect(month_dsn) as conn:
-        report = emissions.build(conn, parse("2026Q4"), region="42")
+        report = emissions.build(conn, parse("2026Q4"), region="42", now=LATER)
     rows = {}
     for row in report.tables[0].rows:
         record = dict(zip(report.tables[0].columns, row, strict=True))
@@ -199,9 +222,10 @@ def test_emissions_report_matches_the_hand_computation(month_dsn: str) -> None:
 
 def test_renderers(month_dsn: str, tmp_path: Path) -> None:
     with psycopg.connect(month_dsn) as conn:
-        report = transmission.build(conn, parse("2026-10"), region="42")
+        report = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
     text = render.to_csv(report)
-    lines = text.splitlines()
+    assert text.encode("utf-8").startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
+    lines = text.removeprefix("\ufeff").splitlines()
     assert lines[0].startswith("level,region_code,enterprise,mn,station,pollutant,expected")
     assert any(
         line.startswith("station,420100,E1,G1,Plant 1 stack,,2088,144,0,2028,2022,")
@@ -250,6 +274,7 @@ def test_the_report_commands(month_dsn: str, tmp_path: Path) -> None:
         check=False,
     )
     assert csv_out.returncode == 0, csv_out.stderr
+    assert csv_out.stdout.startswith("\ufeff")
     assert ",G1,Plant 1 stack,,2088," in csv_out.stdout
     target = tmp_path / "q.html"
     html = subprocess.run(

@@ -121,6 +121,14 @@ def test_a17_flow_zero_while_concentrations_are_reported() -> None:
     assert anomaly_checks.flow_zero_with_concentrations(stopped, "a00000", CFG) == []
     running = {**readings, "a00000": Reading(avg=40.0)}
     assert anomaly_checks.flow_zero_with_concentrations(running, "a00000", CFG) == []
+    # a plant that reports itself stopped (flag F) is not an anomaly, whatever it reads
+    told = {**readings, "a00000": Reading(avg=0.3, flag="F"), "a21026": Reading(avg=25.0, flag="F")}
+    assert anomaly_checks.flow_zero_with_concentrations(told, "a00000", CFG) == []
+    flow_f = {**readings, "a00000": Reading(avg=0.0, flag="F")}
+    assert anomaly_checks.flow_zero_with_concentrations(flow_f, "a00000", CFG) == []
+    # nor are leftovers the analyser itself flags
+    leftover = {**readings, "a21026": Reading(avg=25.0, flag="F")}
+    assert anomaly_checks.flow_zero_with_concentrations(leftover, "a00000", CFG) == []
 
 
 def test_a19_implausible_oxygen() -> None:
@@ -259,6 +267,40 @@ def test_engine_clock_drift_duplicates_and_out_of_order() -> None:
     assert {"clock-drift", "duplicates", "out-of-order"} <= kinds
     drift = alarms(out, "clock-drift")[0]
     assert drift.detail["drift_s"] == pytest.approx(7140.0)  # the hour ends 2 h after
+
+
+def _realtime(mn: str, data_time: object, received: object) -> Record:
+    values = {"a21026": 20.0, "a19001": 9.0, "a00000": 40.0}
+    return record(mn, data_time, values, cn="2011", received=received)  # type: ignore[arg-type]
+
+
+def test_clock_drift_is_judged_only_on_data_that_come_in_real_time() -> None:
+    """A clock 20 min behind, sending every 30 s at that pace, is drift; records
+    replayed from 3 h late at 120x (a logger emptying its store, a simulation started
+    in the past) are not, until they overtake the receive time: data from the future
+    are a clock ahead, whatever their pace."""
+    lagging, replayed = gas_station("GAS0001"), gas_station("GAS0002")
+    e = engine(lagging, replayed)
+    step = timedelta(seconds=30)
+    behind = [
+        _realtime(lagging.mn, START + i * step, START + 20 * MIN + i * step) for i in range(8)
+    ]
+    fast = [
+        _realtime(replayed.mn, START - 3 * H + i * step, START + i * step / 120)
+        for i in range(3 * 120)  # from 3 h behind up to the receive time
+    ]
+    inputs = sorted([*behind, *fast], key=lambda r: r.received_at)
+    found = alarms(run(e, inputs, START + 30 * MIN), "clock-drift")
+    assert [a.mn for a in found] == [lagging.mn]
+    assert found[0].value == pytest.approx(-1200.0)
+    on = engine(replayed)  # the same replay run on past the receive time
+    overtaking = [
+        _realtime(replayed.mn, START - 3 * H + i * step, START + i * step / 120)
+        for i in range(3 * 120 + 240)  # to 2 h ahead of the receive time
+    ]
+    (ahead,) = alarms(run(on, overtaking, START + 30 * MIN), "clock-drift")
+    assert ahead.value is not None
+    assert 60 < ahead.value < 90  # raised once 60 s ahead (drift_future_s), not before
 
 
 def test_engine_water_daily_record_against_its_hours() -> None:

@@ -117,8 +117,14 @@ def test_example_c_how_much_loss_95_percent_tolerates(
 
 
 def test_check_hour_exemption_takes_the_worst_hour_first() -> None:
+    # a day whose every hour is valid has no check hour to forgive: 100 % either way
     all_valid = Tally(24, 24, 24, 24, 24)
-    assert exempt_check_hours(all_valid, 1).completion == Counts(23, 23, 23)
+    assert exempt_check_hours(all_valid, 1).completion == Counts(24, 24, 24)
+    first_hour = Tally(1, 1, 1, 1, 1)  # a day still running, its one hour judged valid
+    assert exempt_check_hours(first_hour, 1).completion.etr == 1.0
+    late = Tally(24, 24, 24, 24, 23)  # one hour late: forgiven in the realtime variant
+    assert exempt_check_hours(late, 1).realtime == Counts(23, 23, 23)
+    assert exempt_check_hours(late, 1).completion.etr == 1.0
     one_invalid = Tally(24, 24, 23, 24, 23)
     assert exempt_check_hours(one_invalid, 1).completion == Counts(23, 23, 23)
     one_missing = Tally(24, 23, 23, 23, 23)

@@ -54,6 +54,7 @@ def test_zero_days_keeps_everything_and_compression_is_skipped_on_apache(owner_d
         retention_days_measurement=0,
         retention_days_device_status=0,
         retention_days_audit=0,
+        retention_days_access=0,
     )
     with psycopg.connect(owner_dsn, autocommit=True) as conn:
         assert maintenance.apply_retention(conn, keep, NOW) == []

@@ -1,0 +1,77 @@
+"""Reads counted per interval (hj212.access_log) and the client in every audit entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from config.settings import StorageSettings
+from storage import access_log, audit, maintenance
+
+pytestmark = pytest.mark.db
+HOUR = timedelta(hours=1)
+
+
+def test_the_first_read_of_an_interval_is_chained_the_rest_counted(dsn: str) -> None:
+    who = f"reader{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        firsts = [
+            access_log.record_read(conn, who, "console:/api/x", "MN1", "10.1.2.3", f"i={i}", HOUR)
+            for i in range(20)
+        ]
+        other = access_log.record_read(conn, who, "console:/api/x", "MN2", "10.1.2.3", "", HOUR)
+        chained = audit.entries(conn, action="read", limit=100)
+        now = datetime.now(UTC)
+        tally = access_log.tallies(conn, now - 2 * HOUR, now + HOUR, who)
+        assert audit.verify(conn).ok
+    assert firsts.count(True) in (1, 2)  # 2 only across an interval boundary
+    assert firsts[0] is True
+    assert other is True  # another station is another row
+    mine = [e for e in chained if e.actor == who]
+    assert {e.mn for e in mine} == {"MN1", "MN2"}
+    assert all(e.detail["client"] == "10.1.2.3" for e in mine)
+    assert sum(t.reads for t in tally if t.mn == "MN1") == 20
+    assert "i=19" in {t.last_query for t in tally if t.mn == "MN1"}
+
+
+def test_entries_without_a_client_get_the_connections_own(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # as if no one named the client (a process that ran `hj212` may have: PGOPTIONS)
+        conn.execute("SELECT set_config('hj212.client', '', false)")
+        plain = audit.append(conn, "someone", "config", "x", {})
+        conn.execute("SELECT set_config('hj212.client', 'local:tester@host', false)")
+        named = audit.append(conn, "someone", "config", "x", {})
+        given = audit.append(conn, "someone", "config", "x", {"client": "192.0.2.1"})
+        conn.execute("SELECT set_config('hj212.actor', 'console-user', false)")
+        conn.execute("INSERT INTO hj212.audit_log (action, object) VALUES ('t', 'by-trigger')")
+        rows: dict[int, str] = dict(
+            conn.execute(
+                "SELECT id, detail ->> 'client' FROM hj212.audit_log WHERE id = ANY(%s)",
+                ([plain, named, given],),
+            ).fetchall()
+        )
+        actor = conn.execute(
+            "SELECT actor FROM hj212.audit_log WHERE object = 'by-trigger' ORDER BY seq DESC"
+        ).fetchone()
+        assert audit.verify(conn).ok  # the client is part of the hashed entry
+    assert rows[plain] in ("db:127.0.0.1", "db:local")
+    assert rows[named] == "local:tester@host"
+    assert rows[given] == "192.0.2.1"
+    assert actor == ("console-user",)
+
+
+def test_old_read_counts_go_with_their_own_retention(dsn: str) -> None:
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO hj212.access_log (bucket, actor, route) VALUES (%s, 'old', 'r')", (old,)
+        )
+        settings = replace(StorageSettings(), retention_days_access=30)
+        dropped = maintenance.apply_retention(conn, settings, datetime.now(UTC))
+        left = conn.execute("SELECT count(*) FROM hj212.access_log WHERE actor = 'old'").fetchone()
+    assert any(d.table == "access_log" and d.chunks for d in dropped)
+    assert left == (0,)
