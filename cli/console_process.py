@@ -32,9 +32,13 @@ def _environment(settings: ConsoleSettings) -> dict[str, str]:
     env = dict(os.environ)
     for f in dataclasses.fields(ConsoleSettings):
         value = getattr(settings, f.name)
-        env[f"HJ212_CONSOLE_{f.name.upper()}"] = (
-            str(value).lower() if isinstance(value, bool) else str(value)
-        )
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, tuple):  # lists are comma-separated (config/load.py)
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
+        env[f"HJ212_CONSOLE_{f.name.upper()}"] = text
     return env
 
 

@@ -110,6 +110,8 @@ def latest(conn: Conn, directory: Path | None = None, key_dir: Path | None = Non
     """The newest anchor of the database ``conn`` is on, its signature checked with
     the platform's public key."""
     row = conn.execute("SELECT id::text FROM hj212.instance").fetchone()
+    if not conn.autocommit:
+        conn.rollback()  # end this read: the verification takes its own snapshot
     database = str(row[0]) if row else "?"
     found = sorted(anchor_dir(directory).glob(f"anchor-{database}-*.json"))
     if not found:

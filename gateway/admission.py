@@ -69,10 +69,10 @@ def judge(
         return _unknown(settings)
     if not station.active:
         return _refused("deactivated: station deactivated in the registry", settings, fail=False)
-    if bound is None and throttled is not None:
-        return _refused(f"throttled: password not checked, {throttled}", settings, fail=False)
-    if message.pw != station.password:
+    if message.pw != station.password:  # refused either way: telling it leaks nothing
         return _refused("wrong-password", settings, fail=True)
+    if bound is None and throttled is not None:  # even the right one: not accepted now
+        return _refused(f"throttled: not accepted now, {throttled}", settings, fail=False)
     if station.encrypted and "encrypted" not in message.deviations:
         return _refused("plaintext: from a station with an SM4 key", settings, fail=True)
     future = _future(message, received_at, settings)

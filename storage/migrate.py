@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
+from psycopg.rows import TupleRow
 
 _LOCK_KEY = 212_2017  # pg_advisory_xact_lock key: one migrator at a time
 _BOOTSTRAP = """
@@ -51,11 +52,34 @@ def available() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
+def _not_owner(conn: psycopg.Connection[TupleRow]) -> bool:
+    """The schema exists and belongs to someone else (the application's role)."""
+    row = conn.execute(
+        "SELECT pg_has_role(current_user, nspowner, 'USAGE') FROM pg_namespace"
+        " WHERE nspname = 'hj212'"
+    ).fetchone()
+    return row is not None and not row[0]
+
+
+def _check_current(conn: psycopg.Connection[TupleRow]) -> None:
+    """As a role that may not migrate: refuse to run on a schema that is behind."""
+    done = {int(r[0]) for r in conn.execute("SELECT version FROM hj212.schema_migration")}
+    pending = [m for m in available() if m.version not in done]
+    if pending:
+        raise MigrationError(
+            f"{len(pending)} migration(s) pending ({pending[0].version:04d}_{pending[0].name}"
+            " ...): run `hj212 db migrate` as the schema's owner ([database] owner_dsn)"
+        )
+
+
 def migrate(dsn: str) -> list[Migration]:
     """Apply every migration not yet recorded; return the ones applied now."""
     applied_now: list[Migration] = []
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET client_min_messages = warning")
+        if _not_owner(conn):
+            _check_current(conn)  # the application's role: nothing to do, or an error
+            return []
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             conn.execute(_BOOTSTRAP)
@@ -82,6 +106,6 @@ def migrate(dsn: str) -> list[Migration]:
                 applied_now.append(migration)
         with conn.transaction():
             # the application role's privileges, for the tables of every migration
-            # (0050); the owner is who runs this
+            # (0050); only the owner runs this far
             conn.execute("SELECT hj212.apply_app_grants()")
     return applied_now

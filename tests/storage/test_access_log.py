@@ -64,9 +64,9 @@ def test_entries_without_a_client_get_the_connections_own(dsn: str) -> None:
     assert actor == ("console-user",)
 
 
-def test_old_read_counts_go_with_their_own_retention(dsn: str) -> None:
+def test_old_read_counts_go_with_their_own_retention(owner_dsn: str) -> None:
     old = datetime(2020, 1, 1, tzinfo=UTC)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:  # drop_chunks: the owner
         conn.execute(
             "INSERT INTO hj212.access_log (bucket, actor, route) VALUES (%s, 'old', 'r')", (old,)
         )

@@ -21,6 +21,7 @@ from config.settings import GatewaySettings
 from gateway.app import Gateway
 from simulators.fleet import run_fleet
 from storage.chain import Report, verify
+from tests.databases import owner_of
 from tests.gateway.support import rows
 from tests.rules_db import rules_dsn
 
@@ -53,7 +54,7 @@ def _alter_one_frame(dsn: str) -> tuple[str, int]:
         "SELECT mn, id FROM hj212.frame WHERE mn = (SELECT min(mn) FROM hj212.frame)"
         " ORDER BY id OFFSET 2 LIMIT 1",
     )
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(owner_of(dsn)) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(
             "UPDATE hj212.frame SET raw = overlay(raw placing '\\x58'::bytea from 5 for 1)"
