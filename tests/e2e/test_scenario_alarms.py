@@ -123,7 +123,14 @@ async def test_each_fault_raises_its_alarm_for_its_station_only_and_replay_agree
     )
     clock = Clock()
     gateway = Gateway(
-        GatewaySettings(host="127.0.0.1", port=0, metrics_port=0, spool_dir=tmp_path / "spool"),
+        GatewaySettings(
+            host="127.0.0.1",
+            port=0,
+            metrics_port=0,
+            spool_dir=tmp_path / "spool",
+            # simulated hours on real receive time: DataTime runs hours ahead on purpose
+            max_future=2 * 86400.0,
+        ),
         rules_dsn,
     )
     counts: list[Counts] = []
