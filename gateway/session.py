@@ -66,7 +66,7 @@ class StationSession(asyncio.Protocol):
         self.mn: str | None = None
         self.station: StationInfo | None = None
         self.valid_frames = 0
-        self.garbage = Window(settings.auth_window)  # this connection's garbage bytes
+        self.garbage: Window | None = None  # this connection's garbage bytes, once any
         self.unarchived = 0  # garbage bytes counted but not archived (over budget)
         self.refused: str | None = None  # a failed authentication: evaluate nothing more
         self.counted_unidentified = True  # in gateway.unidentified until it names a station
@@ -178,8 +178,10 @@ class StationSession(asyncio.Protocol):
         if not archived:
             self.unarchived += size
             self.close("source over its garbage budget")
-        elif self.garbage.add("", now, size) > settings.max_garbage:
-            self.close("too much garbage")
+        else:
+            self.garbage = self.garbage or Window(settings.auth_window)  # rare: made lazily
+            if self.garbage.add("", now, size) > settings.max_garbage:
+                self.close("too much garbage")
         return archived
 
     def _unarchived_summary(self) -> None:
