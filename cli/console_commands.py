@@ -4,6 +4,7 @@ is in cli/users_commands.py."""
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 
@@ -44,16 +45,34 @@ def console_command(args: argparse.Namespace) -> int:
         console = replace(console, port=args.console_port)
     print(f"console at http://{console.host}:{console.port}/", file=sys.stderr, flush=True)
 
-    async def main() -> None:
-        from cli.gateway_commands import until_signal
+    parent = int(os.environ.get("HJ212_CONSOLE_PARENT") or 0) or None
 
+    async def main() -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(serve, console, dsn)
-            await until_signal()
+            await _until_stopped(parent)
             tg.cancel_scope.cancel()
 
     anyio.run(main, backend="asyncio", backend_options={"use_uvloop": True})
     return 0
+
+
+async def _until_stopped(parent: int | None) -> None:
+    """Until SIGINT/SIGTERM or, as the child of ``hj212 serve`` (cli/console_process.py),
+    until that parent is gone: one killed with SIGKILL cannot stop us, and our port
+    would stay taken from the console it starts when it is started again."""
+    from cli.gateway_commands import until_signal
+
+    async with anyio.create_task_group() as tg:
+
+        async def on_signal() -> None:
+            await until_signal()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(on_signal)
+        while parent is None or os.getppid() == parent:  # noqa: ASYNC110 - no event to await
+            await anyio.sleep(1.0 if parent else 3600.0)
+        tg.cancel_scope.cancel()
 
 
 # -- hj212 demo ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ def _environment(settings: ConsoleSettings) -> dict[str, str]:
     """The parent's settings, passed on as the child's environment (highest precedence
     after flags), so that both read the same console settings whatever their source."""
     env = dict(os.environ)
+    env["HJ212_CONSOLE_PARENT"] = str(os.getpid())  # the child ends when we are gone
     for f in dataclasses.fields(ConsoleSettings):
         value = getattr(settings, f.name)
         if isinstance(value, bool):
