@@ -136,7 +136,7 @@ params_for = {
     "BeginTime": moments,
     "EndTime": moments,
     "InfoId": st.sampled_from(["i12001", "i13004"]),
-    "CstartTime": st.from_regex(r"[0-2][0-9][0-5][0-9]00", fullmatch=True),
+    "CstartTime": st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]00", fullmatch=True),
     "Ctime": st.integers(1, 24),
     "i23005-Info": mns,
     "SKCreateTime": moments,
