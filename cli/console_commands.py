@@ -11,6 +11,7 @@ import sys
 import anyio
 import psycopg
 
+from cli.common import resolve_dsn
 from config.settings import Settings
 from console.auth import hash_password
 from console.server import serve
@@ -24,9 +25,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     console.set_defaults(func=console_command)
 
 
-def _dsn(args: argparse.Namespace) -> str | None:
-    from cli.commands import resolve_dsn
-
+def args_dsn(args: argparse.Namespace) -> str | None:
     dsn: str | None = args.dsn or resolve_dsn(args.settings)
     if dsn is None:
         print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)
@@ -37,7 +36,7 @@ def console_command(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     settings: Settings = args.settings
-    dsn = _dsn(args)
+    dsn = args_dsn(args)
     if dsn is None:
         return 1
     console = settings.console

@@ -92,9 +92,9 @@ def _show(user: console_store.User) -> str:
 
 
 def users_command(args: argparse.Namespace) -> int:
-    from cli.console_commands import _dsn
+    from cli.console_commands import args_dsn
 
-    dsn = _dsn(args)
+    dsn = args_dsn(args)
     if dsn is None:
         return 1
     try:
