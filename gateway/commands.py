@@ -89,7 +89,7 @@ class Commands:
             now=time.monotonic(),
             version=station.version if station else "2017",
         )
-        session._flush()
+        session.flush()
         return wire
 
     def send_auto(self, session: StationSession, cn: str, params: dict[str, object]) -> None:

@@ -35,13 +35,10 @@ from protocol import (
     Connection,
     DataUpload,
     Event,
-    Framer,
     Message,
-    RawFrame,
     Rejected,
     RequestFinished,
     Role,
-    decode,
 )
 from storage.records import drop_unknown_pollutants, record_of
 
@@ -100,7 +97,7 @@ class StationSession(asyncio.Protocol):
         self.last_data = now
         self.gw.metrics.bytes_in.inc(len(data))
         self._handle(self.conn.receive_data(data, now=now))
-        self.partial_since = (self.partial_since or now) if self.conn_buffered() else None
+        self.partial_since = (self.partial_since or now) if self.conn.buffered else None
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -115,9 +112,6 @@ class StationSession(asyncio.Protocol):
         self.transport = None
 
     # -- housekeeping, called by the gateway's sweep -----------------------------------
-    def conn_buffered(self) -> bool:
-        return self.conn._framer.buffered > 0
-
     def sweep(self, now: float) -> None:
         """Idle timeout, slow senders, request retries, split-set timeouts."""
         settings = self.gw.settings
@@ -131,7 +125,7 @@ class StationSession(asyncio.Protocol):
             self.close("frame not completed in time (slow sender)")
             return
         self._handle(self.conn.tick(now))
-        self._flush()
+        self.flush()
         if self.paused and self._refill(now) >= 1:
             self.paused = False
             if self.transport is not None and not self.gw.reading_paused:
@@ -191,10 +185,7 @@ class StationSession(asyncio.Protocol):
         self._store(event, self.gw.now(), status=None)
 
     def _redecode(self, raw: bytes, station: StationInfo) -> Event | None:
-        frames = Framer(self.gw.settings.max_segment).feed(raw)
-        if len(frames) == 1 and isinstance(frames[0], RawFrame):
-            return decode(frames[0], station.options)
-        return None
+        return self.conn.decode_again(raw, station.options)
 
     def _message(self, message: Message, received_at: datetime) -> None:
         self.valid_frames += 1
@@ -293,9 +284,10 @@ class StationSession(asyncio.Protocol):
             self.gw.metrics.acks.inc()
         if event.cn == "1013":  # time calibration asked: 9013, then 1012 (HJ 212-2017 C.4)
             self.gw.clock.set_time(self, event)
-        self._flush()
+        self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write whatever the connection has queued (answers, requests, resends)."""
         wire = self.conn.data_to_send()
         if wire and self.transport is not None and not self.transport.is_closing():
             self.transport.write(wire)
