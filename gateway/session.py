@@ -24,13 +24,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
+from config.settings import GatewaySettings
 from gateway.admission import Verdict, judge
-from gateway.guard import Window
+from gateway.clock import Clock
+from gateway.commands import Commands
+from gateway.guard import Guard, Window
+from gateway.metrics import Metrics
+from gateway.registry import Registry, StationInfo
 from protocol import (
     Connection,
     DataUpload,
@@ -43,15 +49,41 @@ from protocol import (
 from storage.records import drop_unknown_pollutants, record_of
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
-    from gateway.registry import StationInfo
     from storage.records import FrameRecord
 
 log = logging.getLogger(__name__)
 
 
+class Host(Protocol):
+    """What a session calls into: the gateway-wide policies and services
+    (gateway.app.Gateway), named here so that this module does not import the app."""
+
+    @property
+    def settings(self) -> GatewaySettings: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def guard(self) -> Guard: ...
+    @property
+    def registry(self) -> Registry: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def commands(self) -> Commands: ...
+    @property
+    def reading_paused(self) -> bool: ...
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+    def admit(self, session: StationSession) -> bool: ...
+    def release(self, session: StationSession) -> None: ...
+    def identified(self, session: StationSession) -> None: ...
+    def bind(self, mn: str, session: StationSession) -> None: ...
+    def submit(self, record: FrameRecord) -> asyncio.Future[str]: ...
+
+
 class StationSession(asyncio.Protocol):
-    def __init__(self, gateway: Gateway, transport_name: str = "tcp") -> None:
+    def __init__(self, gateway: Host, transport_name: str = "tcp") -> None:
         self.gw = gateway
         self.transport_name = transport_name
         settings = gateway.settings
