@@ -25,13 +25,12 @@ from typing import Any
 
 import psycopg
 from cryptography.exceptions import InvalidSignature
-from psycopg.rows import TupleRow
 
 from evidence import keys
 from storage.audit import AuditReport
 from storage.chain import Report
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 KEEP = 1000  # anchor files kept (a week at the default 10-minute interval)
 
 
