@@ -21,7 +21,7 @@ from typing import Protocol
 import psycopg
 
 from gateway.metrics import Metrics
-from gateway.registry import StationInfo
+from gateway.registry import SessionStation
 from protocol import Connection, LocalProtocolError, RequestFinished, encode
 from storage import commands as store
 
@@ -33,7 +33,7 @@ class Linked(Protocol):
     """A station's connection as commands see it (gateway.session.StationSession)."""
 
     mn: str | None
-    station: StationInfo | None
+    station: SessionStation | None
     conn: Connection
     transport: asyncio.Transport | None
     last_future: asyncio.Future[str] | None

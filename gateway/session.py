@@ -36,7 +36,7 @@ from gateway.clock import Clock
 from gateway.commands import Commands
 from gateway.guard import Guard, Window
 from gateway.metrics import Metrics
-from gateway.registry import Registry, StationInfo
+from gateway.registry import Registry, SessionStation
 from protocol import (
     Connection,
     DataUpload,
@@ -93,7 +93,7 @@ class StationSession(asyncio.Protocol):
         self.peer = "?"
         self.ip = "?"
         self.mn: str | None = None
-        self.station: StationInfo | None = None
+        self.station: SessionStation | None = None
         self.valid_frames = 0
         self.garbage: Window | None = None  # this connection's garbage bytes, once any
         self.unarchived = 0  # garbage bytes counted but not archived (over budget)
@@ -216,7 +216,7 @@ class StationSession(asyncio.Protocol):
         event = Rejected(raw=b"", code="framing", detail=note + " (source over its budget)")
         self._store(event, self.gw.now(), status=None)
 
-    def _redecode(self, raw: bytes, station: StationInfo) -> Event | None:
+    def _redecode(self, raw: bytes, station: SessionStation) -> Event | None:
         return self.conn.decode_again(raw, station.options)
 
     def _message(self, message: Message, received_at: datetime) -> None:
@@ -243,7 +243,7 @@ class StationSession(asyncio.Protocol):
             self._not_data(message, verdict, received_at)
 
     def _accepted(
-        self, message: Message, station: StationInfo | None, verdict: Verdict, at: datetime
+        self, message: Message, station: SessionStation | None, verdict: Verdict, at: datetime
     ) -> None:
         if verdict.bind and self.mn is None and message.mn:
             self._identified(message.mn, station)
@@ -274,7 +274,7 @@ class StationSession(asyncio.Protocol):
         )
         self._submit(record, message if answer else None)
 
-    def _identified(self, mn: str, station: StationInfo | None) -> None:
+    def _identified(self, mn: str, station: SessionStation | None) -> None:
         self.mn = mn
         self.station = station
         if station is not None:
@@ -286,7 +286,7 @@ class StationSession(asyncio.Protocol):
         event: Message | Rejected,
         received_at: datetime,
         status: str | None,
-        station: StationInfo | None = None,
+        station: SessionStation | None = None,
     ) -> None:
         record = record_of(
             event, received_at=received_at, peer=self.peer, transport=self.transport_name
