@@ -23,7 +23,7 @@ from cli.gateway_commands import anchors, until_signal
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
 from simulators.fleet import run_fleet
-from storage import roles
+from storage import measurements, roles
 from storage.cluster import ClusterError
 from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
@@ -149,10 +149,9 @@ def _count_rows(dsn: str) -> str:
     (the gateway spools meanwhile: a progress line must not stop the demo)."""
     try:
         with psycopg.connect(dsn, connect_timeout=2) as conn:
-            row = conn.execute("SELECT count(*) FROM hj212.measurement").fetchone()
+            return str(measurements.count(conn))
     except psycopg.Error:
         return "? (database unreachable: spooling)"
-    return str(row[0]) if row else "0"
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -84,7 +84,7 @@ def demo_setup(dsn: str, stations: int) -> list[str]:
     print about the console."""
     from simulators.fleet import DEFAULT_PREFIX, build_stations
     from simulators.scenario import Scenario
-    from storage.stations import Pollutant, Station, upsert
+    from storage.stations import Pollutant, Station, registered, upsert
 
     fleet = build_stations(Scenario(), stations, 212, DEFAULT_PREFIX)
     registry = [
@@ -103,7 +103,7 @@ def demo_setup(dsn: str, stations: int) -> list[str]:
         for s in fleet
     ]
     with psycopg.connect(dsn) as conn:
-        known = {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
+        known = registered(conn)
         upsert(conn, [s for s in registry if s.mn not in known])
         if console_store.users(conn):
             return ["sign in with a user of `hj212 users list`"]

@@ -21,6 +21,7 @@ import psycopg
 from config.settings import GatewaySettings
 from gateway.commands import Linked
 from protocol import DataUpload, Message, ProtocolError, parse_time
+from storage import clock_drift
 
 log = logging.getLogger(__name__)
 CORRECTION_EVERY = 3600.0
@@ -92,13 +93,9 @@ class Clock:
         if not rows:
             return
         try:
-            async with (
-                await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=5) as c,
-                c.cursor() as cur,
-            ):
-                await cur.executemany(
-                    "INSERT INTO hj212.clock_drift (measured_at, mn, source, drift_s,"
-                    " corrected) VALUES (%s, %s, %s, %s, %s)",
+            async with await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=5) as c:
+                await clock_drift.save(
+                    c,
                     [
                         (d.measured_at, mn, d.source, d.seconds, d.corrected)
                         for mn, d in rows.items()

@@ -76,7 +76,7 @@ class Commands:
                 async with await psycopg.AsyncConnection.connect(
                     self.dsn, autocommit=True, connect_timeout=5
                 ) as conn:
-                    await conn.execute("LISTEN hj212_command")
+                    await store.listen(conn)
                     while True:
                         await self._dispatch()
                         try:

@@ -427,6 +427,11 @@ def list_stations(conn: psycopg.Connection[TupleRow]) -> list[Station]:
     return _stations(rows, conn.execute(_POLLUTANTS).fetchall())
 
 
+def registered(conn: psycopg.Connection[TupleRow]) -> set[str]:
+    """The MNs in the registry."""
+    return {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
+
+
 async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[Station]:
     """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
     rows = await (await conn.execute(_STATIONS)).fetchall()
