@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg
 
+from cli.common import err, moment, resolve_dsn
 from cli.output import json_default
-from cli.storage_commands import _dsn, _err, moment
 from evidence import anchor
 from storage import audit, marks
 
@@ -57,13 +57,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _resolve(args: argparse.Namespace) -> str | None:
-    return getattr(args, "dsn", None) or _dsn(args.settings)
+    return getattr(args, "dsn", None) or resolve_dsn(args.settings)
 
 
 def audit_command(args: argparse.Namespace) -> int:
     dsn = _resolve(args)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         with psycopg.connect(dsn) as conn:
             if args.action == "list":
@@ -83,7 +83,7 @@ def audit_command(args: argparse.Namespace) -> int:
         print(f"BROKEN {exc}")
         return 1
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     if report.first_bad is not None:
         print(f"BROKEN {report.first_bad}")
         print(f"FAILED: {report.entries} chained entries checked before the break")
@@ -111,7 +111,7 @@ def audit_command(args: argparse.Namespace) -> int:
 def marks_command(args: argparse.Namespace) -> int:
     dsn = _resolve(args)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         with psycopg.connect(dsn) as conn:
             if args.action == "add":
@@ -134,9 +134,9 @@ def marks_command(args: argparse.Namespace) -> int:
                 audit.append(conn, who_am_i(), "read", "mark_request", query, mn=args.mn)
                 conn.commit()
     except (marks.MarkError, OSError) as exc:
-        return _err(str(exc))
+        return err(str(exc))
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     return 0
 
 

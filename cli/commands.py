@@ -15,40 +15,20 @@ from pathlib import Path
 import anyio
 import psycopg
 
+from cli.common import cluster as _cluster
+from cli.common import err, resolve_dsn, resolve_owner_dsn
 from cli.console_commands import demo_setup
 from cli.console_process import run_console
 from cli.gateway_commands import anchors, until_signal
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
 from simulators.fleet import run_fleet
-from storage import roles
-from storage.cluster import Cluster, ClusterError
+from storage import measurements, roles
+from storage.cluster import ClusterError
 from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
 from storage.rules_settings import load_settings as load_rules_settings
 from storage.rules_store import run_rules
-
-
-def _err(message: str) -> int:
-    print(f"hj212: {message}", file=sys.stderr)
-    return 1
-
-
-def _cluster(settings: Settings) -> Cluster:
-    return Cluster(settings.database.home, settings.database.port)
-
-
-def resolve_dsn(settings: Settings) -> str | None:
-    """The application's DSN: the configured one, else the embedded cluster's
-    ``hj212_app`` (None if it was never created)."""
-    return settings.database.dsn or _cluster(settings).url()
-
-
-def resolve_owner_dsn(settings: Settings) -> str | None:
-    """The schema owner's DSN (migrations, retention): ``owner_dsn``, else ``dsn``,
-    else the embedded cluster's owner."""
-    db = settings.database
-    return db.owner_dsn or db.dsn or _cluster(settings).owner_url()
 
 
 def _run_async(main: object) -> None:
@@ -90,12 +70,12 @@ def db(args: argparse.Namespace) -> int:
         elif args.action == "url":
             url = resolve_dsn(settings)
             if url is None:
-                return _err("no database configured and no embedded cluster: run `hj212 db up`")
+                return err("no database configured and no embedded cluster: run `hj212 db up`")
             print(url)
         elif args.action == "migrate":
             target = resolve_owner_dsn(settings)
             if target is None:
-                return _err("no database configured and no embedded cluster: run `hj212 db up`")
+                return err("no database configured and no embedded cluster: run `hj212 db up`")
             applied = migrate(target)
             print(
                 f"{len(applied)} migration(s) applied: "
@@ -103,7 +83,7 @@ def db(args: argparse.Namespace) -> int:
             )
             print(_role_advice(settings), file=sys.stderr)
     except (InstallError, ClusterError, MigrationError, psycopg.Error) as exc:
-        return _err(str(exc))
+        return err(str(exc))
     return 0
 
 
@@ -169,10 +149,9 @@ def _count_rows(dsn: str) -> str:
     (the gateway spools meanwhile: a progress line must not stop the demo)."""
     try:
         with psycopg.connect(dsn, connect_timeout=2) as conn:
-            row = conn.execute("SELECT count(*) FROM hj212.measurement").fetchone()
+            return str(measurements.count(conn))
     except psycopg.Error:
         return "? (database unreachable: spooling)"
-    return str(row[0]) if row else "0"
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -184,7 +163,7 @@ def demo(args: argparse.Namespace) -> int:
         migrate(owner)
         dsn = settings.database.dsn or cluster.url() or owner
     except (ClusterError, MigrationError, psycopg.Error) as exc:
-        return _err(str(exc))
+        return err(str(exc))
     gw_settings = demo_gateway(settings.gateway, args.port)
     console = replace(settings.console, port=_pick_port(settings.console.port))
     login = demo_setup(dsn, args.stations)

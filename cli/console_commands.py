@@ -11,6 +11,7 @@ import sys
 import anyio
 import psycopg
 
+from cli.common import resolve_dsn
 from config.settings import Settings
 from console.auth import hash_password
 from console.server import serve
@@ -24,9 +25,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     console.set_defaults(func=console_command)
 
 
-def _dsn(args: argparse.Namespace) -> str | None:
-    from cli.commands import resolve_dsn
-
+def args_dsn(args: argparse.Namespace) -> str | None:
     dsn: str | None = args.dsn or resolve_dsn(args.settings)
     if dsn is None:
         print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)
@@ -37,7 +36,7 @@ def console_command(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     settings: Settings = args.settings
-    dsn = _dsn(args)
+    dsn = args_dsn(args)
     if dsn is None:
         return 1
     console = settings.console
@@ -85,7 +84,7 @@ def demo_setup(dsn: str, stations: int) -> list[str]:
     print about the console."""
     from simulators.fleet import DEFAULT_PREFIX, build_stations
     from simulators.scenario import Scenario
-    from storage.stations import Pollutant, Station, upsert
+    from storage.stations import Pollutant, Station, registered, upsert
 
     fleet = build_stations(Scenario(), stations, 212, DEFAULT_PREFIX)
     registry = [
@@ -104,7 +103,7 @@ def demo_setup(dsn: str, stations: int) -> list[str]:
         for s in fleet
     ]
     with psycopg.connect(dsn) as conn:
-        known = {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
+        known = registered(conn)
         upsert(conn, [s for s in registry if s.mn not in known])
         if console_store.users(conn):
             return ["sign in with a user of `hj212 users list`"]

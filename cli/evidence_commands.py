@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 
 from cli.audit_commands import who_am_i
-from cli.storage_commands import _dsn, _err, moment
+from cli.common import err, moment, resolve_dsn
 from evidence import keys
 from evidence.export import ExportError, export_bundle
 from evidence.verify import signer, verify_bundle
@@ -48,18 +48,18 @@ def evidence_command(args: argparse.Namespace) -> int:
         return 0
     if args.action == "verify":
         return verify_command(args.bundle, args.key)
-    dsn = args.dsn or _dsn(args.settings)
+    dsn = args.dsn or resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         out = export_bundle(
             dsn, args.mn, args.start, args.end, args.output, who=args.by or who_am_i(),
             key_dir=args.key_dir,
         )  # fmt: skip
     except ExportError as exc:
-        return _err(f"evidence export refused: {exc}")
+        return err(f"evidence export refused: {exc}")
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     print(f"OK: {out}")
     return 0
 
@@ -69,7 +69,7 @@ def verify_command(path: Path, key: Path | None) -> int:
     try:
         trusted = key.read_bytes() if key else None
     except OSError as exc:
-        return _err(f"cannot read the trusted key: {exc}")
+        return err(f"cannot read the trusted key: {exc}")
     problems = verify_bundle(path, trusted_key=trusted)
     for problem in problems:
         print(f"DISCREPANCY {problem}")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import anyio
 
+from cli.common import resolve_dsn
 from cli.console_process import run_console
 from config import ConfigError
 from config import load as load_settings
@@ -105,8 +106,6 @@ def _gateway_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from cli.commands import resolve_dsn
-
     try:
         settings = _gateway_settings(args, args.settings)
     except ConfigError as exc:
@@ -196,8 +195,6 @@ def _supervise(workers: int) -> int:
 
 
 def command_command(args: argparse.Namespace) -> int:
-    from cli.commands import resolve_dsn
-
     dsn = args.dsn or resolve_dsn(args.settings)
     if dsn is None:
         print("hj212: no database: set HJ212_DSN or run `hj212 db up`", file=sys.stderr)

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         storage_commands,
         users_commands,
     )
+    from cli.common import moment
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
@@ -67,10 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("--db-port", type=int, help="embedded cluster port (default: a free one)")
     db.add_argument("--dsn", help="use this database instead of the embedded cluster")
     db.add_argument("--mn", help="verify-chain: only this station's chain ('' = frames without MN)")
-    db.add_argument(
-        "--from", dest="start", type=storage_commands.moment, help="verify-chain: ISO time"
-    )
-    db.add_argument("--to", dest="end", type=storage_commands.moment, help="verify-chain: ISO time")
+    db.add_argument("--from", dest="start", type=moment, help="verify-chain: ISO time")
+    db.add_argument("--to", dest="end", type=moment, help="verify-chain: ISO time")
     db.set_defaults(func=storage_commands.db)
 
     gateway_commands.add_parsers(sub)

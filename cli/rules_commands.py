@@ -8,14 +8,15 @@ import contextlib
 import getpass
 import json
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 import psycopg
 
 from cli.audit_commands import who_am_i
-from config.settings import Settings
+from cli.common import err, moment, resolve_dsn
+from protocol import BEIJING
 from reports import emissions, render, transmission
 from reports.periods import PeriodError, parse
 from rules.config import RulesConfigError
@@ -23,28 +24,9 @@ from rules.lifecycle import LifecycleError
 from rules.times import TIME_LABEL, TIME_LABEL_EN, machine, shown
 from storage import alarms as alarm_store
 from storage import audit
-from storage.cluster import Cluster
 from storage.rules_replay import replay
 from storage.rules_settings import RulesSettings, load_settings
 from storage.rules_store import load_cursor, run_rules
-
-BEIJING = timezone(timedelta(hours=8))
-
-
-def _err(message: str, status: int = 1) -> int:
-    print(f"hj212: {message}", file=sys.stderr)
-    return status
-
-
-def _dsn(args: argparse.Namespace) -> str | None:
-    settings: Settings = args.settings
-    return settings.database.dsn or Cluster(settings.database.home, settings.database.port).url()
-
-
-def _moment(text: str) -> datetime:
-    """ISO 8601; without an offset it is Beijing time (UTC+8)."""
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
 
 
 def _rules_settings(args: argparse.Namespace) -> RulesSettings:
@@ -53,9 +35,9 @@ def _rules_settings(args: argparse.Namespace) -> RulesSettings:
 
 # -- rules -----------------------------------------------------------------------------
 def rules_command(args: argparse.Namespace) -> int:
-    dsn = _dsn(args)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         settings = _rules_settings(args)
         if args.action == "run":
@@ -65,9 +47,9 @@ def rules_command(args: argparse.Namespace) -> int:
                 return _status(conn)
             return _replay(conn, args, settings)
     except RulesConfigError as exc:
-        return _err(f"rules configuration: {exc}", 2)
+        return err(f"rules configuration: {exc}", 2)
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
 
 
 def _run(dsn: str, settings: RulesSettings, duration: float) -> int:
@@ -98,7 +80,7 @@ def _replay(
     conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace, settings: RulesSettings
 ) -> int:
     if args.start is None or args.end is None:
-        return _err("rules replay needs --from and --to", 2)
+        return err("rules replay needs --from and --to", 2)
     result = replay(conn, args.start, args.end, settings)
     where = result.snapshot.astimezone(BEIJING).isoformat() if result.snapshot else "empty state"
     summary = {
@@ -129,12 +111,12 @@ def _replay(
 
 # -- report ----------------------------------------------------------------------------
 def report_command(args: argparse.Namespace) -> int:
-    dsn = _dsn(args)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     text = args.period or getattr(args, "quarter", None)
     if text is None:
-        return _err(f"report {args.kind} needs --period (or --quarter)", 2)
+        return err(f"report {args.kind} needs --period (or --quarter)", 2)
     try:
         period = parse(text)
         settings = _rules_settings(args)
@@ -147,9 +129,9 @@ def report_command(args: argparse.Namespace) -> int:
                       "output": str(args.output) if args.output else "-"}  # fmt: skip
             audit.append(conn, who_am_i(), "download", f"report:{args.kind}", detail)
     except (PeriodError, RulesConfigError) as exc:
-        return _err(str(exc), 2)
+        return err(str(exc), 2)
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     if args.format == "xlsx":
         target = args.output or Path(f"{args.kind}-{period.label}.xlsx")
         render.to_xlsx(report, target)
@@ -166,20 +148,20 @@ def report_command(args: argparse.Namespace) -> int:
 
 # -- alarms ----------------------------------------------------------------------------
 def alarms_command(args: argparse.Namespace) -> int:
-    dsn = _dsn(args)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             if args.action == "list":
                 return _list(conn, args)
             if args.id is None:
-                return _err(f"alarms {args.action} needs an alarm ID", 2)
+                return err(f"alarms {args.action} needs an alarm ID", 2)
             row = alarm_store.act(conn, args.id, args.action, args.by, args.note)
     except (LookupError, LifecycleError) as exc:
-        return _err(str(exc))
+        return err(str(exc))
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     print(f"alarm {row.id} is {row.state}")
     return 0
 
@@ -227,8 +209,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
     rules = sub.add_parser("rules", help="the rules engine: run it, replay history, status")
     rules.add_argument("action", choices=["run", "replay", "status"])
-    rules.add_argument("--from", dest="start", type=_moment, help="replay: ISO time (Beijing)")
-    rules.add_argument("--to", dest="end", type=_moment, help="replay: ISO time (Beijing)")
+    rules.add_argument("--from", dest="start", type=moment, help="replay: ISO time (Beijing)")
+    rules.add_argument("--to", dest="end", type=moment, help="replay: ISO time (Beijing)")
     rules.add_argument("--json", action="store_true", help="replay: one JSON summary line")
     rules.add_argument("--duration", type=float, default=0.0, help="run: seconds; 0 = forever")
     common(rules)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 
+from cli.common import resolve_dsn
 from gateway.spool import Spool, read_segment
 from storage.spool import database_id
 
@@ -56,8 +57,6 @@ def spool_command(args: argparse.Namespace) -> int:
         found = [describe(d) for d in _directories(root)]
         print(json.dumps({"spool_dir": str(root), "spools": found}, ensure_ascii=False))
         return 0
-    from cli.commands import resolve_dsn
-
     dsn = args.dsn or resolve_dsn(args.settings)
     if dsn is None:
         print("hj212 spool claim: no database: --dsn or `hj212 db up`", file=sys.stderr)

@@ -13,27 +13,12 @@ from pathlib import Path
 import psycopg
 
 from cli import commands
+from cli.common import err, resolve_dsn, resolve_owner_dsn
 from config.settings import Settings
 from evidence import anchor
 from protocol import BEIJING
 from rules.times import TIME_LABEL, shown
 from storage import audit, chain, maintenance, stations
-from storage.cluster import Cluster
-
-
-def _err(message: str) -> int:
-    print(f"hj212: {message}", file=sys.stderr)
-    return 1
-
-
-def _dsn(settings: Settings) -> str | None:
-    return settings.database.dsn or Cluster(settings.database.home, settings.database.port).url()
-
-
-def moment(text: str) -> datetime:
-    """An ISO 8601 time for --from/--to; without an offset it is Beijing time (UTC+8)."""
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
 
 
 def db(args: argparse.Namespace) -> int:
@@ -46,12 +31,12 @@ def db(args: argparse.Namespace) -> int:
         return retention(args)
     status = commands.db(args)
     if status == 0 and args.action in ("up", "migrate"):
-        dsn = commands.resolve_owner_dsn(args.settings)
+        dsn = resolve_owner_dsn(args.settings)
         if dsn is not None:
             try:
                 configure(dsn, args.settings)
             except psycopg.Error as exc:
-                return _err(str(exc))
+                return err(str(exc))
     return status
 
 
@@ -63,9 +48,9 @@ def configure(dsn: str, settings: Settings) -> None:
 
 # -- db verify-chain ------------------------------------------------------------------
 def verify_chain(args: argparse.Namespace) -> int:
-    dsn = _dsn(args.settings)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     start = getattr(args, "start", None)
     end = getattr(args, "end", None)
     try:
@@ -77,7 +62,7 @@ def verify_chain(args: argparse.Namespace) -> int:
         print(f"BROKEN {exc}")
         return 1
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     problems, notes = (
         ([], [])
         if signed is None
@@ -118,13 +103,13 @@ def _anchor_line(signed: anchor.Anchor | None, start: object, end: object) -> st
 
 def write_anchor(args: argparse.Namespace) -> int:
     """``hj212 db anchor``: sign the chain heads now (the gateway does it at intervals)."""
-    dsn = _dsn(args.settings)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         path = anchor.write(dsn)
     except (psycopg.Error, OSError) as exc:
-        return _err(str(exc))
+        return err(str(exc))
     print(path)
     return 0
 
@@ -132,15 +117,15 @@ def write_anchor(args: argparse.Namespace) -> int:
 # -- db retention ---------------------------------------------------------------------
 def retention(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
-    dsn = commands.resolve_owner_dsn(settings)  # drop_chunks needs the tables' owner
+    dsn = resolve_owner_dsn(settings)  # drop_chunks needs the tables' owner
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             dropped = maintenance.apply_retention(conn, settings.storage, datetime.now(UTC))
             message = maintenance.apply_compression(conn, settings.storage)
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     for d in dropped:
         print(f"{d.table}: {len(d.chunks)} chunk(s) older than {d.older_than:%Y-%m-%d} dropped")
     print(message)
@@ -149,9 +134,9 @@ def retention(args: argparse.Namespace) -> int:
 
 # -- stations -------------------------------------------------------------------------
 def stations_command(args: argparse.Namespace) -> int:
-    dsn = _dsn(args.settings)
+    dsn = resolve_dsn(args.settings)
     if dsn is None:
-        return _err("no database configured and no embedded cluster: run `hj212 db up`")
+        return err("no database configured and no embedded cluster: run `hj212 db up`")
     if args.action == "import":
         return _import(dsn, args.file)
     return _list(dsn, args.format)
@@ -159,11 +144,11 @@ def stations_command(args: argparse.Namespace) -> int:
 
 def _import(dsn: str, path: Path | None) -> int:
     if path is None:
-        return _err("stations import needs a FILE (.csv or .toml)")
+        return err("stations import needs a FILE (.csv or .toml)")
     try:
         parsed = stations.parse_file(path)
     except (OSError, UnicodeDecodeError) as exc:
-        return _err(f"cannot read {path}: {exc}")
+        return err(f"cannot read {path}: {exc}")
     for error in parsed.errors:
         print(f"{path}: {error}", file=sys.stderr)
     try:
@@ -173,7 +158,7 @@ def _import(dsn: str, path: Path | None) -> int:
             detail = {"file": str(path), "stations": count, "bad_lines": len(parsed.errors)}
             audit.append(conn, who, "config", "stations", detail)
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     print(f"{count} station(s) imported, {len(parsed.errors)} bad line(s) skipped")
     return 1 if parsed.errors else 0
 
@@ -185,7 +170,7 @@ def _list(dsn: str, fmt: str) -> int:
             who = os.environ.get("USER") or os.environ.get("LOGNAME") or "cli"
             audit.append(conn, who, "read", "stations", {"format": fmt, "count": len(found)})
     except psycopg.Error as exc:
-        return _err(str(exc))
+        return err(str(exc))
     columns = [c for c in stations.COLUMNS if c not in stations.SECRETS]  # not shown
     if fmt == "json":
         for s in found:

@@ -15,7 +15,6 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import psycopg
 
@@ -24,8 +23,7 @@ from cli.output import json_default
 from console.auth import hash_password
 from storage import api_tokens, audit, console_store, sign_in
 from storage.console_store import ROLES
-
-Conn = psycopg.Connection[tuple[Any, ...]]
+from storage.db import Conn
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,9 +90,9 @@ def _show(user: console_store.User) -> str:
 
 
 def users_command(args: argparse.Namespace) -> int:
-    from cli.console_commands import _dsn
+    from cli.console_commands import args_dsn
 
-    dsn = _dsn(args)
+    dsn = args_dsn(args)
     if dsn is None:
         return 1
     try:

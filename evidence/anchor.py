@@ -25,13 +25,12 @@ from typing import Any
 
 import psycopg
 from cryptography.exceptions import InvalidSignature
-from psycopg.rows import TupleRow
 
 from evidence import keys
 from storage.audit import AuditReport
-from storage.chain import Report
+from storage.chain import Report, heads, instance_id
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 KEEP = 1000  # anchor files kept (a week at the default 10-minute interval)
 
 
@@ -57,25 +56,13 @@ class Anchor:
 
 def snapshot(conn: Conn) -> dict[str, Any]:
     """The chains' heads and the audit chain's ends, in one consistent snapshot."""
-    with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        heads = conn.execute(
-            "SELECT chain, last_id, last_hash, updated_at FROM hj212.chain_head"
-            " WHERE last_id IS NOT NULL ORDER BY chain"
-        ).fetchall()
-        ends = conn.execute(
-            "(SELECT 'first', seq, hash, at FROM hj212.audit_log WHERE seq IS NOT NULL"
-            " ORDER BY seq LIMIT 1) UNION ALL (SELECT 'last', seq, hash, at FROM"
-            " hj212.audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)"
-        ).fetchall()
-        now = conn.execute("SELECT now(), (SELECT id::text FROM hj212.instance)").fetchone()
-    assert now is not None
+    taken = heads(conn)
     return {
         "version": 1,
-        "database": now[1],
-        "at": now[0].isoformat(),
-        "chains": {c: [int(i), bytes(h).hex(), t.isoformat()] for c, i, h, t in heads},
-        "audit": {k: [int(s), bytes(h).hex(), t.isoformat()] for k, s, h, t in ends},
+        "database": taken.database,
+        "at": taken.at.isoformat(),
+        "chains": {c: [i, h.hex(), t.isoformat()] for c, i, h, t in taken.chains},
+        "audit": {k: [s, h.hex(), t.isoformat()] for k, s, h, t in taken.audit},
     }
 
 
@@ -109,10 +96,9 @@ class AnchorError(ValueError):
 def latest(conn: Conn, directory: Path | None = None, key_dir: Path | None = None) -> Anchor | None:
     """The newest anchor of the database ``conn`` is on, its signature checked with
     the platform's public key."""
-    row = conn.execute("SELECT id::text FROM hj212.instance").fetchone()
+    database = instance_id(conn) or "?"
     if not conn.autocommit:
         conn.rollback()  # end this read: the verification takes its own snapshot
-    database = str(row[0]) if row else "?"
     found = sorted(anchor_dir(directory).glob(f"anchor-{database}-*.json"))
     if not found:
         return None

@@ -50,7 +50,6 @@ EARLIER = "data/earlier.jsonl"
 AUDIT = "audit/entries.jsonl"
 UNSIGNED = frozenset({MANIFEST, SIGNATURE})
 MEASUREMENT_FILES = {"2011": VALUES, "2051": VALUES, "2061": HOURLY, "2031": DAILY}
-VALUE_COLUMNS = ("rtd", "min", "avg", "max", "cou", "zs_rtd", "zs_min", "zs_avg", "zs_max")
 
 
 def raw_name(frame_id: int) -> str:

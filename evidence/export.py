@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-from evidence import bundle, collect, keys, report
+from evidence import bundle, keys, report
 from evidence.figures import figures
 from evidence.reparse import decoded_rows, row_key
 from protocol import BEIJING
 from rules.times import TIME_LABEL, shown
-from storage import audit, chain
+from storage import audit, chain, station_history
+from storage.db import DictConn
+from storage.station_history import Window
 
 
 class ExportError(Exception):
@@ -48,7 +51,7 @@ def _verify_chain(dsn: str, mn: str, start: datetime) -> str:
     return f"完整：导出时自窗口起点至链头共 {found.frames} 条报文校验通过"
 
 
-def _earlier(conn: collect.Conn, w: collect.Window) -> list[dict[str, Any]]:
+def _earlier(conn: DictConn, w: Window) -> list[dict[str, Any]]:
     """Rows of records the window's frames carry but whose stored row came from a frame
     outside the bundle (a retransmission of data first received before the window)."""
     exported = {row_key(r) for r in w.measurements}
@@ -58,7 +61,7 @@ def _earlier(conn: collect.Conn, w: collect.Window) -> list[dict[str, Any]]:
             for r in decoded_rows(bytes(f["raw"])) or []:
                 if (r.cn, r.pollutant, r.data_time) not in exported:
                     missing.add((r.cn, r.pollutant, r.data_time))
-    return collect.earlier(conn, w.mn, sorted(missing))
+    return station_history.earlier(conn, w.mn, sorted(missing))
 
 
 def _hourly_series(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def _hourly_series(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"labels": labels, "values": {k: values[k] for k in top}}
 
 
-def _files(w: collect.Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]:
+def _files(w: Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {bundle.FRAMES: bundle.jsonl(_frame_line(f) for f in w.frames)}
     files.update({bundle.raw_name(f["id"]): bytes(f["raw"]) for f in w.frames})
     for name in sorted(set(bundle.MEASUREMENT_FILES.values())):
@@ -95,7 +98,7 @@ def _files(w: collect.Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]
     return files
 
 
-def _chain_links(w: collect.Window, verdict: str) -> dict[str, Any]:
+def _chain_links(w: Window, verdict: str) -> dict[str, Any]:
     first, last = (w.frames[0], w.frames[-1]) if w.frames else ({}, {})
     head = w.head or {}
     return {
@@ -141,10 +144,10 @@ def export_bundle(
     except ExportError as exc:
         audit.append(dsn, who, "export-refused", target, {**span, "reason": str(exc)}, mn=mn)
         raise
-    with collect.connect(dsn) as conn:
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with conn.transaction():
-            w = collect.window(conn, mn, start, end)
+            w = station_history.window(conn, mn, start, end)
             earlier = _earlier(conn, w)
     exported = now or datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:

@@ -28,6 +28,7 @@ from evidence.reparse import Unreadable, message, row_key
 from storage import audit
 from storage.chain import link_hash
 from storage.records import VALUE_FIELDS, measurements_of
+from storage.station_history import VALUE_COLUMNS
 
 
 class _Bundle:
@@ -240,9 +241,7 @@ def _frame_values(
         name, row = exported[key]
         if row.get("frame_id") != ident:
             continue  # stored from another frame (a retransmission): compared there
-        for column, field, value in zip(
-            bundle.VALUE_COLUMNS, VALUE_FIELDS, parsed.values, strict=True
-        ):
+        for column, field, value in zip(VALUE_COLUMNS, VALUE_FIELDS, parsed.values, strict=True):
             if row.get(column) != value:
                 b.problems.append(
                     f"{name}: frame {ident}, {parsed.cn} {parsed.pollutant} at"

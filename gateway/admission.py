@@ -29,7 +29,7 @@ from protocol.codes import REPLY_CODES
 
 if TYPE_CHECKING:
     from config.settings import GatewaySettings
-    from gateway.registry import StationInfo
+    from gateway.registry import SessionStation
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ OK = Verdict()
 
 def judge(
     message: Message,
-    station: StationInfo | None,
+    station: SessionStation | None,
     *,
     bound: str | None,
     throttled: str | None,
@@ -81,7 +81,7 @@ def judge(
     return Verdict(bind=bound is None)
 
 
-def _answer(message: Message, station: StationInfo | None, bound: str | None) -> Verdict:
+def _answer(message: Message, station: SessionStation | None, bound: str | None) -> Verdict:
     if bound is None:
         return Verdict(
             status="unauthorized", reason="answer-unbound: on a connection of no station"

@@ -5,6 +5,7 @@ station binding, backpressure)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter as Tally
@@ -100,9 +101,17 @@ class Gateway:
         )
         self.unidentified: Tally[str] = Tally()  # per IP, connections naming no station yet
         self.metrics = Metrics()
-        self.commands = Commands(self)
-        self.clock = Clock(self)
         self.sessions: dict[str, StationSession] = {}  # by MN
+        self.commands = Commands(
+            dsn,
+            settings.command_poll,
+            self.sessions,
+            now=now,
+            spawn=self.spawn,
+            metrics=self.metrics,
+            adopted=functools.partial(self.registry.refresh, dsn),
+        )
+        self.clock = Clock(dsn, settings, now, self.commands.send_auto)
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False

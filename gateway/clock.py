@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import psycopg
 
+from config.settings import GatewaySettings
+from gateway.commands import Linked
 from protocol import DataUpload, Message, ProtocolError, parse_time
-
-if TYPE_CHECKING:
-    from gateway.app import Gateway
-    from gateway.session import StationSession
+from storage import clock_drift
 
 log = logging.getLogger(__name__)
 CORRECTION_EVERY = 3600.0
@@ -37,14 +36,27 @@ class Drift:
     corrected: bool = False
 
 
+# sends a command the gateway decides on by itself (Commands.send_auto)
+SendAuto = Callable[[Linked, str, dict[str, object]], None]
+
+
 class Clock:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
+    def __init__(
+        self,
+        dsn: str,
+        settings: GatewaySettings,
+        now: Callable[[], datetime],
+        send_auto: SendAuto,
+    ) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.now = now
+        self.send_auto = send_auto
         self.latest: dict[str, Drift] = {}
         self._unsaved: dict[str, Drift] = {}
         self._corrected_at: dict[str, float] = {}
 
-    def observe(self, session: StationSession, message: DataUpload, received_at: datetime) -> None:
+    def observe(self, session: Linked, message: DataUpload, received_at: datetime) -> None:
         last = self.latest.get(message.mn or "")
         if last is not None and (received_at - last.measured_at).total_seconds() < SAMPLE_EVERY:
             return  # drift moves slowly: one measurement per station every few seconds
@@ -56,7 +68,7 @@ class Clock:
         drift = Drift(received_at, source, seconds)
         self.latest[message.mn] = drift
         self._unsaved[message.mn] = drift
-        settings = self.gw.settings
+        settings = self.settings
         if settings.auto_time_correction and abs(seconds) > settings.drift_threshold:
             loop_now = asyncio.get_running_loop().time()
             if loop_now - self._corrected_at.get(message.mn, -CORRECTION_EVERY) >= CORRECTION_EVERY:
@@ -65,11 +77,11 @@ class Clock:
                 log.warning("clock of %s is off by %.0f s: sending 1012", message.mn, seconds)
                 self.set_time(session, message)
 
-    def set_time(self, session: StationSession, message: Message) -> None:
-        params: dict[str, object] = {"SystemTime": self.gw.now()}
+    def set_time(self, session: Linked, message: Message) -> None:
+        params: dict[str, object] = {"SystemTime": self.now()}
         if "PolId" in message.cp:
             params = {"PolId": message.cp["PolId"], **params}
-        self.gw.commands.send_auto(session, "1012", params)
+        self.send_auto(session, "1012", params)
 
     async def run(self, every: float = 60.0) -> None:
         while True:
@@ -81,13 +93,9 @@ class Clock:
         if not rows:
             return
         try:
-            async with (
-                await psycopg.AsyncConnection.connect(self.gw.dsn, connect_timeout=5) as c,
-                c.cursor() as cur,
-            ):
-                await cur.executemany(
-                    "INSERT INTO hj212.clock_drift (measured_at, mn, source, drift_s,"
-                    " corrected) VALUES (%s, %s, %s, %s, %s)",
+            async with await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=5) as c:
+                await clock_drift.save(
+                    c,
                     [
                         (d.measured_at, mn, d.source, d.seconds, d.corrected)
                         for mn, d in rows.items()

@@ -14,37 +14,69 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import datetime
+from typing import Protocol
 
 import psycopg
 
-from protocol import LocalProtocolError, RequestFinished, encode
+from gateway.metrics import Metrics
+from gateway.registry import SessionStation
+from protocol import Connection, LocalProtocolError, RequestFinished, encode
 from storage import commands as store
-
-if TYPE_CHECKING:
-    from gateway.app import Gateway
-    from gateway.session import StationSession
 
 log = logging.getLogger(__name__)
 OUTCOME_STATE = {"ok": "done", "rejected": "refused", "failed": "failed", "timeout": "timeout"}
 
 
+class Linked(Protocol):
+    """A station's connection as commands see it (gateway.session.StationSession)."""
+
+    mn: str | None
+    station: SessionStation | None
+    conn: Connection
+    transport: asyncio.Transport | None
+    last_future: asyncio.Future[str] | None
+
+    def flush(self) -> None: ...
+
+
 class Commands:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
+    """``sessions`` is the gateway's live map of bound stations; ``spawn`` runs database
+    bookkeeping in the background; ``adopted`` reloads the registry after a command
+    that changed a station's password or key."""
+
+    def __init__(
+        self,
+        dsn: str,
+        poll: float,
+        sessions: Mapping[str, Linked],
+        *,
+        now: Callable[[], datetime],
+        spawn: Callable[[Coroutine[object, object, object]], object],
+        metrics: Metrics,
+        adopted: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.dsn = dsn
+        self.poll = poll
+        self.sessions = sessions
+        self.now = now
+        self.spawn = spawn
+        self.metrics = metrics
+        self.adopted = adopted
         self.sent: dict[tuple[str, str], int] = {}  # (mn, qn) -> command id
         self.finished_early: dict[tuple[str, str], RequestFinished] = {}
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
         """Claim queued commands for connected stations; woken by NOTIFY or every poll."""
-        poll = self.gw.settings.command_poll
+        poll = self.poll
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self.gw.dsn, autocommit=True, connect_timeout=5
+                    self.dsn, autocommit=True, connect_timeout=5
                 ) as conn:
-                    await conn.execute("LISTEN hj212_command")
+                    await store.listen(conn)
                     while True:
                         await self._dispatch()
                         try:
@@ -58,14 +90,14 @@ class Commands:
                 await asyncio.sleep(poll)
 
     async def _dispatch(self) -> None:
-        connected = [mn for mn, s in self.gw.sessions.items() if s.transport is not None]
+        connected = [mn for mn, s in self.sessions.items() if s.transport is not None]
         if not connected:
             return
-        claimed = await store.claim_queued(self.gw.dsn, connected)
+        claimed = await store.claim_queued(self.dsn, connected)
         for command in claimed:
-            session = self.gw.sessions.get(command.mn)
+            session = self.sessions.get(command.mn)
             if session is None or session.transport is None:
-                await store.finish(self.gw.dsn, command.id, "timeout", None, None, [])
+                await store.finish(self.dsn, command.id, "timeout", None, None, [])
                 continue
             self.sent[(command.mn, command.qn)] = command.id  # before the answers can come
             try:  # encoded again here: whoever queued it, a bad command fails alone
@@ -73,11 +105,11 @@ class Commands:
             except LocalProtocolError as exc:
                 self.sent.pop((command.mn, command.qn), None)
                 log.error("command %d to %s not sent: %s", command.id, command.mn, exc)
-                await store.refuse(self.gw.dsn, command.id, str(exc))
+                await store.refuse(self.dsn, command.id, str(exc))
                 continue
-            await store.mark_sent(self.gw.dsn, command.id, wire)
+            await store.mark_sent(self.dsn, command.id, wire)
 
-    def _send(self, session: StationSession, cn: str, params: dict[str, object], qn: str) -> bytes:
+    def _send(self, session: Linked, cn: str, params: dict[str, object], qn: str) -> bytes:
         station = session.station
         wire = session.conn.send_request(
             cn,
@@ -89,25 +121,25 @@ class Commands:
             now=time.monotonic(),
             version=station.version if station else "2017",
         )
-        session._flush()
+        session.flush()
         return wire
 
-    def send_auto(self, session: StationSession, cn: str, params: dict[str, object]) -> None:
+    def send_auto(self, session: Linked, cn: str, params: dict[str, object]) -> None:
         """A command the gateway decides on its own (1012 time setting), logged as such."""
         if session.mn is None:
             return
-        qn = encode.new_qn(self.gw.now())
+        qn = encode.new_qn(self.now())
         wire = self._send(session, cn, params, qn)
         mn = session.mn
 
         async def log_it() -> None:
-            command_id = await store.log_sent(self.gw.dsn, mn, qn, cn, params, wire, "gateway")
+            command_id = await store.log_sent(self.dsn, mn, qn, cn, params, wire, "gateway")
             if command_id is None:
                 return
             if (mn, qn) in self.finished_early:  # answered before the log row existed
                 event = self.finished_early.pop((mn, qn))
                 await store.finish(
-                    self.gw.dsn,
+                    self.dsn,
                     command_id,
                     OUTCOME_STATE[event.outcome],
                     event.qn_rtn,
@@ -117,10 +149,10 @@ class Commands:
             else:
                 self.sent[(mn, qn)] = command_id
 
-        self.gw.spawn(log_it())
+        self.spawn(log_it())
 
-    def finished(self, session: StationSession, event: RequestFinished) -> None:
-        self.gw.metrics.commands.labels(event.cn, event.outcome).inc()
+    def finished(self, session: Linked, event: RequestFinished) -> None:
+        self.metrics.commands.labels(event.cn, event.outcome).inc()
         command_id = self.sent.pop((session.mn or "", event.qn), None)
         if command_id is None:
             self.finished_early[(session.mn or "", event.qn)] = event
@@ -132,7 +164,7 @@ class Commands:
             if durable is not None:
                 await asyncio.wait([durable])  # the last reply frame is in the archive
             await store.finish(
-                self.gw.dsn,
+                self.dsn,
                 command_id,
                 OUTCOME_STATE[event.outcome],
                 event.qn_rtn,
@@ -140,6 +172,6 @@ class Commands:
                 qns,
             )
             if event.cn in store.ADOPT and event.outcome == "ok":
-                await self.gw.registry.refresh(self.gw.dsn)  # its new PW/key, at once
+                await self.adopted()  # its new PW/key, at once
 
-        self.gw.spawn(record())
+        self.spawn(record())

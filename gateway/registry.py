@@ -1,6 +1,7 @@
 """The station registry as the gateway sees it: who may send, with which password,
-which CRC variants and which SM4 key, and which factors it is registered for. Loaded
-from ``hj212.station`` and refreshed; deactivated stations are kept, to be refused."""
+which CRC variants and which SM4 key, and which factors it is registered for. Read
+with storage's one registry reader (storage/stations.py) and refreshed; deactivated
+stations are kept, to be refused."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import psycopg
 
 from protocol import DecodeOptions
+from storage.stations import Station, list_stations_async
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +22,14 @@ _LEGACY = {
     "swapped": frozenset({"modbus-swapped"}),
     "any": frozenset({"modbus", "modbus-swapped"}),
 }
+# the ST a station's commands carry: 31 air, 32 water pollution source (docs/protocol.md §5)
+_ST = {"gas": "31", "water": "32"}
 
 
 @dataclass(frozen=True)
-class StationInfo:
+class SessionStation:
+    """A registered station as a session checks and decodes its frames."""
+
     mn: str
     password: str
     st: str
@@ -38,34 +44,33 @@ class StationInfo:
         return self.options.sm4_key is not None
 
 
+def session_station(station: Station) -> SessionStation:
+    options = DecodeOptions(
+        accept_crc=_LEGACY.get(station.legacy_crc, frozenset()),
+        sm4_key=bytes.fromhex(station.sm4_key) if station.sm4_key else None,
+    )
+    return SessionStation(
+        station.mn,
+        station.password,
+        _ST.get(station.medium, "32"),
+        station.protocol_version,
+        options,
+        bool(station.active),
+        frozenset(p.code for p in station.pollutants),
+    )
+
+
 class Registry:
     def __init__(self) -> None:
-        self.stations: dict[str, StationInfo] = {}
+        self.stations: dict[str, SessionStation] = {}
         self.loaded = False
 
-    def get(self, mn: str | None) -> StationInfo | None:
+    def get(self, mn: str | None) -> SessionStation | None:
         return self.stations.get(mn) if mn is not None else None
 
     async def refresh(self, dsn: str) -> None:
         async with await psycopg.AsyncConnection.connect(dsn) as conn:
-            rows = await (
-                await conn.execute(
-                    "SELECT s.mn, password, medium, protocol_version, legacy_crc, sm4_key,"
-                    " active, coalesce(array_agg(p.pollutant) FILTER (WHERE p.pollutant"
-                    " IS NOT NULL), '{}') FROM hj212.station s LEFT JOIN"
-                    " hj212.station_pollutant p ON p.mn = s.mn GROUP BY s.mn"
-                )
-            ).fetchall()
-        stations = {}
-        for mn, password, medium, version, legacy, key, active, codes in rows:
-            options = DecodeOptions(
-                accept_crc=_LEGACY.get(legacy, frozenset()),
-                sm4_key=bytes.fromhex(key) if key else None,
-            )
-            st = {"gas": "31", "water": "32"}.get(medium, "32")
-            stations[mn] = StationInfo(
-                mn, password, st, version, options, bool(active), frozenset(codes)
-            )
-        self.stations = stations
+            found = await list_stations_async(conn)
+        self.stations = {s.mn: session_station(s) for s in found}
         self.loaded = True
-        log.debug("registry: %d stations", len(stations))
+        log.debug("registry: %d stations", len(self.stations))

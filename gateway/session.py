@@ -24,37 +24,66 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
+from config.settings import GatewaySettings
 from gateway.admission import Verdict, judge
-from gateway.guard import Window
+from gateway.clock import Clock
+from gateway.commands import Commands
+from gateway.guard import Guard, Window
+from gateway.metrics import Metrics
+from gateway.registry import Registry, SessionStation
 from protocol import (
     Connection,
     DataUpload,
     Event,
-    Framer,
     Message,
-    RawFrame,
     Rejected,
     RequestFinished,
     Role,
-    decode,
 )
 from storage.records import drop_unknown_pollutants, record_of
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
-    from gateway.registry import StationInfo
     from storage.records import FrameRecord
 
 log = logging.getLogger(__name__)
 
 
+class Host(Protocol):
+    """What a session calls into: the gateway-wide policies and services
+    (gateway.app.Gateway), named here so that this module does not import the app."""
+
+    @property
+    def settings(self) -> GatewaySettings: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def guard(self) -> Guard: ...
+    @property
+    def registry(self) -> Registry: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def commands(self) -> Commands: ...
+    @property
+    def reading_paused(self) -> bool: ...
+    @property
+    def now(self) -> Callable[[], datetime]: ...
+
+    def admit(self, session: StationSession) -> bool: ...
+    def release(self, session: StationSession) -> None: ...
+    def identified(self, session: StationSession) -> None: ...
+    def bind(self, mn: str, session: StationSession) -> None: ...
+    def submit(self, record: FrameRecord) -> asyncio.Future[str]: ...
+
+
 class StationSession(asyncio.Protocol):
-    def __init__(self, gateway: Gateway, transport_name: str = "tcp") -> None:
+    def __init__(self, gateway: Host, transport_name: str = "tcp") -> None:
         self.gw = gateway
         self.transport_name = transport_name
         settings = gateway.settings
@@ -64,7 +93,7 @@ class StationSession(asyncio.Protocol):
         self.peer = "?"
         self.ip = "?"
         self.mn: str | None = None
-        self.station: StationInfo | None = None
+        self.station: SessionStation | None = None
         self.valid_frames = 0
         self.garbage: Window | None = None  # this connection's garbage bytes, once any
         self.unarchived = 0  # garbage bytes counted but not archived (over budget)
@@ -100,7 +129,7 @@ class StationSession(asyncio.Protocol):
         self.last_data = now
         self.gw.metrics.bytes_in.inc(len(data))
         self._handle(self.conn.receive_data(data, now=now))
-        self.partial_since = (self.partial_since or now) if self.conn_buffered() else None
+        self.partial_since = (self.partial_since or now) if self.conn.buffered else None
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -115,9 +144,6 @@ class StationSession(asyncio.Protocol):
         self.transport = None
 
     # -- housekeeping, called by the gateway's sweep -----------------------------------
-    def conn_buffered(self) -> bool:
-        return self.conn._framer.buffered > 0
-
     def sweep(self, now: float) -> None:
         """Idle timeout, slow senders, request retries, split-set timeouts."""
         settings = self.gw.settings
@@ -131,7 +157,7 @@ class StationSession(asyncio.Protocol):
             self.close("frame not completed in time (slow sender)")
             return
         self._handle(self.conn.tick(now))
-        self._flush()
+        self.flush()
         if self.paused and self._refill(now) >= 1:
             self.paused = False
             if self.transport is not None and not self.gw.reading_paused:
@@ -190,11 +216,8 @@ class StationSession(asyncio.Protocol):
         event = Rejected(raw=b"", code="framing", detail=note + " (source over its budget)")
         self._store(event, self.gw.now(), status=None)
 
-    def _redecode(self, raw: bytes, station: StationInfo) -> Event | None:
-        frames = Framer(self.gw.settings.max_segment).feed(raw)
-        if len(frames) == 1 and isinstance(frames[0], RawFrame):
-            return decode(frames[0], station.options)
-        return None
+    def _redecode(self, raw: bytes, station: SessionStation) -> Event | None:
+        return self.conn.decode_again(raw, station.options)
 
     def _message(self, message: Message, received_at: datetime) -> None:
         self.valid_frames += 1
@@ -220,7 +243,7 @@ class StationSession(asyncio.Protocol):
             self._not_data(message, verdict, received_at)
 
     def _accepted(
-        self, message: Message, station: StationInfo | None, verdict: Verdict, at: datetime
+        self, message: Message, station: SessionStation | None, verdict: Verdict, at: datetime
     ) -> None:
         if verdict.bind and self.mn is None and message.mn:
             self._identified(message.mn, station)
@@ -251,7 +274,7 @@ class StationSession(asyncio.Protocol):
         )
         self._submit(record, message if answer else None)
 
-    def _identified(self, mn: str, station: StationInfo | None) -> None:
+    def _identified(self, mn: str, station: SessionStation | None) -> None:
         self.mn = mn
         self.station = station
         if station is not None:
@@ -263,7 +286,7 @@ class StationSession(asyncio.Protocol):
         event: Message | Rejected,
         received_at: datetime,
         status: str | None,
-        station: StationInfo | None = None,
+        station: SessionStation | None = None,
     ) -> None:
         record = record_of(
             event, received_at=received_at, peer=self.peer, transport=self.transport_name
@@ -293,9 +316,10 @@ class StationSession(asyncio.Protocol):
             self.gw.metrics.acks.inc()
         if event.cn == "1013":  # time calibration asked: 9013, then 1012 (HJ 212-2017 C.4)
             self.gw.clock.set_time(self, event)
-        self._flush()
+        self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write whatever the connection has queued (answers, requests, resends)."""
         wire = self.conn.data_to_send()
         if wire and self.transport is not None and not self.transport.is_closing():
             self.transport.write(wire)

@@ -168,6 +168,19 @@ class Connection:
         return wire
 
     @property
+    def buffered(self) -> int:
+        """Bytes received but not yet a whole frame (a sender still mid-frame)."""
+        return self._framer.buffered
+
+    def decode_again(self, raw: bytes, options: DecodeOptions) -> Event | None:
+        """``raw``, one frame this connection refused, decoded with ``options`` (a known
+        station's legacy CRC or SM4 key); None if ``raw`` is not exactly one frame."""
+        frames = Framer(self._framer.max_segment).feed(raw)
+        if len(frames) == 1 and not isinstance(frames[0], Garbage):
+            return decode(frames[0], options)
+        return None
+
+    @property
     def pending_requests(self) -> list[str]:
         return list(self._requests.pending)
 

@@ -252,3 +252,45 @@ def verify(
     for chain in [mn] if mn is not None else chains(conn, start, end):
         verify_chain(conn, chain, start, end, report)
     return report
+
+
+# -- what an anchor signs (evidence/anchor.py) -------------------------------------------
+Head = tuple[str, int, bytes, datetime]  # chain (or 'first'/'last'), id or seq, hash, time
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Every chain's head and the audit chain's first and last entries, in one snapshot."""
+
+    database: str | None  # hj212.instance id
+    at: datetime  # the snapshot's time, by the database's clock
+    chains: list[Head]
+    audit: list[Head]
+
+
+def heads(conn: psycopg.Connection[TupleRow]) -> Heads:
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        chains = conn.execute(
+            "SELECT chain, last_id, last_hash, updated_at FROM hj212.chain_head"
+            " WHERE last_id IS NOT NULL ORDER BY chain"
+        ).fetchall()
+        ends = conn.execute(
+            "(SELECT 'first', seq, hash, at FROM hj212.audit_log WHERE seq IS NOT NULL"
+            " ORDER BY seq LIMIT 1) UNION ALL (SELECT 'last', seq, hash, at FROM"
+            " hj212.audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+        ).fetchall()
+        now = conn.execute("SELECT now(), (SELECT id::text FROM hj212.instance)").fetchone()
+    assert now is not None
+    return Heads(
+        now[1],
+        now[0],
+        [(c, int(i), bytes(h), t) for c, i, h, t in chains],
+        [(k, int(q), bytes(h), t) for k, q, h, t in ends],
+    )
+
+
+def instance_id(conn: psycopg.Connection[TupleRow]) -> str | None:
+    """The id of the database ``conn`` is on (hj212.instance, migration 0053)."""
+    row = conn.execute("SELECT id::text FROM hj212.instance").fetchone()
+    return str(row[0]) if row else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from protocol.masking import mask, mask_text
 from rules.times import machine
@@ -38,6 +39,11 @@ def parse_cp(cp: str) -> dict[str, object]:
         if sep:
             params[key] = value
     return params
+
+
+async def listen(conn: psycopg.AsyncConnection[TupleRow]) -> None:
+    """Be told (NOTIFY hj212_command) when someone queues a command."""
+    await conn.execute("LISTEN hj212_command")
 
 
 async def claim_queued(dsn: str, mns: list[str]) -> list[Command]:

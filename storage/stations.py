@@ -1,4 +1,6 @@
-"""The station registry: read stations from CSV or TOML, check them, upsert them.
+"""The station registry: read stations from CSV or TOML, check them, upsert them, and
+read them back: :func:`list_stations` (and its async twin for the gateway) is the one
+reader of ``hj212.station``; each layer makes its own view of a :class:`Station` from it.
 
 A file is read whole; every bad line (CSV) or ``[[station]]`` table (TOML) becomes an
 error naming its line, and the good ones are still imported (the command then exits 1
@@ -16,9 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
+
+Row = tuple[Any, ...]
 
 from protocol import BEIJING
 
@@ -393,22 +398,44 @@ def upsert(conn: psycopg.Connection[TupleRow], stations: Iterable[Station]) -> i
     return count
 
 
-def list_stations(conn: psycopg.Connection[TupleRow]) -> list[Station]:
-    names = [c for c in COLUMNS if c not in ("pollutants", "sm4_key")]
-    selected = ["created_at" if c == "monitored_since" else c for c in names]
-    rows = conn.execute(
-        f"SELECT {', '.join(selected)} FROM hj212.station ORDER BY region_code, mn".encode()
-    ).fetchall()
+_NAMES = [c for c in COLUMNS if c != "pollutants"]
+_STATIONS = (
+    "SELECT "
+    + ", ".join("created_at" if c == "monitored_since" else c for c in _NAMES)
+    + " FROM hj212.station ORDER BY region_code, mn"
+).encode()
+_POLLUTANTS = (
+    b"SELECT mn, pollutant, assessed, emission_limit, limit_period, range_low, range_high,"
+    b" unit FROM hj212.station_pollutant ORDER BY mn, pollutant"
+)
+
+
+def _stations(rows: Iterable[Row], codes: Iterable[Row]) -> list[Station]:
     pollutants: dict[str, list[Pollutant]] = {}
-    for mn, *rest in conn.execute(
-        "SELECT mn, pollutant, assessed, emission_limit, limit_period, range_low, range_high,"
-        " unit FROM hj212.station_pollutant ORDER BY mn, pollutant"
-    ):
+    for mn, *rest in codes:
         pollutants.setdefault(mn, []).append(Pollutant(*rest))
     return [
-        Station(**dict(zip(names, row, strict=True)), pollutants=tuple(pollutants.get(row[0], ())))
+        Station(**dict(zip(_NAMES, row, strict=True)), pollutants=tuple(pollutants.get(row[0], ())))
         for row in rows
     ]
+
+
+def list_stations(conn: psycopg.Connection[TupleRow]) -> list[Station]:
+    """Every registered station with its pollutants (secrets included: callers that
+    show stations leave out :data:`SECRETS`)."""
+    rows = conn.execute(_STATIONS).fetchall()
+    return _stations(rows, conn.execute(_POLLUTANTS).fetchall())
+
+
+def registered(conn: psycopg.Connection[TupleRow]) -> set[str]:
+    """The MNs in the registry."""
+    return {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
+
+
+async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[Station]:
+    """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
+    rows = await (await conn.execute(_STATIONS)).fetchall()
+    return _stations(rows, await (await conn.execute(_POLLUTANTS)).fetchall())
 
 
 def format_pollutants(pollutants: Iterable[Pollutant]) -> str:

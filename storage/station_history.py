@@ -1,4 +1,5 @@
-"""Everything stored about one station in a window, read in one snapshot.
+"""Everything stored about one station in a window, read in one snapshot (the evidence
+bundle's contents: evidence/export.py).
 
 Frames are those of the station's chain received in [start, end), extended to the whole
 contiguous stretch of the chain between the first and the last of them (frames drained
@@ -13,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import psycopg
-from psycopg.rows import DictRow, dict_row
+from storage.db import DictConn as Conn
 
-from evidence.bundle import VALUE_COLUMNS
-
-Conn = psycopg.Connection[DictRow]
 Row = dict[str, Any]
+# hj212.measurement's value columns, in the order bundles list them
+VALUE_COLUMNS = ("rtd", "min", "avg", "max", "cou", "zs_rtd", "zs_min", "zs_avg", "zs_max")
 
 
 @dataclass
@@ -212,7 +211,3 @@ def window(conn: Conn, mn: str, start: datetime, end: datetime) -> Window:
         (mn,),
     ).fetchone()
     return w
-
-
-def connect(dsn: str) -> Conn:
-    return psycopg.connect(dsn, row_factory=dict_row)
