@@ -9,17 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from protocol import Message, parse_time
 from simulators import records
+from simulators.models import Station
 from simulators.scenario import Fault
 
-if TYPE_CHECKING:
-    from simulators.logger import DataLogger
-
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
-Handler = Callable[["DataLogger", Message, float], tuple[int, list[bytes]]]
+
+
+class DataLogger(Protocol):
+    """What a handler reads and sets on :class:`simulators.logger.DataLogger` (a
+    protocol type, so that the logger can import its handlers without a cycle)."""
+
+    station: Station
+    offset: float
+    rtd_interval: int
+    min_interval: int
+    realtime_on: bool
+    status_on: bool
+    overtime: float | None
+    recount: int | None
+    params: dict[str, object]
+    sampling: tuple[str, int]
+
+    def clock(self, now: float) -> float: ...
+    def set_rtd_interval(self, value: int, now: float) -> None: ...
+    def add_fault(self, fault: Fault) -> None: ...
+    def respond(self, message: Message, cn: str, params: dict[str, object]) -> bytes: ...
+    def respond_new(self, params: dict[str, object], now: float) -> bytes: ...
+    def history(self, message: Message, now: float) -> tuple[int, list[bytes]]: ...
+
+
+Handler = Callable[[DataLogger, Message, float], tuple[int, list[bytes]]]
 
 
 def _moment(t: float) -> datetime:
@@ -42,8 +65,7 @@ def _set_rtd(logger: DataLogger, m: Message, now: float) -> tuple[int, list[byte
     value = int(m.cp["RtdInterval"])
     if not 1 <= value <= 3600:  # the standard says 30..3600; simulations go faster
         return 3, []
-    logger.rtd_interval = value
-    logger._next["2011"] = -(-int(now) // value) * value
+    logger.set_rtd_interval(value, now)
     return 1, []
 
 

@@ -18,14 +18,15 @@ QNs (2031/2041/2051/2061, 3020 logs), then 9012 ExeRtn. 2012/2022 are answered 9
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from protocol import Message, Reply, encode, format_time, parse_time
 from protocol.errors import ProtocolError
 from simulators import records
+from simulators.commands import HANDLERS, new_password
 from simulators.models import Station
-from simulators.records import HOUR, Values
+from simulators.records import HOUR, Record, Values
 from simulators.scenario import Fault
 from simulators.signals import DAY
 from simulators.wire import encode_record, legacy_crc, realtime_frame, station_frame
@@ -35,22 +36,6 @@ MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
 CLOCK_TOLERANCE = 60.0  # seconds of clock error before a logger asks for the time
 MAX_HISTORY = 2000  # records returned for one history request at most
 _HISTORY_PERIOD = {"2051": 0, "2061": HOUR, "2031": DAY, "2041": DAY}
-
-
-@dataclass(slots=True)
-class Record:
-    """One upload: ``t`` is the instant (2011) or period start on the true clock,
-    ``stamp`` the DataTime the logger's own clock gives it, ``seconds`` the period's
-    length; ``values`` are filled in when it is sent (:meth:`DataLogger.fill`)."""
-
-    cn: str
-    t: int
-    stamp: int
-    values: Values | None = None
-    extra: dict[str, object] | None = None
-    resent: bool = False  # 2025 RF=1: sent again after an outage (补传)
-    seconds: int = 0
-    station: Station | None = None
 
 
 def _moment(t: float) -> datetime:
@@ -122,6 +107,11 @@ class DataLogger:
             if now > f.begin:
                 drift += f.factor * (min(now, f.end) - f.begin) / 3600.0
         return now + self.offset + drift
+
+    def set_rtd_interval(self, value: int, now: float) -> None:
+        """1062: the new RtdInterval, the next 2011 on its grid."""
+        self.rtd_interval = value
+        self._next["2011"] = -(-int(now) // value) * value
 
     def new_qn(self, now: float) -> str:
         """A QN from the logger's clock; the millisecond field counts frames."""
@@ -318,6 +308,3 @@ class DataLogger:
     def add_fault(self, fault: Fault) -> None:
         """A fault the platform caused (3011 calibration): it shows in later readings."""
         self.station = replace(self.station, faults=(*self.station.faults, fault))
-
-
-from simulators.commands import HANDLERS, new_password
