@@ -38,8 +38,17 @@ from tests.rules.support import (
 MINUTE = timedelta(minutes=1)
 H = timedelta(hours=1)
 GAS, WATER, REFUSED = "STATEGAS0001", "STATEWAT0001", "STATEGAS0002"
-# dump points: mid-hour (accumulators full), after a midnight, at the end
-MOMENTS = (START + 13 * H + 25 * MINUTE, START + 24 * H + 40 * MINUTE, START + 36 * H)
+# dump points: a duplicate waiting for its hour's judgement, a flag run and an hour
+# record held (xx:05), mid-hour (accumulators full), a daily record waiting for its
+# day, after a midnight, at the end
+MOMENTS = (
+    START + 4 * H + 5 * MINUTE,
+    START + 6 * H + 5 * MINUTE,
+    START + 13 * H + 25 * MINUTE,
+    START + 24 * H + 5 * MINUTE,
+    START + 24 * H + 40 * MINUTE,
+    START + 36 * H,
+)
 
 
 def _gas(t: datetime, h: int) -> dict[str, float | tuple[float, str]]:
