@@ -18,6 +18,7 @@ from the future are a clock ahead whatever their pace: no backlog is from the fu
 from __future__ import annotations
 
 from rules.config import RulesConfig
+from rules.state_parts import Gap
 from rules.times import DAY, HOUR, MINUTE, US
 
 
@@ -56,11 +57,11 @@ def late_realtime(cn: str, drift: float, cfg: RulesConfig) -> bool:
     return cn == "2011" and drift < -cfg.drift_behind_s
 
 
-def in_gap(data_time: int, gap: list[int]) -> bool:
+def in_gap(data_time: int, gap: Gap | None) -> bool:
     """Whether ``data_time`` falls in the station's last silence (back-filled data)."""
-    return len(gap) == 2 and gap[0] <= data_time <= gap[1]
+    return gap is not None and gap.start <= data_time <= gap.end
 
 
-def out_of_order(data_time: int, newest: int | None, gap: list[int]) -> bool:
+def out_of_order(data_time: int, newest: int | None, gap: Gap | None) -> bool:
     """Older than data already received for the same CN, and not a back-fill."""
     return newest is not None and data_time < newest and not in_gap(data_time, gap)
