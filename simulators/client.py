@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from protocol import Connection, Message, Rejected, Reply, Role, crc16_hex, encode
+from protocol.codes import Cn
 from simulators.counts import Counts
 from simulators.logger import MEASUREMENT_CNS, DataLogger
 from simulators.records import Record
@@ -294,7 +295,7 @@ class Device:
             return due if held is None else [held, *due]
         out = []
         for record in due:
-            if record.cn != "2011":
+            if record.cn != Cn.REALTIME:
                 out.append(record)
             elif self._held is None:
                 self._held = record
@@ -352,10 +353,10 @@ class Device:
 
     def answered(self, reply: Reply) -> None:
         counts = self.fleet.counts
-        if reply.cn == "9013":
+        if reply.cn == Cn.NOTIFY_ANSWER:
             counts.answers_9013 += 1
             return
-        if reply.cn != "9014":
+        if reply.cn != Cn.DATA_ANSWER:
             return
         counts.acks += 1
         self.acked(reply.answers_qn)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from protocol import crc16_hex, crc16_modbus, encode
+from protocol.codes import Cn
 from protocol.pollutants import CODE_2005_TO_2017
 from simulators.models import Station
 from simulators.records import Record
@@ -62,7 +63,7 @@ def encode_record(
 ) -> list[bytes]:
     """The frames of one upload in the station's version and CRC variant."""
     version = station.version
-    if record.cn == "2011" and station.sm4_key is None and version != "2005":
+    if record.cn == Cn.REALTIME and station.sm4_key is None and version != "2005":
         fast = _realtime(station, password, record, qn, ack, limit)
         if fast is not None:
             return [fast]
