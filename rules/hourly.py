@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from protocol.codes import Cn
 from rules import anomaly_values
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
@@ -124,7 +125,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 found is not None,
                 "suspected-exceedance",
                 "critical",
-                cn="2061",
+                cn=Cn.HOURLY,
                 pollutant=code,
                 data_time=hour,
                 value=found.value if found else None,
@@ -139,7 +140,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 f"hour-incomplete:{code}",
                 incomplete,
                 "hour-incomplete",
-                cn="2061",
+                cn=Cn.HOURLY,
                 pollutant=code,
                 data_time=hour,
                 detail={"reason": status.reason},
@@ -211,7 +212,7 @@ def _hour_checks(
     pollutant = pollutant or PollutantConfig(code)
     series = [(e.hour, float(e.value), bool(e.running)) for e in ctx.st.series[code]]
     value = series[-1][1]
-    common: dict[str, Any] = {"cn": "2061", "pollutant": code, "data_time": hour}
+    common: dict[str, Any] = {"cn": Cn.HOURLY, "pollutant": code, "data_time": hour}
     if mass_factor(code) is not None:
         ctx.condition(f"zero:{code}", anomaly_values.zero(series, cfg.zero_hours), "zero", **common)
     ctx.condition(
@@ -282,7 +283,7 @@ def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: 
         f"aggregate-mismatch:{code}",
         off,
         "aggregate-mismatch",
-        cn="2061",
+        cn=Cn.HOURLY,
         pollutant=code,
         data_time=hour,
         value=reading.value,
@@ -314,7 +315,7 @@ def _station_hour(ctx: Ctx, hour: int, any_hourly: bool, statuses: dict[str, Hou
     """A2 (no hourly record at all), retransmissions and out-of-order data."""
     st, info = ctx.st, ctx.info
     assessed = info.assessed()
-    expects = info.active and (bool(assessed) or "2061" in st.cadence)
+    expects = info.active and (bool(assessed) or Cn.HOURLY in st.cadence)
     expected = not assessed or any(statuses[c].expected for c in assessed if c in statuses)
     missing = expects and expected and not any_hourly and _answers_for(ctx, hour)
     if not (missing and st.open_case("outage", None) is not None):
@@ -380,7 +381,7 @@ def _day_vs_hours(ctx: Ctx, day: int, daily: dict[str, float]) -> None:
             f"aggregate-mismatch:{code}",
             abs(value - mean) > cfg.aggregate_tolerance * abs(mean) + 0.01,
             "aggregate-mismatch",
-            cn="2031",
+            cn=Cn.DAILY,
             pollutant=code,
             data_time=day,
             value=value,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from protocol.codes import Cn
 from rules import anomaly_checks, anomaly_timing, anomaly_values, outage
 from rules.context import Ctx, stamp
 from rules.emissions import cou_mismatch, volume
@@ -73,12 +74,12 @@ def handle(ctx: Ctx, record: Record) -> None:
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings
-    if cn in ("2011", "2051"):  # an hour record's DataTime is its hour's start
+    if cn in (Cn.REALTIME, Cn.MINUTE):  # an hour record's DataTime is its hour's start
         st.first_data = at if st.first_data is None else min(st.first_data, at)
     previous = st.cadence.get(cn)
     if outage.interval(cn, info) is not None:
         st.cadence[cn] = t
-    if cn == "2051":
+    if cn == Cn.MINUTE:
         st.minutes_seen = t
     _timing(ctx, cn, at, previous)
     valid = {
@@ -136,7 +137,7 @@ def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
         return  # late, but a backlog or a replay: that says nothing about the clock
     elif anomaly_timing.late_realtime(cn, drift, cfg) and not anomaly_timing.in_gap(at, st.gap):
         direction = -1
-    elif cn == "2011" or drift > -cfg.drift_behind_s:
+    elif cn == Cn.REALTIME or drift > -cfg.drift_behind_s:
         direction = 0
     else:
         return  # late minute/hour data: back-fill, says nothing about the clock
@@ -251,7 +252,7 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
         bad = {
             code: (zs, exp)
             for code, zs, exp in anomaly_checks.converted_mismatch(
-                readings, info.o2_ref, cfg, period=cn != "2011"
+                readings, info.o2_ref, cfg, period=cn != Cn.REALTIME
             )
         }
         for code in sorted(readings):
@@ -271,13 +272,13 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
         inverted = anomaly_checks.nox_inversion(readings, cfg)
         ctx.condition("nox-inversion", inverted, "nox-inversion", cn=cn, data_time=at)
     _cou(ctx, cn, readings, at, flow)
-    if cn == "2031":
+    if cn == Cn.DAILY:
         _hold_day(ctx, readings, at)
 
 
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
     """A20: the devices' -Cou against concentration x the period's flow volume."""
-    span = {"2051": ctx.info.minute_interval_min * 60, "2061": 3600, "2031": 86400}.get(cn)
+    span = {Cn.MINUTE: ctx.info.minute_interval_min * 60, Cn.HOURLY: 3600, Cn.DAILY: 86400}.get(cn)
     if span is None or flow not in readings or not readings[flow].normal:
         return  # no normal flow: no volume to compare with
     m3 = volume(flow, readings[flow], span)
@@ -312,7 +313,7 @@ def _hold_day(ctx: Ctx, readings: Mapping[str, Reading], day: int) -> None:
 
 def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
     """A7 on real-time and minute data: the same value for ``constant_minutes``."""
-    if cn not in ("2011", "2051"):
+    if cn not in (Cn.REALTIME, Cn.MINUTE):
         return
     on = running(readings, ctx.info.medium, ctx)
     watched = set(anomaly_checks.concentrations(readings)) | {OXYGEN}
@@ -341,19 +342,19 @@ def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
 
 def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
     st = ctx.st
-    if cn not in ("2051", "2061") or st.hour_next is None:
+    if cn not in (Cn.MINUTE, Cn.HOURLY) or st.hour_next is None:
         return
     hour = hour_floor(at)
     if hour > ctx.now + DAY:
         return  # a clock far ahead: the drift alarm says so; do not hold it
     if hour < st.hour_next:
-        if cn == "2061":
+        if cn == Cn.HOURLY:
             _late_hour(ctx, hour, readings)
         return
     acc = st.hours.get(str(hour))
     if acc is None:
         acc = st.hours[str(hour)] = OpenHour()
-    if cn == "2061":
+    if cn == Cn.HOURLY:
         records = acc.h if acc.h is not None else {}
         acc.h = records
         for code, r in readings.items():
