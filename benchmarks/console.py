@@ -35,6 +35,7 @@ import httpx
 import psycopg
 
 from console.auth import hash_password
+from protocol.codes import Cn
 from storage import api_tokens, console_store
 from storage.cluster import Cluster
 from storage.migrate import migrate
@@ -105,7 +106,9 @@ def measurements(dsn: str, stations: int, days: int, minute: int, factors: int) 
                     for i, mn in enumerate(mns):
                         flag = "D" if (i + t.hour) % 97 == 0 else "N"
                         for k, code in enumerate(codes):
-                            copy.write_row((t, mn, "2051", code, 40.0 + (i + k) % 30, flag, 0, t))
+                            copy.write_row(
+                                (t, mn, Cn.MINUTE, code, 40.0 + (i + k) % 30, flag, 0, t)
+                            )
                     rows += len(mns) * len(codes)
                     t += timedelta(minutes=minute)
             conn.commit()
@@ -115,7 +118,7 @@ def measurements(dsn: str, stations: int, days: int, minute: int, factors: int) 
             while rt < end:
                 for i, mn in enumerate(mns):
                     for code in codes:
-                        copy.write_row((rt, mn, "2011", code, 35.0 + i % 20, "N", 0, rt))
+                        copy.write_row((rt, mn, Cn.REALTIME, code, 35.0 + i % 20, "N", 0, rt))
                 rows += len(mns) * len(codes)
                 rt += timedelta(seconds=30)
         conn.commit()

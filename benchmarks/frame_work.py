@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from benchmarks.simulator import answer_9014
+from protocol.codes import Cn
 from simulators import records
 from simulators.client import _plain_9014
 from simulators.fleet import build_stations
@@ -30,7 +31,7 @@ from simulators.models import levels
 from simulators.scenario import Scenario
 
 START = int(datetime(2026, 3, 2, tzinfo=UTC).timestamp())
-REALTIME = frozenset({"2011"})
+REALTIME = frozenset({Cn.REALTIME})
 
 
 def best(fn: Callable[[], int], repeats: int) -> float:

@@ -26,6 +26,7 @@ import time
 from datetime import datetime, timedelta
 
 from protocol import BEIJING
+from protocol.codes import Cn
 from rules.config import Ruleset
 from rules.engine import Engine
 from rules.model import PollutantConfig, Reading, Record, StationInfo
@@ -67,12 +68,12 @@ def values(i: int, h: int) -> dict[str, float]:
 
 def realtime(mn: str, i: int, at: datetime) -> Record:
     readings = {c: Reading(rtd=v, flag="N") for c, v in values(i, at.minute).items()}
-    return Record(mn, "2011", at + timedelta(seconds=1), at, readings)
+    return Record(mn, Cn.REALTIME, at + timedelta(seconds=1), at, readings)
 
 
 def hourly(mn: str, i: int, hour: datetime) -> Record:
     readings = {c: Reading(avg=v, min=v, max=v, flag="N") for c, v in values(i, hour.hour).items()}
-    return Record(mn, "2061", hour + H + timedelta(seconds=5 + i % 50), hour, readings)
+    return Record(mn, Cn.HOURLY, hour + H + timedelta(seconds=5 + i % 50), hour, readings)
 
 
 def timed(label: str, fn: object, count: int) -> float:

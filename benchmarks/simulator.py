@@ -32,6 +32,7 @@ from typing import Any
 import uvloop
 
 from protocol import crc16_hex
+from protocol.codes import Cn
 from simulators.fleet import Counts, run_fleet
 from simulators.processes import ProcessFleet
 
@@ -183,7 +184,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "interval": args.interval,
         "speed": 30.0 / args.interval,  # RtdInterval 30 simulated seconds
         "rate": args.rate,
-        "uploads": frozenset({"2011"}),
+        "uploads": frozenset({Cn.REALTIME}),
         "start": datetime(2026, 3, 2, tzinfo=UTC),
         "report_every": 0.5,
     }

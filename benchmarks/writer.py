@@ -39,6 +39,7 @@ from pathlib import Path
 import psycopg
 
 from config.settings import StorageSettings
+from protocol.codes import Cn
 from storage.cluster import Cluster
 from storage.migrate import migrate
 from storage.records import FrameRecord, MeasurementRow
@@ -64,7 +65,7 @@ def records(prefix: str, stations: int, count: int, day: int) -> list[FrameRecor
         for s in range(stations):
             mn = f"{prefix}{s:08d}"
             rows = [
-                MeasurementRow(at, mn, "2011", p, (10.0 + i + t % 7, *[None] * 8), "N", None)
+                MeasurementRow(at, mn, Cn.REALTIME, p, (10.0 + i + t % 7, *[None] * 8), "N", None)
                 for i, p in enumerate(POLLUTANTS)
             ]
             raw = f"##0300QN={at:%Y%m%d%H%M%S}000;ST=32;CN=2011;MN={mn};CP=&&...&&ABCD\r\n"
@@ -78,7 +79,7 @@ def records(prefix: str, stations: int, count: int, day: int) -> list[FrameRecor
                     mn=mn,
                     qn=f"{at:%Y%m%d%H%M%S}000",
                     st="32",
-                    cn="2011",
+                    cn=Cn.REALTIME,
                     flag=5,
                     measurements=rows,
                 )

@@ -22,6 +22,7 @@ DataTime the moment (or the start of the period) the data describe.
 
 from protocol._connection import Connection, Role
 from protocol._crc import crc16, crc16_hex, match_variant
+from protocol._crc import modbus as crc16_modbus
 from protocol._decode import DecodeOptions, decode
 from protocol._frame import Framer, Garbage, RawFrame
 from protocol._segment import BEIJING, format_time, parse_time
@@ -61,6 +62,7 @@ __all__ = [
     "SplitIncomplete",
     "crc16",
     "crc16_hex",
+    "crc16_modbus",
     "decode",
     "decrypt_segment",
     "encrypt_segment",

@@ -18,7 +18,15 @@ from protocol._crc import crc16, match_variant
 from protocol._frame import RawFrame
 from protocol._segment import parse_cp_values, parse_time, split_segment
 from protocol._sm4 import decrypt_segment, is_encrypted
-from protocol.codes import COMMANDS, REPLY_CODES, SYSTEM_CODES, VERSION_BITS, Flag
+from protocol.codes import (
+    COMMANDS,
+    REPLY_CODES,
+    SYSTEM_CODES,
+    VERSION_BITS,
+    Deviation,
+    Flag,
+    Reject,
+)
 from protocol.errors import RemoteProtocolError
 from protocol.events import DataUpload, Message, Rejected, Reply, Values
 from protocol.pollutants import to_2017
@@ -89,18 +97,18 @@ def _check_crc(frame: RawFrame, plain: bytes, options: DecodeOptions, devs: list
         variant_or_none = match_variant(plain, declared)
         if variant_or_none is None:
             raise RemoteProtocolError(
-                "crc", f"declared {frame.declared_crc}, computed {crc16(plain):04X}"
+                Reject.CRC, f"declared {frame.declared_crc}, computed {crc16(plain):04X}"
             )
         variant = variant_or_none
         if variant not in options.accept_crc:
             raise RemoteProtocolError(
-                "legacy-crc",
+                Reject.LEGACY_CRC,
                 f"CRC {frame.declared_crc} is {variant}, not accepted",
                 variant=variant,
             )
-        devs.append(f"legacy-crc:{variant}")
+        devs.append(f"{Deviation.LEGACY_CRC_}{variant}")
     if not frame.declared_crc.isupper() and not frame.declared_crc.isdigit():
-        devs.append("crc-lowercase")
+        devs.append(Deviation.CRC_LOWERCASE)
     return variant
 
 
@@ -109,7 +117,7 @@ def _flag(header: dict[str, str]) -> int | None:
     if text is None:
         return None
     if not text.isdigit() or int(text) > 255:
-        raise RemoteProtocolError("syntax", f"Flag={text!r} is not a number 0..255")
+        raise RemoteProtocolError(Reject.SYNTAX, f"Flag={text!r} is not a number 0..255")
     return int(text)
 
 
@@ -119,7 +127,7 @@ def _version(flag: int | None, header: dict[str, str], devs: list[str]) -> str:
         return "2005" if "QN" not in header or len(header.get("MN", "")) == 14 else "2017"
     version = VERSION_BITS.get(flag >> 2)
     if version is None:
-        devs.append(f"unknown-version:{flag >> 2}")
+        devs.append(f"{Deviation.UNKNOWN_VERSION_}{flag >> 2}")
         return "2017"
     return version
 
@@ -127,49 +135,49 @@ def _version(flag: int | None, header: dict[str, str], devs: list[str]) -> str:
 def _check_header(header: dict[str, str], version: str, flag: int | None, devs: list[str]) -> None:
     cn = header.get("CN")
     if cn is None or len(cn) != 4 or not cn.isdigit():
-        raise RemoteProtocolError("syntax", f"CN={cn!r} is not a 4-digit command code")
+        raise RemoteProtocolError(Reject.SYNTAX, f"CN={cn!r} is not a 4-digit command code")
     for key in ("PNUM", "PNO"):
         text = header.get(key)
         if text is not None and (not text.isdigit() or len(text) > 4):
-            raise RemoteProtocolError("syntax", f"{key}={text!r} is not a number 0..9999")
+            raise RemoteProtocolError(Reject.SYNTAX, f"{key}={text!r} is not a number 0..9999")
     qn = header.get("QN")
     if qn is not None and (len(qn) != 17 or not qn.isdigit()):
-        devs.append("qn-format")
+        devs.append(Deviation.QN_FORMAT)
     mn = header.get("MN", "")
     if len(mn) != (14 if version == "2005" else 24) and not (version == "2005" and len(mn) == 24):
-        devs.append("mn-length")
+        devs.append(Deviation.MN_LENGTH)
     if header.get("ST") not in SYSTEM_CODES:
-        devs.append("unknown-st")
+        devs.append(Deviation.UNKNOWN_ST)
     if cn not in COMMANDS:
-        devs.append("unknown-cn")
+        devs.append(Deviation.UNKNOWN_CN)
     if flag is not None and flag & Flag.SPLIT and "PNUM" not in header:
-        devs.append("split-without-pnum")
+        devs.append(Deviation.SPLIT_WITHOUT_PNUM)
 
 
 def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
-    devs: list[str] = [] if frame.length_matches else ["length-mismatch"]
+    devs: list[str] = [] if frame.length_matches else [Deviation.LENGTH_MISMATCH]
     segment = frame.segment
     if len(segment) > STANDARD_MAX_SEGMENT:
-        devs.append("oversized")
+        devs.append(Deviation.OVERSIZED)
     if is_encrypted(segment):
         if options.sm4_key is None:
-            raise RemoteProtocolError("decrypt", "encrypted CP area and no SM4 key for it")
+            raise RemoteProtocolError(Reject.DECRYPT, "encrypted CP area and no SM4 key for it")
         segment = decrypt_segment(segment, options.sm4_key)
-        devs.append("encrypted")
+        devs.append(Deviation.ENCRYPTED)
         try:  # HJ 212-2025: the CRC covers the plaintext, so a wrong key fails it
             variant = _check_crc(frame, segment, options, devs)
         except RemoteProtocolError as exc:
-            if exc.code != "crc":
+            if exc.code != Reject.CRC:
                 raise
             raise RemoteProtocolError(
-                "decrypt", f"does not decrypt with the station's SM4 key ({exc.detail})"
+                Reject.DECRYPT, f"does not decrypt with the station's SM4 key ({exc.detail})"
             ) from None
     else:
         variant = _check_crc(frame, segment, options, devs)
     try:
         text = segment.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RemoteProtocolError("syntax", f"segment is not UTF-8: {exc.reason}") from None
+        raise RemoteProtocolError(Reject.SYNTAX, f"segment is not UTF-8: {exc.reason}") from None
     header, cp_text, seg_devs = split_segment(text)
     devs += seg_devs
     cp, values = parse_cp_values(cp_text, devs)
@@ -202,7 +210,7 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
     if version == "2005":
         values, code_map = _map_2005(values)
         if code_map:
-            devs.append("codes-2005")
+            devs.append(Deviation.CODES_2005)
     return DataUpload(
         **common,
         deviations=tuple(devs),

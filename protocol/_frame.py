@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from protocol.codes import Reject
+
 HEADER = b"##"
 TERMINATOR = b"\r\n"
 STANDARD_MAX_SEGMENT = 1024
@@ -97,8 +99,8 @@ class Framer:
         rest = bytes(self._buffer)
         self._buffer.clear()
         if rest.startswith(HEADER):
-            return [Garbage(rest, "framing", "stream ended inside a frame")]
-        return [Garbage(rest, "framing", "bytes before '##'")]
+            return [Garbage(rest, Reject.FRAMING, "stream ended inside a frame")]
+        return [Garbage(rest, Reject.FRAMING, "bytes before '##'")]
 
     def _take(self, n: int) -> bytes:
         chunk = bytes(self._buffer[:n])
@@ -109,23 +111,25 @@ class Framer:
         buf = self._buffer
         start = buf.find(HEADER)
         if start > 0:
-            return Garbage(self._take(start), "framing", "bytes before '##'")
+            return Garbage(self._take(start), Reject.FRAMING, "bytes before '##'")
         if start < 0:
             # hold garbage until the next '##' shows where it ends (so that the result does
             # not depend on how the stream was chunked), but never more than one frame's worth
             if len(buf) > 6 + self.max_segment + 6:
                 keep = 1 if buf.endswith(b"#") else 0  # may be the first half of a header
-                return Garbage(self._take(len(buf) - keep), "framing", "no '##' header")
+                return Garbage(self._take(len(buf) - keep), Reject.FRAMING, "no '##' header")
             return None
         if len(buf) < 6:
             return None
         digits = bytes(buf[2:6])
         if not digits.isdigit():
-            return Garbage(self._take(2), "length", f"length field {digits!r} is not 4 digits")
+            return Garbage(self._take(2), Reject.LENGTH, f"length field {digits!r} is not 4 digits")
         length = int(digits)
         if length > self.max_segment:
             return Garbage(
-                self._take(2), "length", f"segment length {length} > maximum {self.max_segment}"
+                self._take(2),
+                Reject.LENGTH,
+                f"segment length {length} > maximum {self.max_segment}",
             )
         end = 6 + length
         if len(buf) < end + 6:
@@ -152,7 +156,9 @@ class Framer:
         if not complete and len(buf) < limit and next_header < 0:
             return None  # wait for more bytes
         if next_header > 0:
-            return Garbage(self._take(next_header), "framing", "frame without a valid CRC/CRLF")
+            return Garbage(
+                self._take(next_header), Reject.FRAMING, "frame without a valid CRC/CRLF"
+            )
         if len(buf) >= limit:
-            return Garbage(self._take(len(buf)), "length", "no terminator within maximum size")
+            return Garbage(self._take(len(buf)), Reject.LENGTH, "no terminator within maximum size")
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from protocol.codes import Cn
 from protocol.events import Message, Reply, RequestFinished
 
 ACK_MODE = "ack-mode"  # on_message: the frame belongs to a flow whose request asked for answers
@@ -105,7 +106,7 @@ class RequestTracker:
         entry = self.pending.get(reply.answers_qn or "")
         if entry is None or entry.station != (reply.mn, reply.pw):
             return False
-        if reply.cn == "9011" and entry.state == AWAIT_ANSWER:
+        if reply.cn == Cn.REQUEST_ANSWER and entry.state == AWAIT_ANSWER:
             entry.qn_rtn = reply.qn_rtn
             if reply.qn_rtn != 1:
                 del self.pending[entry.qn]
@@ -113,10 +114,10 @@ class RequestTracker:
             entry.state = AWAIT_RESULT
             entry.deadline = now + entry.overtime
             return True
-        if reply.cn == "9012" and entry.state in (AWAIT_ANSWER, AWAIT_RESULT):
+        if reply.cn == Cn.RESULT and entry.state in (AWAIT_ANSWER, AWAIT_RESULT):
             del self.pending[entry.qn]
             return entry.finish("ok" if reply.exe_rtn == 1 else "failed", reply.exe_rtn)
-        if reply.cn == "9013" and entry.state == AWAIT_NOTICE:
+        if reply.cn == Cn.NOTIFY_ANSWER and entry.state == AWAIT_NOTICE:
             del self.pending[entry.qn]
             return entry.finish("ok")
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
+from protocol.codes import Deviation, Reject
 from protocol.errors import RemoteProtocolError
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -137,11 +138,11 @@ def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
     if cp_at < 0:
         cp_at = text.lower().find("cp=&&")
         if cp_at < 0:
-            raise RemoteProtocolError("syntax", "no 'CP=&&' in the data segment")
-        deviations.append("key-case")
+            raise RemoteProtocolError(Reject.SYNTAX, "no 'CP=&&' in the data segment")
+        deviations.append(Deviation.KEY_CASE)
     body = text[cp_at + 5 :]
     if not body.endswith("&&"):
-        raise RemoteProtocolError("syntax", "CP area does not end with '&&'")
+        raise RemoteProtocolError(Reject.SYNTAX, "CP area does not end with '&&'")
     head = text[:cp_at]
     if " " not in head and "," not in head:
         try:
@@ -151,7 +152,9 @@ def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
         if fast is not None and fast.keys() <= _HEADER_SET:
             return fast, body[:-2], deviations
     if ",QN=" in head or ",ST=" in head or ",CN=" in head:
-        deviations.append("header-comma")  # HJ 212-2017 C.22/C.48 misprint: "QN=..534,ST=32"
+        deviations.append(
+            Deviation.HEADER_COMMA
+        )  # HJ 212-2017 C.22/C.48 misprint: "QN=..534,ST=32"
         head = head.replace(",", ";")
     header: dict[str, str] = {}
     for item in head.split(";"):
@@ -160,11 +163,11 @@ def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
         key, sep, value = item.partition("=")
         if not sep:
             # "Flag=5CP=&&" (C.19) leaves "Flag=5" fine; a bare word is not
-            raise RemoteProtocolError("syntax", f"header item {item!r} has no '='")
+            raise RemoteProtocolError(Reject.SYNTAX, f"header item {item!r} has no '='")
         key = key.strip()
         canon = _canon_header(key)
         if canon != key:
-            deviations.append("key-case")
+            deviations.append(Deviation.KEY_CASE)
         header[canon] = value.strip()
     return header, body[:-2], deviations
 
@@ -179,18 +182,18 @@ def parse_cp(cp: str, deviations: list[str]) -> dict[str, str]:
             continue
         key, sep, value = item.partition("=")
         if not sep:
-            raise RemoteProtocolError("syntax", f"CP item {item!r} has no '='")
+            raise RemoteProtocolError(Reject.SYNTAX, f"CP item {item!r} has no '='")
         key = key.strip()
         code, dash, suffix = key.partition("-")
         if dash:
             canon_suffix = _SUFFIX_CANON.get(suffix.lower(), suffix)
             if canon_suffix != suffix:
-                deviations.append("key-case")
+                deviations.append(Deviation.KEY_CASE)
                 key = f"{code}-{canon_suffix}"
         elif key not in _CP_SET:
             canon = _CP_CANON.get(key.lower())
             if canon is not None:
-                deviations.append("key-case")
+                deviations.append(Deviation.KEY_CASE)
                 key = canon
         items[key] = value.strip()
     return items
@@ -203,7 +206,7 @@ def parse_time(text: str) -> datetime:
     :raises RemoteProtocolError: ``syntax`` when it is not such a timestamp.
     """
     if len(text) not in (14, 17) or not text.isdigit():
-        raise RemoteProtocolError("syntax", f"bad timestamp {text!r}")
+        raise RemoteProtocolError(Reject.SYNTAX, f"bad timestamp {text!r}")
     try:
         moment = datetime(
             int(text[0:4]),
@@ -216,7 +219,7 @@ def parse_time(text: str) -> datetime:
             BEIJING,
         )
     except ValueError:
-        raise RemoteProtocolError("syntax", f"bad timestamp {text!r}") from None
+        raise RemoteProtocolError(Reject.SYNTAX, f"bad timestamp {text!r}") from None
     return moment
 
 
@@ -255,7 +258,7 @@ def group_values(
             continue
         value = typed(suffix, text)
         if value is None:
-            deviations.append(f"bad-value:{key}")
+            deviations.append(f"{Deviation.BAD_VALUE_}{key}")
         fields = grouped.get(code)
         if fields is None:
             grouped[code] = {suffix: value}

@@ -14,6 +14,7 @@ import re
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from protocol.codes import Reject
 from protocol.errors import RemoteProtocolError
 
 TEST_KEY = b"0" * 16
@@ -38,12 +39,12 @@ def decrypt_segment(segment: bytes, key: bytes) -> bytes:
     """
     match = _CIPHERTEXT.search(segment)
     if match is None:
-        raise RemoteProtocolError("decrypt", "no '{0x..,...}' ciphertext after 'CP=&&'")
+        raise RemoteProtocolError(Reject.DECRYPT, "no '{0x..,...}' ciphertext after 'CP=&&'")
     hex_bytes = [h for h in match.group(1).split(b",") if h]
     ciphertext = bytes(int(h, 0) for h in hex_bytes)
     if len(ciphertext) % _BLOCK:
         raise RemoteProtocolError(
-            "decrypt", f"ciphertext of {len(ciphertext)} bytes is not whole 16-byte groups"
+            Reject.DECRYPT, f"ciphertext of {len(ciphertext)} bytes is not whole 16-byte groups"
         )
     decryptor = _cipher(key).decryptor()
     plain = decryptor.update(ciphertext) + decryptor.finalize()

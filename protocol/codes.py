@@ -1,5 +1,7 @@
 """Code tables of HJ 212 in one place (HJ 212-2017 §6.6, Tables 5-9; HJ/T 212-2005 §6.5;
-HJ 212-2025 additions as reported in ``shared/notes/hj212.md`` §13).
+HJ 212-2025 additions as reported in ``shared/notes/hj212.md`` §13), and the names the
+rest of the code uses for them: :class:`Cn`, the CN groups, :class:`Reject` and
+:class:`Deviation`.
 
 Pollutant and information codes (Appendix B) and the 2005 -> 2017 map live in
 :mod:`protocol.pollutants`.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntFlag, StrEnum
+from typing import Final
 
 
 class Flag(IntFlag):
@@ -146,38 +149,133 @@ COMMANDS: dict[str, Command] = {
 }
 del R, U, N, I
 
+
+class Cn:
+    """A name for every CN of :data:`COMMANDS` (plain ``str`` constants, so that a CN
+    compares, prints, serialises and is stored exactly as the wire text it stands for).
+    ``tests/protocol/test_vocabulary.py`` checks that the names and the table agree."""
+
+    SET_TIMEOUTS: Final = "1000"
+    LOGGER_IDS: Final = "1001"
+    SET_MN: Final = "1002"
+    GET_TIME: Final = "1011"
+    SET_TIME: Final = "1012"
+    TIME_CALIBRATION: Final = "1013"
+    NEW_KEY: Final = "1014"
+    GET_RTD_INTERVAL: Final = "1061"
+    SET_RTD_INTERVAL: Final = "1062"
+    GET_MIN_INTERVAL: Final = "1063"
+    SET_MIN_INTERVAL: Final = "1064"
+    SET_PASSWORD: Final = "1072"
+    REALTIME: Final = "2011"
+    STOP_REALTIME: Final = "2012"
+    RAW_DATA: Final = "2013"
+    STATE: Final = "2021"
+    STOP_STATE: Final = "2022"
+    DAILY: Final = "2031"
+    DAILY_RUN_TIME: Final = "2041"
+    MINUTE: Final = "2051"
+    HOURLY: Final = "2061"
+    STANDARD_CHECK: Final = "2062"
+    ALARM_EVENT: Final = "2072"
+    RESTART: Final = "2081"
+    CALIBRATE: Final = "3011"
+    SAMPLE_NOW: Final = "3012"
+    CLEAN: Final = "3013"
+    COMPARISON_SAMPLE: Final = "3014"
+    OVER_LIMIT_SAMPLE: Final = "3015"
+    SET_SAMPLING_PERIOD: Final = "3016"
+    GET_SAMPLING_PERIOD: Final = "3017"
+    GET_SAMPLE_TIME: Final = "3018"
+    GET_INSTRUMENT_ID: Final = "3019"
+    FIELD_INFO: Final = "3020"
+    SET_FIELD_PARAM: Final = "3021"
+    RETAIN_SAMPLE: Final = "3022"
+    START_STANDARD_CHECK: Final = "3024"
+    REQUEST_ANSWER: Final = "9011"
+    RESULT: Final = "9012"
+    NOTIFY_ANSWER: Final = "9013"
+    DATA_ANSWER: Final = "9014"
+    HEARTBEAT: Final = "9015"
+
+
+def _cns(
+    flow: Flow, senders: frozenset[str] = frozenset({"platform", "station", "both"})
+) -> frozenset[str]:
+    return frozenset(cn for cn, c in COMMANDS.items() if c.flow is flow and c.sender in senders)
+
+
 # What a station sends as data (answered with 9014 when its Flag asks), whether pushed on
-# its own schedule or returned inside a request flow.
+# its own schedule or returned inside a request flow. Not derivable from COMMANDS, which
+# lists a code used both ways under the platform's request.
 UPLOAD_CODES = frozenset(
     {
-        "1001",
-        "1011",
-        "1061",
-        "1063",
-        "2011",
-        "2013",
-        "2021",
-        "2031",
-        "2041",
-        "2051",
-        "2061",
-        "2062",
-        "2081",
-        "3015",
-        "3017",
-        "3018",
-        "3019",
-        "3020",
+        Cn.LOGGER_IDS,
+        Cn.GET_TIME,
+        Cn.GET_RTD_INTERVAL,
+        Cn.GET_MIN_INTERVAL,
+        Cn.REALTIME,
+        Cn.RAW_DATA,
+        Cn.STATE,
+        Cn.DAILY,
+        Cn.DAILY_RUN_TIME,
+        Cn.MINUTE,
+        Cn.HOURLY,
+        Cn.STANDARD_CHECK,
+        Cn.RESTART,
+        Cn.OVER_LIMIT_SAMPLE,
+        Cn.GET_SAMPLING_PERIOD,
+        Cn.GET_SAMPLE_TIME,
+        Cn.GET_INSTRUMENT_ID,
+        Cn.FIELD_INFO,
     }
 )
 # Uploads whose CP carries measurements per pollutant (stored as measurements).
-MEASUREMENT_CODES = frozenset({"2011", "2031", "2051", "2061"})
+MEASUREMENT_CODES = frozenset({Cn.REALTIME, Cn.DAILY, Cn.MINUTE, Cn.HOURLY})
+# History a platform asks for with BeginTime/EndTime (HJ 212-2017 Table 9, C.20-C.23).
+HISTORY_CODES = frozenset({Cn.DAILY, Cn.DAILY_RUN_TIME, Cn.MINUTE, Cn.HOURLY})
+# The commands of a request flow: answered 9011, then 9012 (HJ 212-2017 §6.5).
+REQUEST_CODES = _cns(Flow.REQUEST)
 # Notifications a platform answers with 9013 (1013; 2005 alarm event 2072; 2025 heartbeat
-# 9015 and key update 1014).
-PLATFORM_ANSWERS_9013 = frozenset({"1013", "1014", "2072", "9015"})
-# Notifications a station answers with 9013.
-STATION_ANSWERS_9013 = frozenset({"1014", "2012", "2022"})
-REPLY_CODES = frozenset({"9011", "9012", "9013", "9014"})
+# 9015 and key update 1014): the ones a station may send.
+PLATFORM_ANSWERS_9013 = _cns(Flow.NOTIFY, frozenset({"station", "both"}))
+# Notifications a station answers with 9013: the ones a platform may send.
+STATION_ANSWERS_9013 = _cns(Flow.NOTIFY, frozenset({"platform", "both"}))
+# The answers themselves (9011-9014).
+REPLY_CODES = _cns(Flow.INTERACTION)
+
+
+class Reject:
+    """Why bytes could not be used: :attr:`protocol.Rejected.code`."""
+
+    FRAMING: Final = "framing"  # no frame structure
+    LENGTH: Final = "length"  # bad or too large length
+    CRC: Final = "crc"  # no CRC matches
+    LEGACY_CRC: Final = "legacy-crc"  # a legacy CRC matched but is not accepted
+    SYNTAX: Final = "syntax"  # bad segment
+    DECRYPT: Final = "decrypt"  # SM4 failed
+
+
+class Deviation:
+    """How a frame that was used bent the standard: :attr:`protocol.Message.deviations`.
+    The ones ending in ``_`` are prefixes: ``f"{Deviation.LEGACY_CRC_}{variant}"``."""
+
+    LENGTH_MISMATCH: Final = "length-mismatch"
+    OVERSIZED: Final = "oversized"
+    ENCRYPTED: Final = "encrypted"
+    CRC_LOWERCASE: Final = "crc-lowercase"
+    QN_FORMAT: Final = "qn-format"
+    MN_LENGTH: Final = "mn-length"
+    UNKNOWN_ST: Final = "unknown-st"
+    UNKNOWN_CN: Final = "unknown-cn"
+    SPLIT_WITHOUT_PNUM: Final = "split-without-pnum"
+    CODES_2005: Final = "codes-2005"
+    KEY_CASE: Final = "key-case"
+    HEADER_COMMA: Final = "header-comma"
+    LEGACY_CRC_: Final = "legacy-crc:"
+    UNKNOWN_VERSION_: Final = "unknown-version:"
+    BAD_VALUE_: Final = "bad-value:"
+
 
 # QnRtn (9011), HJ 212-2017 Table 7; 2005 had 1-3.
 QN_RTN = {

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from protocol._crc import crc16_hex
 from protocol._segment import format_time, parse_time
 from protocol._sm4 import encrypt_segment
-from protocol.codes import VERSION_FLAG, Flag
+from protocol.codes import STATION_ANSWERS_9013, VERSION_FLAG, Cn, Flag
 from protocol.errors import LocalProtocolError
 from protocol.params import check as check_value
 
@@ -25,41 +25,41 @@ STANDARD_SEGMENT = 1024
 
 # CP keys of every platform request/notification: (required, optional).
 PLATFORM_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "1000": (("OverTime", "ReCount"), ()),
-    "1002": (("i23005-Info",), ()),
-    "1011": ((), ("PolId",)),
-    "1012": (("SystemTime",), ("PolId",)),
-    "1014": (("SKCreateTime", "NewSK"), ()),
-    "1061": ((), ()),
-    "1062": (("RtdInterval",), ()),
-    "1063": ((), ()),
-    "1064": (("MinInterval",), ()),
-    "1072": (("NewPW",), ()),
-    "2011": ((), ()),
-    "2012": ((), ()),
-    "2013": ((), ("PolId", "BeginTime", "EndTime")),
-    "2021": ((), ()),
-    "2022": ((), ()),
-    "2031": (("BeginTime", "EndTime"), ()),
-    "2041": (("BeginTime", "EndTime"), ()),
-    "2051": (("BeginTime", "EndTime"), ()),
-    "2061": (("BeginTime", "EndTime"), ()),
-    "2062": ((), ("PolId", "BeginTime", "EndTime")),
-    "3011": (("PolId",), ("CalibrationType",)),
-    "3012": (("PolId",), ()),
-    "3013": (("PolId",), ()),
-    "3014": (("PolId",), ()),
-    "3015": ((), ()),
-    "3016": (("PolId", "CstartTime", "Ctime"), ()),
-    "3017": (("PolId",), ()),
-    "3018": (("PolId",), ()),
-    "3019": (("PolId",), ()),
-    "3020": (("InfoId",), ("PolId", "BeginTime", "EndTime")),
-    "3021": (("PolId", "InfoId"), ()),  # plus the parameter itself: "<InfoId>-Info"
-    "3022": ((), ("PolId",)),
-    "3024": (("PolId",), ()),
+    Cn.SET_TIMEOUTS: (("OverTime", "ReCount"), ()),
+    Cn.SET_MN: (("i23005-Info",), ()),
+    Cn.GET_TIME: ((), ("PolId",)),
+    Cn.SET_TIME: (("SystemTime",), ("PolId",)),
+    Cn.NEW_KEY: (("SKCreateTime", "NewSK"), ()),
+    Cn.GET_RTD_INTERVAL: ((), ()),
+    Cn.SET_RTD_INTERVAL: (("RtdInterval",), ()),
+    Cn.GET_MIN_INTERVAL: ((), ()),
+    Cn.SET_MIN_INTERVAL: (("MinInterval",), ()),
+    Cn.SET_PASSWORD: (("NewPW",), ()),
+    Cn.REALTIME: ((), ()),
+    Cn.STOP_REALTIME: ((), ()),
+    Cn.RAW_DATA: ((), ("PolId", "BeginTime", "EndTime")),
+    Cn.STATE: ((), ()),
+    Cn.STOP_STATE: ((), ()),
+    Cn.DAILY: (("BeginTime", "EndTime"), ()),
+    Cn.DAILY_RUN_TIME: (("BeginTime", "EndTime"), ()),
+    Cn.MINUTE: (("BeginTime", "EndTime"), ()),
+    Cn.HOURLY: (("BeginTime", "EndTime"), ()),
+    Cn.STANDARD_CHECK: ((), ("PolId", "BeginTime", "EndTime")),
+    Cn.CALIBRATE: (("PolId",), ("CalibrationType",)),
+    Cn.SAMPLE_NOW: (("PolId",), ()),
+    Cn.CLEAN: (("PolId",), ()),
+    Cn.COMPARISON_SAMPLE: (("PolId",), ()),
+    Cn.OVER_LIMIT_SAMPLE: ((), ()),
+    Cn.SET_SAMPLING_PERIOD: (("PolId", "CstartTime", "Ctime"), ()),
+    Cn.GET_SAMPLING_PERIOD: (("PolId",), ()),
+    Cn.GET_SAMPLE_TIME: (("PolId",), ()),
+    Cn.GET_INSTRUMENT_ID: (("PolId",), ()),
+    Cn.FIELD_INFO: (("InfoId",), ("PolId", "BeginTime", "EndTime")),
+    Cn.SET_FIELD_PARAM: (("PolId", "InfoId"), ()),  # plus the parameter itself: "<InfoId>-Info"
+    Cn.RETAIN_SAMPLE: ((), ("PolId",)),
+    Cn.START_STANDARD_CHECK: (("PolId",), ()),
 }
-NOTIFICATIONS = frozenset({"2012", "2022", "1014"})
+NOTIFICATIONS = STATION_ANSWERS_9013  # the platform's notifications: 2012, 2022, 1014
 _Build = Callable[[list[str], int | None, int | None, str], str]
 
 
@@ -138,7 +138,7 @@ def command(
     if missing:
         raise LocalProtocolError(f"CN {cn} needs {', '.join(missing)}")
     allowed = set(required) | set(optional)
-    info = f"{params.get('InfoId')}-Info" if cn == "3021" else None
+    info = f"{params.get('InfoId')}-Info" if cn == Cn.SET_FIELD_PARAM else None
     unknown = [k for k in params if k not in allowed and k != info]
     if unknown:
         raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown)}")
@@ -149,19 +149,19 @@ def command(
 
 STATION_MESSAGES = frozenset(
     {
-        "1001",
-        "1011",
-        "1013",
-        "1014",
-        "1061",
-        "1063",
-        "2081",
-        "3015",
-        "3017",
-        "3018",
-        "3019",
-        "3020",
-        "9015",
+        Cn.LOGGER_IDS,
+        Cn.GET_TIME,
+        Cn.TIME_CALIBRATION,
+        Cn.NEW_KEY,
+        Cn.GET_RTD_INTERVAL,
+        Cn.GET_MIN_INTERVAL,
+        Cn.RESTART,
+        Cn.OVER_LIMIT_SAMPLE,
+        Cn.GET_SAMPLING_PERIOD,
+        Cn.GET_SAMPLE_TIME,
+        Cn.GET_INSTRUMENT_ID,
+        Cn.FIELD_INFO,
+        Cn.HEARTBEAT,
     }
 )
 
@@ -231,9 +231,9 @@ def answer(
     if version == "2005":
         if qn is not None:
             cp_items.append(f"QN={qn}")
-        if cn == "9014" and request_cn is not None:
+        if cn == Cn.DATA_ANSWER and request_cn is not None:
             cp_items.append(f"CN={request_cn}")
-        if cn == "9014" and pno is not None and pnum is not None:
+        if cn == Cn.DATA_ANSWER and pno is not None and pnum is not None:
             cp_items += [f"PNO={pno}", f"PNUM={pnum}"]
     if qn_rtn is not None:
         cp_items.append(f"QnRtn={qn_rtn}")
@@ -249,7 +249,7 @@ def answer(
             "MN": mn,
             "Flag": VERSION_FLAG.get(version, 4),
         }
-    elif cn == "9014":
+    elif cn == Cn.DATA_ANSWER:
         header = {"ST": st, "CN": cn}  # 2005 App. C example 6: the 9014 has no PW nor MN
     else:
         header = {"ST": st, "CN": cn, "PW": pw, "MN": mn}

@@ -17,17 +17,19 @@ from the future are a clock ahead whatever their pace: no backlog is from the fu
 
 from __future__ import annotations
 
+from protocol.codes import Cn
 from rules.config import RulesConfig
+from rules.state_parts import Gap
 from rules.times import DAY, HOUR, MINUTE, US
 
 
 def period(cn: str, minute_interval_min: int) -> int:
     """The span a record of ``cn`` describes, µs (HJ 212-2017 Table 9)."""
-    if cn == "2051":
+    if cn == Cn.MINUTE:
         return minute_interval_min * MINUTE
-    if cn == "2061":
+    if cn == Cn.HOURLY:
         return HOUR
-    if cn == "2031":
+    if cn == Cn.DAILY:
         return DAY
     return 0
 
@@ -53,14 +55,14 @@ def from_future(drift: float, cfg: RulesConfig) -> bool:
 
 
 def late_realtime(cn: str, drift: float, cfg: RulesConfig) -> bool:
-    return cn == "2011" and drift < -cfg.drift_behind_s
+    return cn == Cn.REALTIME and drift < -cfg.drift_behind_s
 
 
-def in_gap(data_time: int, gap: list[int]) -> bool:
+def in_gap(data_time: int, gap: Gap | None) -> bool:
     """Whether ``data_time`` falls in the station's last silence (back-filled data)."""
-    return len(gap) == 2 and gap[0] <= data_time <= gap[1]
+    return gap is not None and gap.start <= data_time <= gap.end
 
 
-def out_of_order(data_time: int, newest: int | None, gap: list[int]) -> bool:
+def out_of_order(data_time: int, newest: int | None, gap: Gap | None) -> bool:
     """Older than data already received for the same CN, and not a back-fill."""
     return newest is not None and data_time < newest and not in_gap(data_time, gap)

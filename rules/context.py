@@ -18,6 +18,7 @@ from rules import cases
 from rules.config import RulesConfig
 from rules.model import Alarm, CaseEvent, Clear, Detail, Output, StationInfo
 from rules.state import CaseState, StationState
+from rules.state_parts import Active
 from rules.times import dt, local
 
 
@@ -86,7 +87,7 @@ class Ctx:
         active = self.st.active.get(name)
         if present and active is None:
             key = f"{self.mn}:{name}:{stamp(self.now)}"
-            self.st.active[name] = [key, cn]
+            self.st.active[name] = Active(key, cn)
             self.alarm(
                 key,
                 kind,
@@ -97,9 +98,9 @@ class Ctx:
                 threshold=threshold,
                 detail=detail,
             )
-        elif not present and active is not None and (not active[1] or active[1] == cn):
+        elif not present and active is not None and (not active.cn or active.cn == cn):
             del self.st.active[name]
-            self.out.append(Clear(active[0], self.mn, dt(self.now)))
+            self.out.append(Clear(active.key, self.mn, dt(self.now)))
 
     def open_case(
         self, kind: str, pollutant: str | None, started: int | None, cause: str

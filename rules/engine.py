@@ -31,6 +31,7 @@ from rules.config import Ruleset
 from rules.context import Ctx
 from rules.model import CaseEvent, Mark, Output, Record, StationInfo
 from rules.state import StationState
+from rules.state_parts import Gap
 from rules.times import DAY, HOUR, MINUTE, dt, hour_floor, us
 from rules.validity import live_marks
 
@@ -142,8 +143,9 @@ class Engine:
             state.silence_due = None
             if ctx.info.active and state.open_case("outage", None) is None:
                 started = state.last_seen
-                state.gap = [started if started is not None else self.origin, intake.FAR_FUTURE]
-                refused = f"every frame refused: {state.refused[1]}" if state.refused else ""
+                began = started if started is not None else self.origin
+                state.gap = Gap(began, intake.FAR_FUTURE)
+                refused = f"every frame refused: {state.refused.code}" if state.refused else ""
                 ctx.open_case("outage", None, started, refused or "silent")
         elif name == "hour" and state.hour_next is not None:
             hourly.close_hour(ctx, state.hour_next)

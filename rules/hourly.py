@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from protocol.codes import Cn
 from rules import anomaly_values
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
 from rules.exceedance import gas_value, judge_day, judge_hour, suspected
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading
+from rules.state_parts import DayCount, HourRecord, MinuteSums, OpenHour, Receipts, SeriesPoint
 from rules.times import (
     DAY,
     HOUR,
@@ -50,6 +52,7 @@ from rules.validity import (
 )
 
 SERIES_HOURS = 26
+NO_HOURS = DayCount()
 _TALLY = tuple(f.name for f in fields(Tally))
 
 
@@ -57,26 +60,26 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, float | int) else None
 
 
-def _reading(item: list[Any]) -> Reading:
-    avg, zs, cou, flag, _received, low, high = item
+def _reading(item: HourRecord) -> Reading:
+    flag = item.flag
     return Reading(
-        avg=_num(avg),
-        zs_avg=_num(zs),
-        cou=_num(cou),
+        avg=_num(item.avg),
+        zs_avg=_num(item.zs),
+        cou=_num(item.cou),
         flag=flag if isinstance(flag, str) else None,
-        min=_num(low),
-        max=_num(high),
+        min=_num(item.min),
+        max=_num(item.max),
     )
 
 
 def close_hour(ctx: Ctx, hour: int) -> None:
     st, info, cfg = ctx.st, ctx.info, ctx.cfg
-    acc = st.hours.pop(str(hour), {})
+    acc = st.hours.pop(str(hour), None) or OpenHour()
     for key in [k for k in st.hours if int(k) < hour]:
         del st.hours[key]  # minutes of hours already judged: nothing more to do
-    items = acc.get("h", {})
+    items = acc.h or {}
     records = {code: _reading(item) for code, item in items.items()}
-    minutes = acc.get("m", {})
+    minutes = acc.m or {}
     gas = info.medium == "gas"
     flow_code = GAS_FLOW if gas or GAS_FLOW in records else WATER_FLOW
     flow, o2 = records.get(flow_code), records.get(OXYGEN)
@@ -90,7 +93,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         reading, counted = records.get(code), minutes.get(code)
         vm = None
         if counted is not None:
-            vm = valid_minutes(int(counted[1]), info.minute_interval_min)
+            vm = valid_minutes(int(counted.n_valid), info.minute_interval_min)
         elif sends_minutes:
             vm = 0
         status = hour_status(
@@ -105,13 +108,13 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         if reading is not None:
             st.day_received[code] = st.day_received.get(code, 0) + 1
         pollutant = info.pollutants.get(code)
-        on_time = reading is not None and items[code][4] <= deadline
+        on_time = reading is not None and items[code].received <= deadline
         _rate_hour(ctx, code, hour, status, on_time, pollutant)
         if reading is not None and reading.normal and reading.value is not None:
             judged = gas_value(reading, o2_value, info.o2_ref, cfg) if gas else None
             value = judged[0] if judged else reading.value
             running = int(not unit_stopped)
-            entry = [hour, reading.value, value, int(status.valid), running, m3]
+            entry = SeriesPoint(hour, reading.value, value, int(status.valid), running, m3)
             st.series.setdefault(code, []).append(entry)
             flat = reading.min is None or reading.max is None or reading.min == reading.max
             _hour_checks(ctx, code, hour, status, pollutant, judged, flat)
@@ -122,7 +125,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 found is not None,
                 "suspected-exceedance",
                 "critical",
-                cn="2061",
+                cn=Cn.HOURLY,
                 pollutant=code,
                 data_time=hour,
                 value=found.value if found else None,
@@ -137,7 +140,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
                 f"hour-incomplete:{code}",
                 incomplete,
                 "hour-incomplete",
-                cn="2061",
+                cn=Cn.HOURLY,
                 pollutant=code,
                 data_time=hour,
                 detail={"reason": status.reason},
@@ -147,7 +150,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         _absent(ctx, code, hour, bool(records or minutes), reading is None and counted is None)
     _station_hour(ctx, hour, bool(records), statuses)
     for code in list(st.series):
-        st.series[code] = [e for e in st.series[code] if e[0] > hour - SERIES_HOURS * HOUR]
+        st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
     st.hour_next = hour + HOUR
     st.hour_due = st.hour_next + HOUR + round(cfg.hour_grace_min * MINUTE)
     ctx.arm(st, "hour")
@@ -165,9 +168,8 @@ def _rate_hour(
 ) -> None:
     st = ctx.st
     if status.expected:
-        day = st.day.setdefault(code, [0, 0])
-        day[0] += int(status.valid)
-        day[1] += 1
+        day = st.day.get(code, NO_HOURS)
+        st.day[code] = DayCount(day.valid + int(status.valid), day.expected + 1)
     if pollutant is None or not pollutant.assessed or not ctx.info.active:
         return
     if not _answers_for(ctx, hour):
@@ -208,9 +210,9 @@ def _hour_checks(
     """
     cfg = ctx.cfg
     pollutant = pollutant or PollutantConfig(code)
-    series = [(e[0], float(e[1]), bool(e[4])) for e in ctx.st.series[code]]
+    series = [(e.hour, float(e.value), bool(e.running)) for e in ctx.st.series[code]]
     value = series[-1][1]
-    common: dict[str, Any] = {"cn": "2061", "pollutant": code, "data_time": hour}
+    common: dict[str, Any] = {"cn": Cn.HOURLY, "pollutant": code, "data_time": hour}
     if mass_factor(code) is not None:
         ctx.condition(f"zero:{code}", anomaly_values.zero(series, cfg.zero_hours), "zero", **common)
     ctx.condition(
@@ -262,9 +264,10 @@ def _hour_checks(
         )
 
 
-def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: list[Any]) -> None:
+def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: MinuteSums) -> None:
     """A21 for an hour: its Avg against its valid minutes, its Cou against theirs."""
-    n, n_valid, sum_c, sum_cq, sum_q, n_q, sum_cou, n_cou = counted
+    n, n_valid, sum_c, sum_cou = counted.n, counted.n_valid, counted.sum_c, counted.sum_cou
+    sum_cq, sum_q, n_q, n_cou = counted.sum_cq, counted.sum_q, counted.n_q, counted.n_cou
     complete = n >= 60 // ctx.info.minute_interval_min
     if not complete or not reading.normal or reading.value is None or n_valid == 0:
         return
@@ -280,7 +283,7 @@ def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: 
         f"aggregate-mismatch:{code}",
         off,
         "aggregate-mismatch",
-        cn="2061",
+        cn=Cn.HOURLY,
         pollutant=code,
         data_time=hour,
         value=reading.value,
@@ -312,12 +315,12 @@ def _station_hour(ctx: Ctx, hour: int, any_hourly: bool, statuses: dict[str, Hou
     """A2 (no hourly record at all), retransmissions and out-of-order data."""
     st, info = ctx.st, ctx.info
     assessed = info.assessed()
-    expects = info.active and (bool(assessed) or "2061" in st.cadence)
+    expects = info.active and (bool(assessed) or Cn.HOURLY in st.cadence)
     expected = not assessed or any(statuses[c].expected for c in assessed if c in statuses)
     missing = expects and expected and not any_hourly and _answers_for(ctx, hour)
     if not (missing and st.open_case("outage", None) is not None):
         ctx.condition("hour-missing", missing, "hour-missing", data_time=hour)
-    duplicates, disordered = st.recv
+    duplicates, disordered = st.recv.duplicates, st.recv.out_of_order
     ctx.condition(
         "duplicates",
         duplicates > ctx.cfg.duplicates_per_hour,
@@ -327,12 +330,13 @@ def _station_hour(ctx: Ctx, hour: int, any_hourly: bool, statuses: dict[str, Hou
         data_time=hour,
     )
     ctx.condition("out-of-order", disordered > 0, "out-of-order", value=disordered, data_time=hour)
-    st.recv = [0, 0]
+    st.recv = Receipts()
 
 
 def close_day(ctx: Ctx, day: int) -> None:
     st, info, cfg = ctx.st, ctx.info, ctx.cfg
-    for code, (valid_hours, expected_hours) in sorted(st.day.items()):
+    for code, count in sorted(st.day.items()):
+        valid_hours, expected_hours = count.valid, count.expected
         pollutant = info.pollutants.get(code)
         if pollutant is None:
             continue
@@ -364,20 +368,20 @@ def _day_vs_hours(ctx: Ctx, day: int, daily: dict[str, float]) -> None:
     the device's and differs for no fault of the device (the missing hours are A2)."""
     st, cfg = ctx.st, ctx.cfg
     for code, value in sorted(daily.items()):
-        hours = [e for e in st.series.get(code, []) if day <= e[0] < day + DAY and e[3]]
+        hours = [e for e in st.series.get(code, []) if day <= e.hour < day + DAY and e.valid]
         if st.day_received.get(code, 0) < DAY // HOUR or len(hours) < cfg.gas_min_valid_hours:
             continue
         if ctx.info.medium == "water":
-            mean = flow_weighted([(float(e[1]), _num(e[5])) for e in hours])
+            mean = flow_weighted([(float(e.value), _num(e.q)) for e in hours])
         else:
-            mean = sum(float(e[1]) for e in hours) / len(hours)
+            mean = sum(float(e.value) for e in hours) / len(hours)
         if mean is None:
             continue
         ctx.condition(
             f"aggregate-mismatch:{code}",
             abs(value - mean) > cfg.aggregate_tolerance * abs(mean) + 0.01,
             "aggregate-mismatch",
-            cn="2031",
+            cn=Cn.DAILY,
             pollutant=code,
             data_time=day,
             value=value,
@@ -387,13 +391,13 @@ def _day_vs_hours(ctx: Ctx, day: int, daily: dict[str, float]) -> None:
 
 
 def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> None:
-    hours = [e for e in ctx.st.series.get(code, []) if day <= e[0] < day + DAY and e[3]]
+    hours = [e for e in ctx.st.series.get(code, []) if day <= e.hour < day + DAY and e.valid]
     if not hours:
         return
     if ctx.info.medium == "water":
-        mean = flow_weighted([(float(e[1]), _num(e[5])) for e in hours])
+        mean = flow_weighted([(float(e.value), _num(e.q)) for e in hours])
     else:
-        mean = sum(float(e[2]) for e in hours) / len(hours)
+        mean = sum(float(e.judged) for e in hours) / len(hours)
     judgement = judge_day(pollutant, mean, ctx.info.medium)
     if judgement is None:
         return

@@ -13,11 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from protocol.codes import Cn
 from rules import anomaly_checks, anomaly_timing, anomaly_values, outage
 from rules.context import Ctx, stamp
 from rules.emissions import cou_mismatch, volume
 from rules.exceedance import gas_value, judge_hour
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading, Record
+from rules.state_parts import (
+    Drift,
+    FlagRun,
+    HourRecord,
+    MinuteSums,
+    OpenHour,
+    Receipts,
+    Refusals,
+    Run,
+)
 from rules.times import DAY, HOUR, MINUTE, day_floor, hour_floor, month_floor, quarter_floor, us
 from rules.transmission import Tally
 from rules.validity import (
@@ -52,23 +63,23 @@ def handle(ctx: Ctx, record: Record) -> None:
     st, info, t = ctx.st, ctx.info, ctx.now
     st.last_seen = t
     if st.refused and record.data_time is not None:  # data got through again (a 2025
-        st.refused = []  # logger's heartbeats do when its encrypted data do not)
+        st.refused = None  # logger's heartbeats do when its encrypted data do not)
         ctx.condition("frames-refused", False, "frames-refused")
     if info.active:
         st.silence_due = t + outage.threshold(st.cadence, info, t, ctx.cfg)
         ctx.arm(st, "silence")
     if record.duplicate:
-        st.recv[0] += 1
+        st.recv = Receipts(st.recv.duplicates + 1, st.recv.out_of_order)
         return
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings
-    if cn in ("2011", "2051"):  # an hour record's DataTime is its hour's start
+    if cn in (Cn.REALTIME, Cn.MINUTE):  # an hour record's DataTime is its hour's start
         st.first_data = at if st.first_data is None else min(st.first_data, at)
     previous = st.cadence.get(cn)
     if outage.interval(cn, info) is not None:
         st.cadence[cn] = t
-    if cn == "2051":
+    if cn == Cn.MINUTE:
         st.minutes_seen = t
     _timing(ctx, cn, at, previous)
     valid = {
@@ -95,13 +106,13 @@ def refused(ctx: Ctx, record: Record) -> None:
     if not info.active or record.refused is None:
         return
     pace = outage.interval(record.cn, info) or HOUR
-    if not st.refused:
-        st.refused = [t, record.refused, 0, pace, t]
-    elif t > st.refused[4]:
-        pace = min(pace, t - st.refused[4])
-    st.refused[1], st.refused[2], st.refused[4] = record.refused, st.refused[2] + 1, t
-    st.refused[3] = min(st.refused[3], pace)
-    since, code, count, shortest, _ = st.refused
+    got = st.refused
+    if got is None:
+        got = Refusals(t, record.refused, 0, pace, t)
+    elif t > got.last:
+        pace = min(pace, t - got.last)
+    got = st.refused = Refusals(got.first, record.refused, got.frames + 1, min(got.pace, pace), t)
+    since, code, count, shortest = got.first, got.code, got.frames, got.pace
     ctx.condition(
         "frames-refused",
         t - since >= outage.silence(shortest, ctx.cfg),
@@ -117,7 +128,7 @@ def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
     st, cfg = ctx.st, ctx.cfg
     newest = st.last_time.get(cn)
     if anomaly_timing.out_of_order(at, newest, st.gap):
-        st.recv[1] += 1
+        st.recv = Receipts(st.recv.duplicates, st.recv.out_of_order + 1)
     st.last_time[cn] = max(at, st.last_time.get(cn, at))
     drift = anomaly_timing.drift_s(cn, at, ctx.now, ctx.info.minute_interval_min)
     if anomaly_timing.from_future(drift, cfg):
@@ -126,12 +137,13 @@ def _timing(ctx: Ctx, cn: str, at: int, previous: int | None) -> None:
         return  # late, but a backlog or a replay: that says nothing about the clock
     elif anomaly_timing.late_realtime(cn, drift, cfg) and not anomaly_timing.in_gap(at, st.gap):
         direction = -1
-    elif cn == "2011" or drift > -cfg.drift_behind_s:
+    elif cn == Cn.REALTIME or drift > -cfg.drift_behind_s:
         direction = 0
     else:
         return  # late minute/hour data: back-fill, says nothing about the clock
-    count = st.drift[1] + 1 if direction and direction == st.drift[0] else int(bool(direction))
-    st.drift = [direction, count]
+    same = direction and direction == st.drift.direction
+    count = st.drift.records + 1 if same else int(bool(direction))
+    st.drift = Drift(direction, count)
     found = direction == 1 or (direction == -1 and count >= cfg.drift_records)
     if found or direction == 0:
         ctx.condition(
@@ -150,8 +162,8 @@ def _resume(ctx: Ctx, valid: set[str], at: int) -> None:
     down = st.open_case("outage", None)
     if down is not None:
         ctx.close_case(down, "valid data resumed")
-    if len(st.gap) == 2 and st.gap[1] == FAR_FUTURE:
-        st.gap[1] = ctx.now
+    if st.gap is not None and st.gap.end == FAR_FUTURE:
+        st.gap = st.gap._replace(end=ctx.now)
     # Only data of a time after the problem began show that it is over: the daily
     # record of the day a fault began, sent at midnight and valid by its 75 % of valid
     # hours, or a back-filled record from before, neither close a case nor cut a run.
@@ -161,7 +173,7 @@ def _resume(ctx: Ctx, valid: set[str], at: int) -> None:
             ctx.close_case(case, "valid data resumed")
     for code in valid:
         run = st.flag_runs.get(code)
-        if run is not None and at > run[1]:
+        if run is not None and at > run.start:
             del st.flag_runs[code]
         st.valid_seen[code] = max(at, st.valid_seen.get(code, at))
 
@@ -178,10 +190,10 @@ def _flags(ctx: Ctx, readings: Mapping[str, Reading], at: int) -> None:
         else:
             continue
         run = st.flag_runs.get(code)
-        if run is None or run[0] != group:
-            st.flag_runs[code] = [group, at]
-        elif at - run[1] >= limit * MINUTE and ctx.info.active:
-            ctx.open_case("facility", code, run[1], f"flag {flag} since {run[1]}")
+        if run is None or run.group != group:
+            st.flag_runs[code] = FlagRun(group, at)
+        elif at - run.start >= limit * MINUTE and ctx.info.active:
+            ctx.open_case("facility", code, run.start, f"flag {flag} since {run.start}")
 
 
 def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
@@ -240,7 +252,7 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
         bad = {
             code: (zs, exp)
             for code, zs, exp in anomaly_checks.converted_mismatch(
-                readings, info.o2_ref, cfg, period=cn != "2011"
+                readings, info.o2_ref, cfg, period=cn != Cn.REALTIME
             )
         }
         for code in sorted(readings):
@@ -260,13 +272,13 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
         inverted = anomaly_checks.nox_inversion(readings, cfg)
         ctx.condition("nox-inversion", inverted, "nox-inversion", cn=cn, data_time=at)
     _cou(ctx, cn, readings, at, flow)
-    if cn == "2031":
+    if cn == Cn.DAILY:
         _hold_day(ctx, readings, at)
 
 
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
     """A20: the devices' -Cou against concentration x the period's flow volume."""
-    span = {"2051": ctx.info.minute_interval_min * 60, "2061": 3600, "2031": 86400}.get(cn)
+    span = {Cn.MINUTE: ctx.info.minute_interval_min * 60, Cn.HOURLY: 3600, Cn.DAILY: 86400}.get(cn)
     if span is None or flow not in readings or not readings[flow].normal:
         return  # no normal flow: no volume to compare with
     m3 = volume(flow, readings[flow], span)
@@ -301,7 +313,7 @@ def _hold_day(ctx: Ctx, readings: Mapping[str, Reading], day: int) -> None:
 
 def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
     """A7 on real-time and minute data: the same value for ``constant_minutes``."""
-    if cn not in ("2011", "2051"):
+    if cn not in (Cn.REALTIME, Cn.MINUTE):
         return
     on = running(readings, ctx.info.medium, ctx)
     watched = set(anomaly_checks.concentrations(readings)) | {OXYGEN}
@@ -311,8 +323,8 @@ def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
             continue
         key = f"{cn}:{code}"
         run = ctx.st.runs.get(key)
-        if run is not None and run[0] == reading.value:
-            held = at - run[1] >= ctx.cfg.constant_minutes * MINUTE
+        if run is not None and run.value == reading.value:
+            held = at - run.start >= ctx.cfg.constant_minutes * MINUTE
             if held and on:
                 ctx.condition(
                     f"constant:{code}",
@@ -320,49 +332,55 @@ def _runs(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
                     "constant",
                     cn=cn,
                     pollutant=code,
-                    data_time=run[1],
+                    data_time=run.start,
                     value=reading.value,
                 )
             continue
-        ctx.st.runs[key] = [reading.value, at]
+        ctx.st.runs[key] = Run(reading.value, at)
         ctx.condition(f"constant:{code}", False, "constant", cn=cn)
 
 
 def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> None:
     st = ctx.st
-    if cn not in ("2051", "2061") or st.hour_next is None:
+    if cn not in (Cn.MINUTE, Cn.HOURLY) or st.hour_next is None:
         return
     hour = hour_floor(at)
     if hour > ctx.now + DAY:
         return  # a clock far ahead: the drift alarm says so; do not hold it
     if hour < st.hour_next:
-        if cn == "2061":
+        if cn == Cn.HOURLY:
             _late_hour(ctx, hour, readings)
         return
-    acc = st.hours.setdefault(str(hour), {})
-    if cn == "2061":
-        records = acc.setdefault("h", {})
+    acc = st.hours.get(str(hour))
+    if acc is None:
+        acc = st.hours[str(hour)] = OpenHour()
+    if cn == Cn.HOURLY:
+        records = acc.h if acc.h is not None else {}
+        acc.h = records
         for code, r in readings.items():
             if code not in records:  # the first one stored wins, as in the database
-                records[code] = [r.value, r.zs, r.cou, r.flag, ctx.now, r.min, r.max]
+                records[code] = HourRecord(r.value, r.zs, r.cou, r.flag, ctx.now, r.min, r.max)
         return
-    minutes = acc.setdefault("m", {})
+    minutes = acc.m if acc.m is not None else {}
+    acc.m = minutes
     flow = flow_code(ctx.info.medium, readings)
     m3 = volume(flow, readings.get(flow), ctx.info.minute_interval_min * 60)
     for code, r in readings.items():
-        m = minutes.setdefault(code, [0, 0, 0.0, 0.0, 0.0, 0, 0.0, 0])
-        m[0] += 1
+        m = minutes.get(code)
+        if m is None:
+            m = minutes[code] = MinuteSums()
+        m.n += 1
         if r.cou is not None:
-            m[6] += r.cou
-            m[7] += 1
+            m.sum_cou += r.cou
+            m.n_cou += 1
         if r.value is None or not r.normal or marked_invalid(st.marks, code, at):
             continue
-        m[1] += 1
-        m[2] += r.value
+        m.n_valid += 1
+        m.sum_c += r.value
         if m3 is not None:
-            m[3] += r.value * m3
-            m[4] += m3
-            m[5] += 1
+            m.sum_cq += r.value * m3
+            m.sum_q += m3
+            m.n_q += 1
 
 
 def _late_hour(ctx: Ctx, hour: int, readings: Mapping[str, Reading]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from protocol.codes import Cn
 from rules.config import RulesConfig
 from rules.model import StationInfo
 from rules.times import DAY, HOUR, MINUTE, US
@@ -18,13 +19,13 @@ from rules.times import DAY, HOUR, MINUTE, US
 
 def interval(cn: str, station: StationInfo) -> int | None:
     """How often ``cn`` data come from ``station``, µs (None: not a periodic upload)."""
-    if cn == "2011":
+    if cn == Cn.REALTIME:
         return station.rt_interval_s * US
-    if cn == "2051":
+    if cn == Cn.MINUTE:
         return station.minute_interval_min * MINUTE
-    if cn == "2061":
+    if cn == Cn.HOURLY:
         return HOUR
-    if cn == "2031":
+    if cn == Cn.DAILY:
         return DAY
     return None
 

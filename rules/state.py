@@ -17,13 +17,27 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from rules.model import Mark
+from rules.state_parts import (
+    Active,
+    DayCount,
+    Drift,
+    FlagRun,
+    Gap,
+    OpenHour,
+    Receipts,
+    Refusals,
+    Run,
+    SeriesPoint,
+    open_hour,
+    open_hours_out,
+)
 from rules.times import dt, us
 
 VERSION = 1
 TALLY_FIELDS = 7  # rules.transmission.Tally, in field order
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseState:
     """An open case (outage or facility) and the deadline steps already taken."""
 
@@ -40,7 +54,7 @@ class CaseState:
     manual_k: int = 1  # the next manual-sampling reminder is opened + k x interval
 
 
-@dataclass
+@dataclass(slots=True)
 class StationState:
     mn: str
     last_seen: int | None = None  # received_at of the last frame of any kind
@@ -52,27 +66,24 @@ class StationState:
     last_time: dict[str, int] = field(default_factory=dict)  # CN -> newest DataTime
     minutes_seen: int | None = None  # last 2051 received: the station sends minutes
     first_data: int | None = None  # earliest real-time/minute DataTime: its data begin
-    # hour start (str) -> {"h": {pol: [avg, zs, cou, flag, received, min, max]},
-    #                      "m": {pol: [n, n_valid, Σc, Σcq, Σq, n_q, Σcou, n_cou]}}
-    hours: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
-    # pol -> [[hour, value, judged, valid, running, q]] for the last 26 hours
-    series: dict[str, list[list[Any]]] = field(default_factory=dict)
-    runs: dict[str, list[Any]] = field(default_factory=dict)  # "cn:pol" -> [value, start]
-    flag_runs: dict[str, list[Any]] = field(default_factory=dict)  # pol -> [flag, start]
+    hours: dict[str, OpenHour] = field(default_factory=dict)  # hour start (str) ->
+    series: dict[str, list[SeriesPoint]] = field(default_factory=dict)  # last 26 hours
+    runs: dict[str, Run] = field(default_factory=dict)  # "cn:pol" ->
+    flag_runs: dict[str, FlagRun] = field(default_factory=dict)  # pol ->
     absent: dict[str, int] = field(default_factory=dict)  # pol -> hours absent
     valid_seen: dict[str, int] = field(default_factory=dict)  # pol -> newest valid DataTime
-    drift: list[int] = field(default_factory=lambda: [0, 0])  # [direction, count]
-    recv: list[int] = field(default_factory=lambda: [0, 0])  # [duplicates, out of order]
-    gap: list[int] = field(default_factory=list)  # [start, end] of the last silence
-    # frames refused since data last got through: [first, code, count, pace, last] (µs)
-    refused: list[Any] = field(default_factory=list)
-    day: dict[str, list[int]] = field(default_factory=dict)  # pol -> [valid, expected]
+    drift: Drift = field(default_factory=Drift)
+    recv: Receipts = field(default_factory=Receipts)
+    gap: Gap | None = None  # the last silence (stored as [] when none yet)
+    refused: Refusals | None = None  # since data last got through (stored as [] if none)
+    day: dict[str, DayCount] = field(default_factory=dict)  # pol ->
     day_received: dict[str, int] = field(default_factory=dict)  # pol -> hour records
     # day start (str) -> {pol: Avg} of a daily record (2031) waiting for its day to close
     daily: dict[str, dict[str, float]] = field(default_factory=dict)
-    etr: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # period->pol->tally
+    # period -> pol -> a rules.transmission.Tally as the list of its fields in order
+    etr: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     missing: dict[str, list[int]] = field(default_factory=dict)  # pol -> hours missing
-    active: dict[str, list[str]] = field(default_factory=dict)  # condition -> [key, cn]
+    active: dict[str, Active] = field(default_factory=dict)  # condition ->
     cases: dict[str, CaseState] = field(default_factory=dict)
     marks: list[Mark] = field(default_factory=list)
 
@@ -93,20 +104,41 @@ class StationState:
         # Not dataclasses.asdict: it deep-copies everything, 10x the cost of the dump.
         data: dict[str, Any] = {name: getattr(self, name) for name in _FIELDS}
         data["v"] = VERSION
-        data["cases"] = {key: vars(case) for key, case in self.cases.items()}
+        data["hours"] = open_hours_out(self.hours)
+        data["gap"] = self.gap or []
+        data["refused"] = self.refused or []
+        data["cases"] = {key: _case_out(case) for key, case in self.cases.items()}
         data["marks"] = [_mark_out(m) for m in self.marks]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StationState:
+        """A state from :meth:`to_json`, of this version or of one before the state's
+        parts had names (the same JSON: see :mod:`rules.state_parts`)."""
         data = json.loads(text)
         data.pop("v", None)
+        data["hours"] = {k: open_hour(v) for k, v in data["hours"].items()}
+        point = SeriesPoint._make
+        data["series"] = {k: list(map(point, v)) for k, v in data["series"].items()}
+        data["runs"] = {k: Run._make(v) for k, v in data["runs"].items()}
+        data["flag_runs"] = {k: FlagRun._make(v) for k, v in data["flag_runs"].items()}
+        data["drift"] = Drift._make(data["drift"])
+        data["recv"] = Receipts._make(data["recv"])
+        data["gap"] = Gap._make(data["gap"]) if data["gap"] else None
+        data["refused"] = Refusals._make(data["refused"]) if data["refused"] else None
+        data["day"] = {k: DayCount._make(v) for k, v in data["day"].items()}
+        data["active"] = {k: Active._make(v) for k, v in data["active"].items()}
         data["cases"] = {k: CaseState(**c) for k, c in data["cases"].items()}
         data["marks"] = [_mark_in(m) for m in data["marks"]]
         return cls(**data)
 
 
 _FIELDS = tuple(f.name for f in fields(StationState))
+_CASE_FIELDS = tuple(f.name for f in fields(CaseState))
+
+
+def _case_out(case: CaseState) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in _CASE_FIELDS}
 
 
 def _mark_out(mark: Mark) -> list[Any]:

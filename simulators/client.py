@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
 from protocol import Connection, Message, Rejected, Reply, Role, crc16_hex, encode
-from simulators.logger import MEASUREMENT_CNS, DataLogger, Record
+from protocol.codes import Cn
+from simulators.counts import Counts
+from simulators.logger import MEASUREMENT_CNS, DataLogger
+from simulators.records import Record
 from simulators.scenario import Fault
 from simulators.signals import mix, uniform
 from simulators.wire import bad_crc
-
-if TYPE_CHECKING:
-    from simulators.fleet import Fleet
 
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 30.0
@@ -166,7 +167,7 @@ class Device:
         "waiting",
     )
 
-    def __init__(self, fleet: Fleet, logger: DataLogger, faults: tuple[Fault, ...]) -> None:
+    def __init__(self, fleet: Host, logger: DataLogger, faults: tuple[Fault, ...]) -> None:
         self.fleet = fleet
         self.logger = logger
         self.faults = faults  # link faults of this station, bound to the run
@@ -294,7 +295,7 @@ class Device:
             return due if held is None else [held, *due]
         out = []
         for record in due:
-            if record.cn != "2011":
+            if record.cn != Cn.REALTIME:
                 out.append(record)
             elif self._held is None:
                 self._held = record
@@ -352,10 +353,10 @@ class Device:
 
     def answered(self, reply: Reply) -> None:
         counts = self.fleet.counts
-        if reply.cn == "9013":
+        if reply.cn == Cn.NOTIFY_ANSWER:
             counts.answers_9013 += 1
             return
-        if reply.cn != "9014":
+        if reply.cn != Cn.DATA_ANSWER:
             return
         counts.acks += 1
         self.acked(reply.answers_qn)
@@ -399,3 +400,36 @@ class Device:
         counts.timeouts += 1
         self.flight = None
         self.pump()
+
+
+class Limiter(Protocol):
+    def acquire(self, device: Device) -> bool: ...
+
+
+class Host(Protocol):
+    """What a device uses of :class:`simulators.fleet.Fleet` that runs it (a protocol
+    type, so that the fleet imports its devices and not the other way round too)."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+    @property
+    def counts(self) -> Counts: ...
+    @property
+    def limiter(self) -> Limiter: ...
+    @property
+    def speed(self) -> float: ...
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def overtime(self) -> float: ...
+    @property
+    def recount(self) -> int: ...
+    @property
+    def open_link(self) -> Callable[[Device], asyncio.Future[Link]]: ...
+
+    def expect(self, device: Device, flight: Flight, overtime: float) -> None: ...
+    def sim_now(self) -> float: ...
+    def real_delay(self, sim_time: float) -> float: ...
+    async def sleep(self, seconds: float) -> None: ...
+    def stopped(self) -> bool: ...
+    def overdue(self) -> bool: ...

@@ -9,17 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from protocol import Message, parse_time
+from protocol.codes import Cn
 from simulators import records
+from simulators.models import Station
 from simulators.scenario import Fault
 
-if TYPE_CHECKING:
-    from simulators.logger import DataLogger
-
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 Table 4, MinInterval
-Handler = Callable[["DataLogger", Message, float], tuple[int, list[bytes]]]
+
+
+class DataLogger(Protocol):
+    """What a handler reads and sets on :class:`simulators.logger.DataLogger` (a
+    protocol type, so that the logger can import its handlers without a cycle)."""
+
+    station: Station
+    offset: float
+    rtd_interval: int
+    min_interval: int
+    realtime_on: bool
+    status_on: bool
+    overtime: float | None
+    recount: int | None
+    params: dict[str, object]
+    sampling: tuple[str, int]
+
+    def clock(self, now: float) -> float: ...
+    def set_rtd_interval(self, value: int, now: float) -> None: ...
+    def add_fault(self, fault: Fault) -> None: ...
+    def respond(self, message: Message, cn: str, params: dict[str, object]) -> bytes: ...
+    def respond_new(self, params: dict[str, object], now: float) -> bytes: ...
+    def history(self, message: Message, now: float) -> tuple[int, list[bytes]]: ...
+
+
+Handler = Callable[[DataLogger, Message, float], tuple[int, list[bytes]]]
 
 
 def _moment(t: float) -> datetime:
@@ -35,15 +59,14 @@ def _set_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[byt
 def _get_time(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
     params: dict[str, object] = {"PolId": m.cp["PolId"]} if "PolId" in m.cp else {}
     params["SystemTime"] = _moment(logger.clock(now))
-    return 1, [logger.respond(m, "1011", params)]
+    return 1, [logger.respond(m, Cn.GET_TIME, params)]
 
 
 def _set_rtd(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
     value = int(m.cp["RtdInterval"])
     if not 1 <= value <= 3600:  # the standard says 30..3600; simulations go faster
         return 3, []
-    logger.rtd_interval = value
-    logger._next["2011"] = -(-int(now) // value) * value
+    logger.set_rtd_interval(value, now)
     return 1, []
 
 
@@ -65,7 +88,7 @@ def _set_pw(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes
 
 
 def _switch(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
-    if m.cn == "2011":
+    if m.cn == Cn.REALTIME:
         logger.realtime_on = True
     else:
         logger.status_on = True
@@ -94,15 +117,15 @@ def _get_simple(logger: DataLogger, m: Message, now: float) -> tuple[int, list[b
     cn = m.cn or ""
     pol_id = m.cp.get("PolId", logger.station.model.codes[0])
     params: dict[str, object]
-    if cn == "1061":
+    if cn == Cn.GET_RTD_INTERVAL:
         params = {"RtdInterval": logger.rtd_interval}
-    elif cn == "1063":
+    elif cn == Cn.GET_MIN_INTERVAL:
         params = {"MinInterval": logger.min_interval}
-    elif cn == "3015":
+    elif cn == Cn.OVER_LIMIT_SAMPLE:
         params = {"DataTime": _moment(logger.clock(now)), "VaseNo": 1}
-    elif cn == "3017":
+    elif cn == Cn.GET_SAMPLING_PERIOD:
         params = {"PolId": pol_id, "CstartTime": logger.sampling[0], "Ctime": logger.sampling[1]}
-    elif cn == "3018":
+    elif cn == Cn.GET_SAMPLE_TIME:
         params = {"PolId": pol_id, "Stime": 40}
     else:  # 3019: the instrument's EPC-96 id, derived from the logger's MN
         params = {"PolId": pol_id, f"{pol_id}-SN": logger.station.mn[:-4] + f"{len(pol_id):04X}"}
@@ -126,7 +149,7 @@ def _info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]
     if value is None:
         return 100, []
     params = {"DataTime": stamp, "PolId": pol_id, f"{info_id}-Info": value}
-    return 1, [logger.respond(m, "3020", params)]
+    return 1, [logger.respond(m, Cn.FIELD_INFO, params)]
 
 
 def _set_info(logger: DataLogger, m: Message, now: float) -> tuple[int, list[bytes]]:
@@ -146,31 +169,31 @@ def _set_timeouts(logger: DataLogger, m: Message, now: float) -> tuple[int, list
 
 
 HANDLERS: dict[str, Handler] = {
-    "1000": _set_timeouts,
-    "1011": _get_time,
-    "1012": _set_time,
-    "1061": _get_simple,
-    "1062": _set_rtd,
-    "1063": _get_simple,
-    "1064": _set_min,
-    "1072": _set_pw,
-    "2011": _switch,
-    "2021": _switch,
-    "2031": _history,
-    "2041": _history,
-    "2051": _history,
-    "2061": _history,
-    "3011": _calibrate,
-    "3012": _done,
-    "3013": _done,
-    "3014": _done,
-    "3015": _get_simple,
-    "3016": _set_period,
-    "3017": _get_simple,
-    "3018": _get_simple,
-    "3019": _get_simple,
-    "3020": _info,
-    "3021": _set_info,
-    "3022": _done,
-    "3024": _done,
+    Cn.SET_TIMEOUTS: _set_timeouts,
+    Cn.GET_TIME: _get_time,
+    Cn.SET_TIME: _set_time,
+    Cn.GET_RTD_INTERVAL: _get_simple,
+    Cn.SET_RTD_INTERVAL: _set_rtd,
+    Cn.GET_MIN_INTERVAL: _get_simple,
+    Cn.SET_MIN_INTERVAL: _set_min,
+    Cn.SET_PASSWORD: _set_pw,
+    Cn.REALTIME: _switch,
+    Cn.STATE: _switch,
+    Cn.DAILY: _history,
+    Cn.DAILY_RUN_TIME: _history,
+    Cn.MINUTE: _history,
+    Cn.HOURLY: _history,
+    Cn.CALIBRATE: _calibrate,
+    Cn.SAMPLE_NOW: _done,
+    Cn.CLEAN: _done,
+    Cn.COMPARISON_SAMPLE: _done,
+    Cn.OVER_LIMIT_SAMPLE: _get_simple,
+    Cn.SET_SAMPLING_PERIOD: _set_period,
+    Cn.GET_SAMPLING_PERIOD: _get_simple,
+    Cn.GET_SAMPLE_TIME: _get_simple,
+    Cn.GET_INSTRUMENT_ID: _get_simple,
+    Cn.FIELD_INFO: _info,
+    Cn.SET_FIELD_PARAM: _set_info,
+    Cn.RETAIN_SAMPLE: _done,
+    Cn.START_STANDARD_CHECK: _done,
 }

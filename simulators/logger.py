@@ -18,39 +18,36 @@ QNs (2031/2041/2051/2061, 3020 logs), then 9012 ExeRtn. 2012/2022 are answered 9
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from protocol import Message, Reply, encode, format_time, parse_time
+from protocol.codes import MEASUREMENT_CODES, Cn
 from protocol.errors import ProtocolError
 from simulators import records
+from simulators.commands import HANDLERS, new_password
 from simulators.models import Station
-from simulators.records import HOUR, Values
+from simulators.records import HOUR, Record, Values
 from simulators.scenario import Fault
 from simulators.signals import DAY
 from simulators.wire import encode_record, legacy_crc, realtime_frame, station_frame
 
-DEFAULT_UPLOADS = frozenset({"2011", "2021", "2051", "2061", "2031", "2041", "3020", "2081"})
-MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
+DEFAULT_UPLOADS = frozenset(
+    {
+        Cn.REALTIME,
+        Cn.STATE,
+        Cn.MINUTE,
+        Cn.HOURLY,
+        Cn.DAILY,
+        Cn.DAILY_RUN_TIME,
+        Cn.FIELD_INFO,
+        Cn.RESTART,
+    }
+)
+MEASUREMENT_CNS = MEASUREMENT_CODES
 CLOCK_TOLERANCE = 60.0  # seconds of clock error before a logger asks for the time
 MAX_HISTORY = 2000  # records returned for one history request at most
-_HISTORY_PERIOD = {"2051": 0, "2061": HOUR, "2031": DAY, "2041": DAY}
-
-
-@dataclass(slots=True)
-class Record:
-    """One upload: ``t`` is the instant (2011) or period start on the true clock,
-    ``stamp`` the DataTime the logger's own clock gives it, ``seconds`` the period's
-    length; ``values`` are filled in when it is sent (:meth:`DataLogger.fill`)."""
-
-    cn: str
-    t: int
-    stamp: int
-    values: Values | None = None
-    extra: dict[str, object] | None = None
-    resent: bool = False  # 2025 RF=1: sent again after an outage (补传)
-    seconds: int = 0
-    station: Station | None = None
+_HISTORY_PERIOD = {Cn.MINUTE: 0, Cn.HOURLY: HOUR, Cn.DAILY: DAY, Cn.DAILY_RUN_TIME: DAY}
 
 
 def _moment(t: float) -> datetime:
@@ -92,10 +89,10 @@ class DataLogger:
         self.overtime: float | None = None  # set by CN 1000 (seconds)
         self.recount: int | None = None
         if station.version == "2005":
-            uploads -= {"2081", "3020"}  # 2081 and 3020 are new in HJ 212-2017
+            uploads -= {Cn.RESTART, Cn.FIELD_INFO}  # 2081 and 3020 are new in HJ 212-2017
         self.uploads = uploads
-        self.realtime_on = "2011" in uploads
-        self.status_on = "2021" in uploads
+        self.realtime_on = Cn.REALTIME in uploads
+        self.status_on = Cn.STATE in uploads
         self.drift_faults = tuple(f for f in link_faults if f.kind == "clock_drift")
         self.no_hourly = tuple(f for f in link_faults if f.kind == "no_hourly")
         self.offset = 0.0  # set by 1012: the logger's clock minus true time, drift aside
@@ -105,14 +102,14 @@ class DataLogger:
         self.restart = start
         minute = min_interval * 60
         self._next = {
-            "2011": -(-start // self.rtd_interval) * self.rtd_interval,
-            "2021": -(-start // minute) * minute,
-            "2051": start - start % minute,
-            "2061": start - start % HOUR,
-            "3020": -(-start // HOUR) * HOUR,
+            Cn.REALTIME: -(-start // self.rtd_interval) * self.rtd_interval,
+            Cn.STATE: -(-start // minute) * minute,
+            Cn.MINUTE: start - start % minute,
+            Cn.HOURLY: start - start % HOUR,
+            Cn.FIELD_INFO: -(-start // HOUR) * HOUR,
             "day": records.day_start(start),
         }
-        self._pending_restart = "2081" in uploads
+        self._pending_restart = Cn.RESTART in uploads
 
     # -- the logger's clock -----------------------------------------------------------
     def clock(self, now: float) -> float:
@@ -123,6 +120,11 @@ class DataLogger:
                 drift += f.factor * (min(now, f.end) - f.begin) / 3600.0
         return now + self.offset + drift
 
+    def set_rtd_interval(self, value: int, now: float) -> None:
+        """1062: the new RtdInterval, the next 2011 on its grid."""
+        self.rtd_interval = value
+        self._next[Cn.REALTIME] = -(-int(now) // value) * value
+
     def new_qn(self, now: float) -> str:
         """A QN from the logger's clock; the millisecond field counts frames."""
         self._seq += 1
@@ -132,12 +134,12 @@ class DataLogger:
     def next_due(self) -> int:
         """The earliest true time at which :meth:`due` will have something."""
         minute = self.min_interval * 60
-        times = [self._next["2061"] + HOUR, self._next["day"] + DAY, self._next["3020"]]
-        times.append(self._next["2051"] + minute)
+        times = [self._next[Cn.HOURLY] + HOUR, self._next["day"] + DAY, self._next[Cn.FIELD_INFO]]
+        times.append(self._next[Cn.MINUTE] + minute)
         if self.realtime_on:
-            times.append(self._next["2011"])
+            times.append(self._next[Cn.REALTIME])
         if self.status_on:
-            times.append(self._next["2021"])
+            times.append(self._next[Cn.STATE])
         return min(times)
 
     def due(self, now: float) -> list[Record]:
@@ -148,27 +150,27 @@ class DataLogger:
         if self._pending_restart:
             self._pending_restart = False
             restart = _moment(self.clock(self.restart))
-            out.append(self._record("2081", self.restart, 0, {"RestartTime": restart}))
-        while nxt["2011"] <= now:
+            out.append(self._record(Cn.RESTART, self.restart, 0, {"RestartTime": restart}))
+        while nxt[Cn.REALTIME] <= now:
             if self.realtime_on:
-                out.append(self._record("2011", nxt["2011"]))
-            nxt["2011"] += step
+                out.append(self._record(Cn.REALTIME, nxt[Cn.REALTIME]))
+            nxt[Cn.REALTIME] += step
         minute = self.min_interval * 60
-        while nxt["2021"] <= now:
+        while nxt[Cn.STATE] <= now:
             if self.status_on:
-                out.append(self._record("2021", nxt["2021"]))
-            nxt["2021"] += minute
-        for cn, seconds in (("2051", minute), ("2061", HOUR)):
+                out.append(self._record(Cn.STATE, nxt[Cn.STATE]))
+            nxt[Cn.STATE] += minute
+        for cn, seconds in ((Cn.MINUTE, minute), (Cn.HOURLY, HOUR)):
             while nxt[cn] + seconds <= now:
-                if cn == "2051" or not self._hourly_stopped(nxt[cn] + seconds):
+                if cn == Cn.MINUTE or not self._hourly_stopped(nxt[cn] + seconds):
                     out.append(self._record(cn, nxt[cn], seconds))
                 nxt[cn] += seconds
-        while nxt["3020"] <= now:
-            out.append(self._record("3020", nxt["3020"]))
-            nxt["3020"] += HOUR
+        while nxt[Cn.FIELD_INFO] <= now:
+            out.append(self._record(Cn.FIELD_INFO, nxt[Cn.FIELD_INFO]))
+            nxt[Cn.FIELD_INFO] += HOUR
         while nxt["day"] + DAY <= now:
-            out.append(self._record("2031", nxt["day"], DAY))
-            out.append(self._record("2041", nxt["day"], DAY))
+            out.append(self._record(Cn.DAILY, nxt["day"], DAY))
+            out.append(self._record(Cn.DAILY_RUN_TIME, nxt["day"], DAY))
             nxt["day"] += DAY
         return [r for r in out if r.cn in wanted]
 
@@ -187,16 +189,16 @@ class DataLogger:
         """The record's values, from the station as it was when the record fell due."""
         if record.values is None:
             station, cn, t = record.station or self.station, record.cn, record.t
-            if cn == "2011":
+            if cn == Cn.REALTIME:
                 record.values = records.realtime(station, t)
-            elif cn == "2021":
+            elif cn == Cn.STATE:
                 record.values = records.status(station, t)
-            elif cn == "2041":
+            elif cn == Cn.DAILY_RUN_TIME:
                 record.values = records.runtime(station, t)
-            elif cn == "3020":
+            elif cn == Cn.FIELD_INFO:
                 pol_id, record.values = records.info(station, t)
                 record.extra = {"PolId": pol_id}
-            elif cn in ("2051", "2061", "2031"):
+            elif cn in (Cn.MINUTE, Cn.HOURLY, Cn.DAILY):
                 record.values = records.period(station, t, record.seconds, self.rtd_interval)
             else:
                 record.values = {}
@@ -208,7 +210,7 @@ class DataLogger:
         """The frames of one upload, in the station's version, answer wanted."""
         station, qn = self.station, self.new_qn(now)
         plain = station.version != "2005" and station.sm4_key is None
-        if record.cn == "2011" and record.values is None and plain:
+        if record.cn == Cn.REALTIME and record.values is None and plain:
             # the hot path: readings rendered to text in one pass
             items = records.realtime_text(record.station or station, record.t)
             if items is not None:
@@ -224,27 +226,39 @@ class DataLogger:
         the platform answers 9013, then sets the time with 1012. Not in 2005."""
         if self.station.version == "2005" or abs(self.clock(now) - now) <= CLOCK_TOLERANCE:
             return None
-        return station_frame(self.station, self.password, "1013", {}, self.new_qn(now), ack=True)
+        return station_frame(
+            self.station, self.password, Cn.TIME_CALIBRATION, {}, self.new_qn(now), ack=True
+        )
 
     def heartbeat(self, now: float) -> bytes:
         """HJ 212-2025 9015, answered 9013 by the platform."""
-        return station_frame(self.station, self.password, "9015", {}, self.new_qn(now), ack=True)
+        return station_frame(
+            self.station, self.password, Cn.HEARTBEAT, {}, self.new_qn(now), ack=True
+        )
 
     # -- commands ---------------------------------------------------------------------
     def handle(self, message: Message, now: float) -> list[bytes]:
         """The frames that answer a platform command (nothing for answers themselves)."""
         cn = message.cn or ""
-        if isinstance(message, Reply) or cn in ("9013", "9014", "9015", "1014"):
+        if isinstance(message, Reply) or cn in (
+            Cn.NOTIFY_ANSWER,
+            Cn.DATA_ANSWER,
+            Cn.HEARTBEAT,
+            Cn.NEW_KEY,
+        ):
             return []
-        if cn in ("2012", "2022"):  # notifications: protocol.Connection queued the 9013
-            if cn == "2012":
+        if cn in (
+            Cn.STOP_REALTIME,
+            Cn.STOP_STATE,
+        ):  # notifications: protocol.Connection queued the 9013
+            if cn == Cn.STOP_REALTIME:
                 self.realtime_on = False
             else:
                 self.status_on = False
             return []
         handler = HANDLERS.get(cn)
         rtn = 8 if handler is None else self._check(message)
-        out = [self._reply(message, "9011", qn_rtn=rtn)]
+        out = [self._reply(message, Cn.REQUEST_ANSWER, qn_rtn=rtn)]
         if handler is None or rtn != 1:
             return out
         try:
@@ -252,8 +266,8 @@ class DataLogger:
         except (ProtocolError, ValueError, KeyError):
             exe, frames = 3, []  # HJ 212-2017 Table 6: the request's conditions are wrong
         out += frames
-        out.append(self._reply(message, "9012", exe_rtn=exe))
-        if cn == "1072" and exe == 1:
+        out.append(self._reply(message, Cn.RESULT, exe_rtn=exe))
+        if cn == Cn.SET_PASSWORD and exe == 1:
             self.password = new_password(message)  # the 9012 still has the old PW (C.9)
         return out
 
@@ -288,7 +302,7 @@ class DataLogger:
     def respond_new(self, params: dict[str, object], now: float) -> bytes:
         """A 3020 log record inside a request flow: a new QN of its own (C.41)."""
         qn = self.new_qn(now)
-        return station_frame(self.station, self.password, "3020", params, qn, ack=False)
+        return station_frame(self.station, self.password, Cn.FIELD_INFO, params, qn, ack=False)
 
     def history(self, message: Message, now: float) -> tuple[int, list[bytes]]:
         """2031/2041/2051/2061 between BeginTime and EndTime (period starts, inclusive):
@@ -307,7 +321,7 @@ class DataLogger:
                 break
             values = (
                 records.runtime(self.station, t)
-                if cn == "2041"
+                if cn == Cn.DAILY_RUN_TIME
                 else records.period(self.station, t, seconds, self.rtd_interval)
             )
             record = Record(cn, t, round(self.clock(t)), values, seconds=seconds)
@@ -318,6 +332,3 @@ class DataLogger:
     def add_fault(self, fault: Fault) -> None:
         """A fault the platform caused (3011 calibration): it shows in later readings."""
         self.station = replace(self.station, faults=(*self.station.faults, fault))
-
-
-from simulators.commands import HANDLERS, new_password

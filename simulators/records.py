@@ -33,6 +33,22 @@ HOUR = 3600
 
 
 @dataclass(slots=True)
+class Record:
+    """One upload: ``t`` is the instant (2011) or period start on the true clock,
+    ``stamp`` the DataTime the logger's own clock gives it, ``seconds`` the period's
+    length; ``values`` are filled in when it is sent (:meth:`simulators.logger.DataLogger.fill`)."""
+
+    cn: str
+    t: int
+    stamp: int
+    values: Values | None = None
+    extra: dict[str, object] | None = None
+    resent: bool = False  # 2025 RF=1: sent again after an outage (补传)
+    seconds: int = 0
+    station: Station | None = None
+
+
+@dataclass(slots=True)
 class _Acc:
     """Running statistics of one factor over a period."""
 

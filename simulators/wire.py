@@ -16,15 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from protocol import crc16_hex, encode
-from protocol._crc import modbus
+from protocol import crc16_hex, crc16_modbus, encode
+from protocol.codes import Cn
 from protocol.pollutants import CODE_2005_TO_2017
 from simulators.models import Station
-
-if TYPE_CHECKING:
-    from simulators.logger import Record
+from simulators.records import Record
 
 CODE_2017_TO_2005 = {new: old for old, new in sorted(CODE_2005_TO_2017.items())}
 
@@ -34,7 +31,7 @@ def legacy_crc(frame: bytes, variant: str) -> bytes:
     if variant == "hj212":
         return frame
     segment = frame[6:-6]
-    value = modbus(segment)
+    value = crc16_modbus(segment)
     if variant == "modbus-swapped":
         value = (value & 0xFF) << 8 | value >> 8
     return frame[:-6] + b"%04X\r\n" % value
@@ -44,8 +41,9 @@ def bad_crc(frame: bytes) -> bytes:
     """``frame`` with a CRC that no variant computes (line noise, a buggy firmware)."""
     segment = frame[6:-6]
     crc = int(frame[-6:-2], 16)
+    modbus = crc16_modbus(segment)
     value = crc ^ 0x5A5A
-    while value in (crc, modbus(segment), (modbus(segment) & 0xFF) << 8 | modbus(segment) >> 8):
+    while value in (crc, modbus, (modbus & 0xFF) << 8 | modbus >> 8):
         value = (value + 1) & 0xFFFF
     return frame[:-6] + b"%04X\r\n" % value
 
@@ -65,7 +63,7 @@ def encode_record(
 ) -> list[bytes]:
     """The frames of one upload in the station's version and CRC variant."""
     version = station.version
-    if record.cn == "2011" and station.sm4_key is None and version != "2005":
+    if record.cn == Cn.REALTIME and station.sm4_key is None and version != "2005":
         fast = _realtime(station, password, record, qn, ack, limit)
         if fast is not None:
             return [fast]

@@ -10,6 +10,7 @@ from rules import anomaly_checks, anomaly_timing, anomaly_values
 from rules.config import RulesConfig
 from rules.emissions import amount, cou_mismatch, mass_factor, volume
 from rules.model import Reading, Record
+from rules.state_parts import Gap
 from rules.times import HOUR, MINUTE, US
 from tests.rules.support import (
     GOOD_GAS,
@@ -178,9 +179,9 @@ def test_clock_drift_and_order() -> None:
     assert anomaly_timing.late_realtime(
         "2011", anomaly_timing.drift_s("2011", t, t + 11 * MINUTE, 10), CFG
     )
-    assert anomaly_timing.out_of_order(t, t + HOUR, [])
-    assert not anomaly_timing.out_of_order(t, t + HOUR, [t - HOUR, t + HOUR])  # back-fill
-    assert not anomaly_timing.out_of_order(t + HOUR, t, [])
+    assert anomaly_timing.out_of_order(t, t + HOUR, None)
+    assert not anomaly_timing.out_of_order(t, t + HOUR, Gap(t - HOUR, t + HOUR))  # back-fill
+    assert not anomaly_timing.out_of_order(t + HOUR, t, None)
 
 
 # -- in the engine ---------------------------------------------------------------------

@@ -9,8 +9,9 @@ import pytest
 from protocol import TEST_KEY, Connection, DataUpload, DecodeOptions, Rejected, Role, encode
 from protocol._crc import modbus
 from simulators import records
-from simulators.logger import DataLogger, Record
+from simulators.logger import DataLogger
 from simulators.models import CEMS, WATER, Model, make_station
+from simulators.records import Record
 from simulators.wire import bad_crc, encode_record
 
 T0 = int(datetime.fromisoformat("2026-03-03T09:00:00+08:00").timestamp())
