@@ -19,11 +19,6 @@ import pytest
 
 from tests.test_layering import ALLOWED, FREE, ROOT, top_level_packages
 
-A2 = pytest.mark.xfail(strict=True, reason="issue 16 part A2")
-# engineer A2 untangles these; the strict marker fails the moment they pass
-CYCLES_IN_PROGRESS = {"gateway": A2, "cli": A2}
-PRIVATE_IN_PROGRESS = {"cli": A2}
-
 
 def _module(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -128,20 +123,16 @@ def sources(package: str) -> dict[str, str]:
     return out
 
 
-def _params(packages: set[str], marks: dict[str, pytest.MarkDecorator]) -> list[object]:
-    return [pytest.param(p, marks=marks.get(p, ())) for p in sorted(packages)]
-
-
 def test_every_package_is_checked() -> None:
     assert top_level_packages() <= set(ALLOWED) | FREE
 
 
-@pytest.mark.parametrize("package", _params(set(ALLOWED) | FREE, CYCLES_IN_PROGRESS))
+@pytest.mark.parametrize("package", sorted(set(ALLOWED) | FREE))
 def test_no_import_cycle_inside_the_package(package: str) -> None:
     assert cycles(graph(sources(package))) == []
 
 
-@pytest.mark.parametrize("package", _params(set(ALLOWED), PRIVATE_IN_PROGRESS))
+@pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_no_private_name_imported_across_modules(package: str) -> None:
     assert private_imports(sources(package)) == []
 

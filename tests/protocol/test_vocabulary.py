@@ -25,13 +25,14 @@ def test_every_command_has_one_name_and_every_name_a_command() -> None:
 
 
 def test_the_groups_follow_the_table() -> None:
-    assert codes.REPLY_CODES == {"9011", "9012", "9013", "9014"}
-    assert codes.PLATFORM_ANSWERS_9013 == {"1013", "1014", "2072", "9015"}
-    assert codes.STATION_ANSWERS_9013 == {"1014", "2012", "2022"}
+    assert sorted(codes.REPLY_CODES) == ["9011", "9012", "9013", "9014"]
+    assert sorted(codes.PLATFORM_ANSWERS_9013) == ["1013", "1014", "2072", "9015"]
+    assert sorted(codes.STATION_ANSWERS_9013) == ["1014", "2012", "2022"]
     assert codes.MEASUREMENT_CODES <= codes.UPLOAD_CODES <= set(COMMANDS)
     assert codes.HISTORY_CODES <= codes.REQUEST_CODES
     for cn in codes.REQUEST_CODES:
-        assert COMMANDS[cn].flow is Flow.REQUEST and COMMANDS[cn].answer == "9011"
+        assert COMMANDS[cn].flow is Flow.REQUEST
+        assert COMMANDS[cn].answer == "9011"
     for cn in codes.PLATFORM_ANSWERS_9013 | codes.STATION_ANSWERS_9013:
         assert COMMANDS[cn].answer == "9013"
 
