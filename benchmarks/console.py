@@ -35,9 +35,9 @@ import httpx
 import psycopg
 
 from console.auth import hash_password
+from ops.cluster import Cluster
 from protocol.codes import Cn
 from storage import api_tokens, console_store
-from storage.cluster import Cluster
 from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,9 +35,9 @@ from pathlib import Path
 import psycopg
 import uvloop
 
+from ops import roles
+from ops.cluster import Cluster
 from protocol import encode
-from storage import roles
-from storage.cluster import Cluster
 from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent

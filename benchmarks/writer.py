@@ -39,8 +39,8 @@ from pathlib import Path
 import psycopg
 
 from config.settings import StorageSettings
+from ops.cluster import Cluster
 from protocol.codes import Cn
-from storage.cluster import Cluster
 from storage.migrate import migrate
 from storage.records import FrameRecord, MeasurementRow
 from storage.writer import Writer

@@ -22,10 +22,10 @@ from cli.console_process import run_console
 from cli.gateway_commands import anchors, until_signal
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
+from ops.cluster import ClusterError
+from ops.install import InstallError, ensure_timescaledb
 from simulators.fleet import run_fleet
 from storage import measurements, roles
-from storage.cluster import ClusterError
-from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
 from storage.rules_settings import load_settings as load_rules_settings
 from storage.rules_store import run_rules

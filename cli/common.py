@@ -8,8 +8,8 @@ import sys
 from datetime import datetime
 
 from config.settings import Settings
+from ops.cluster import Cluster
 from protocol import BEIJING
-from storage.cluster import Cluster
 
 
 def err(message: str, status: int = 1) -> int:

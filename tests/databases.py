@@ -21,8 +21,9 @@ from pathlib import Path
 
 import psycopg
 
-from storage import roles
+from ops import roles
 from storage.migrate import migrate
+from storage.roles import APP_ROLE
 
 ROOT = Path(__file__).resolve().parent.parent
 # one cluster per checkout, outside it; shared by that checkout's test sessions
@@ -42,7 +43,7 @@ def use_app_password(password: str) -> None:
 
 def app_dsn(owner_dsn: str) -> str:
     """The application's DSN for the database ``owner_dsn`` names."""
-    dsn = roles.with_login(owner_dsn, roles.APP_ROLE, _APP_PASSWORD[0])
+    dsn = roles.with_login(owner_dsn, APP_ROLE, _APP_PASSWORD[0])
     _OWNERS[dsn] = owner_dsn
     return dsn
 
