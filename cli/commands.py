@@ -27,7 +27,6 @@ from ops.install import InstallError, ensure_timescaledb
 from simulators.fleet import run_fleet
 from storage import measurements, roles
 from storage.migrate import MigrationError, migrate
-from storage.rules_settings import load_settings as load_rules_settings
 from storage.rules_store import run_rules
 
 
@@ -174,10 +173,10 @@ def demo(args: argparse.Namespace) -> int:
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
-            tg.start_soon(run_console, console, dsn)
+            tg.start_soon(run_console, console, dsn, settings.rules)
             # the rules engine too, so that the console shows cases and alarms
             rules = functools.partial(
-                run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                run_rules, dsn, settings.rules, holdback=gateway.oldest_pending
             )
             tg.start_soon(supervised, "rules engine", rules)
             if settings.gateway.anchor_interval > 0:

@@ -28,7 +28,6 @@ from gateway.app import Gateway, supervised
 from protocol import LocalProtocolError, encode
 from storage import audit
 from storage import commands as store
-from storage.rules_settings import load_settings as load_rules_settings
 from storage.rules_store import run_rules
 
 log = logging.getLogger(__name__)
@@ -138,11 +137,11 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
-                tg.start_soon(run_console, settings.console, dsn)
+                tg.start_soon(run_console, settings.console, dsn, settings.rules)
             if gw.run_rules:
                 # the rules wait for frames this process still holds uncommitted
                 rules = functools.partial(
-                    run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                    run_rules, dsn, settings.rules, holdback=gateway.oldest_pending
                 )
                 tg.start_soon(supervised, "rules engine", rules)
             if gw.anchor_interval > 0 and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":

@@ -32,7 +32,6 @@ from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
 from storage import reports_queries
-from storage.rules_settings import load_settings
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 Row = dict[str, Any]
@@ -178,7 +177,7 @@ def rates(
 ) -> Row:
     """The last ``days`` days, or [start, end) (at most 92 days); either way only the
     hours ended and judged by now count (rules.transmission.counted_window)."""
-    ruleset = load_settings().ruleset
+    ruleset = ctx.ruleset
     now = ctx.clock()
     start, end = _window(now, days, start, end)
     stations = [

@@ -30,6 +30,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
 
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
+from rules.config import Ruleset
 from storage import access_log, api_tokens, console_queries, console_store
 from storage.console_store import User
 from storage.sign_in import Limits
@@ -94,6 +95,7 @@ class Context:
     limits: Limits = field(default_factory=Limits)
     cookie_secure: bool = False
     read_every: timedelta = timedelta(hours=1)
+    ruleset: Ruleset = field(default_factory=Ruleset)  # loaded once, by the process
 
 
 def context(request: Request) -> Context:

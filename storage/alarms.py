@@ -19,10 +19,10 @@ import psycopg
 from psycopg.rows import TupleRow, class_row
 from psycopg.types.json import Jsonb
 
+from config.rules import Webhook
 from rules.lifecycle import next_state
 from rules.model import Alarm, CaseEvent, Clear, Output, StationInfo
 from storage import audit
-from storage.rules_settings import Webhook
 
 Conn = psycopg.Connection[TupleRow]
 

@@ -19,10 +19,10 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
+from config.rules import RulesSettings
 from rules.engine import Engine
 from rules.model import Alarm, Clear
 from storage import rules_inputs
-from storage.rules_settings import RulesSettings
 from storage.rules_store import feed, latest_snapshot, load_cursor, load_states, read_inputs
 
 Conn = psycopg.Connection[TupleRow]

@@ -26,6 +26,7 @@ import anyio
 import psycopg
 from psycopg.rows import TupleRow
 
+from config.rules import RulesSettings
 from rules.engine import Engine
 from rules.model import Mark, Output, Record, StationInfo
 from rules.state import StationState
@@ -33,7 +34,6 @@ from rules.times import DAY, day_floor, dt, us
 from storage import rules_inputs
 from storage.alarms import Written, write_outputs
 from storage.notify import deliver_due
-from storage.rules_settings import RulesSettings
 
 log = logging.getLogger(__name__)
 

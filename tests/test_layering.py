@@ -25,7 +25,7 @@ _SHARED = {"services", "storage", "rules", "protocol", "config"}
 ALLOWED: dict[str, set[str]] = {
     "protocol": set(),
     "rules": {"protocol"},
-    "config": {"protocol"},  # code tables only
+    "config": {"protocol", "rules"},  # code tables; the rules settings hold a Ruleset
     "storage": {"protocol", "rules", "config"},  # rules: model types
     "services": {"storage", "rules", "protocol", "config"},
     "gateway": {"services", "storage", "rules", "protocol", "config"},
