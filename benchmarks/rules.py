@@ -166,9 +166,9 @@ def database(dsn: str, n: int) -> None:
 
     import psycopg
 
+    from services.rules_runner import RulesRunner
     from storage import stations as registry
     from storage.records import FrameRecord, MeasurementRow
-    from storage.rules_store import RulesRunner
     from storage.writer import Writer
 
     infos = stations(n)

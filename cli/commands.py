@@ -24,10 +24,10 @@ from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
 from ops.cluster import ClusterError
 from ops.install import InstallError, ensure_timescaledb
+from services.rules_runner import run_rules
 from simulators.fleet import run_fleet
 from storage import measurements, roles
 from storage.migrate import MigrationError, migrate
-from storage.rules_store import run_rules
 
 
 def _run_async(main: object) -> None:

@@ -26,9 +26,9 @@ from config.settings import GatewaySettings, Settings
 from evidence import anchor
 from gateway.app import Gateway, supervised
 from protocol import LocalProtocolError, encode
+from services.rules_runner import run_rules
 from storage import audit
 from storage import commands as store
-from storage.rules_store import run_rules
 
 log = logging.getLogger(__name__)
 

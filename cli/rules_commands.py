@@ -23,10 +23,11 @@ from reports.periods import PeriodError, parse
 from rules.config import RulesConfigError
 from rules.lifecycle import LifecycleError
 from rules.times import TIME_LABEL, TIME_LABEL_EN, machine, shown
+from services.rules_replay import replay
+from services.rules_runner import run_rules
 from storage import alarms as alarm_store
 from storage import audit
-from storage.rules_replay import replay
-from storage.rules_store import load_cursor, run_rules
+from storage.rules_store import load_cursor
 
 
 # -- rules -----------------------------------------------------------------------------
