@@ -167,9 +167,9 @@ def database(dsn: str, n: int) -> None:
     import psycopg
 
     from services.rules_runner import RulesRunner
+    from services.writer import Writer
     from storage import stations as registry
     from storage.records import FrameRecord, MeasurementRow
-    from storage.writer import Writer
 
     infos = stations(n)
     with psycopg.connect(dsn) as conn:

@@ -1,4 +1,4 @@
-"""Writer benchmark: measurement rows/s through storage.writer beside raw binary COPY.
+"""Writer benchmark: measurement rows/s through services.writer beside raw binary COPY.
 
 Both write the same shape of rows (S stations x T records x P pollutants) into the
 same ``hj212.measurement`` hypertable of a scratch database, in the same run, each run
@@ -7,7 +7,7 @@ both start from the same in-memory records (what the gateway hands the writer):
 
 * raw COPY: psycopg 3 async binary COPY of the rows, one commit per batch of
   ``max_batch x P`` rows; no frames, no dedupe, no hash chain: the ceiling;
-* writer: :class:`storage.writer.Writer` with the same batch size and the configured
+* writer: :class:`services.writer.Writer` with the same batch size and the configured
   lanes (``[storage] writer_lanes``, connections that each write their own stations);
   every frame is also archived in ``hj212.frame`` with its hash link, duplicates are
   checked.
@@ -41,9 +41,9 @@ import psycopg
 from config.settings import StorageSettings
 from ops.cluster import Cluster
 from protocol.codes import Cn
+from services.writer import Writer
 from storage.migrate import migrate
 from storage.records import FrameRecord, MeasurementRow
-from storage.writer import Writer
 
 POLLUTANTS = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01009")
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -27,8 +27,8 @@ from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
+from services.writer import Writer
 from storage.records import FrameRecord
-from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 # A stop waits this long for every received frame to be written (or spooled, when the

@@ -16,9 +16,9 @@ from datetime import datetime
 import psycopg
 
 from gateway.spool import Spool
+from services.writer import Writer
 from storage.records import FrameRecord
 from storage.spool import database_id, stored_spool_ids
-from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 

@@ -283,7 +283,7 @@ def test_every_module_respects_the_layering() -> None:
         ("rules", "import anyio"),
         ("rules", "import psycopg"),
         ("protocol", "import serial.tools"),
-        ("protocol", "from storage.writer import Writer"),
+        ("protocol", "from services.writer import Writer"),
         ("rules", "from gateway import app"),
         ("storage", "from gateway.session import Stats"),
         ("storage", "from services import alarms"),
@@ -332,7 +332,7 @@ def test_checker_catches_a_violation(package: str, source: str) -> None:
 @pytest.mark.parametrize(
     ("package", "source"),
     [
-        ("gateway", "from storage.writer import Writer\nimport asyncio"),
+        ("gateway", "from services.writer import Writer\nimport asyncio"),
         ("rules", "from protocol import DataUpload"),
         ("services", "from storage.db import Pool\nimport asyncio"),
         ("console", "from evidence.bundle import Bundle\nfrom reports import daily"),
