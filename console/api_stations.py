@@ -22,6 +22,7 @@ from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
 from storage import queries, rules_inputs
+from storage.db import Conn
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
@@ -145,7 +146,7 @@ def series(
 
 
 def _converted_series(
-    conn: q.Conn,
+    conn: Conn,
     ruleset: Ruleset,
     mn: str,
     pollutant: str,

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-import psycopg
 from fastapi import Depends, HTTPException, Path, Query, Request
-from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
 
@@ -33,9 +31,9 @@ from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
 from rules.config import Ruleset
 from storage import access_log, api_tokens, console_queries, console_store
 from storage.console_store import User
+from storage.db import Conn
 from storage.sign_in import Limits
 
-Conn = psycopg.Connection[TupleRow]
 COOKIE = "hj212_session"
 # The refusals every route may answer with, for the OpenAPI description.
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -33,9 +33,9 @@ from psycopg.types.json import Jsonb
 
 from rules.times import machine
 from storage.chain import GENESIS, micros
+from storage.db import Conn
 
 DOMAIN = b"hj212-audit-v1\x00"
-Conn = psycopg.Connection[TupleRow]
 
 _INSERT = (
     "INSERT INTO hj212.audit_log (actor, action, object, mn, detail)"
