@@ -134,9 +134,8 @@ HJ 212 platform running locally
   stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
   console    http://127.0.0.1:{console_port}/   {login}
 
-Look at the data while it runs:
-  psql {quoted} -c 'SELECT count(*) FROM hj212.measurement'
-  psql {quoted} -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
+Look at the data while it runs: the console above, or the tables themselves
+  psql {quoted}    (schema hj212: measurement, frame, alarm, case, audit_log ...)
 Other hj212 commands (alarms, report, evidence, marks ...) reach this database with:
   export HJ212_DSN={quoted}
 Ctrl-C stops everything (gateway, stations and the database it started).

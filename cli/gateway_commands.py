@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import functools
 import json
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 
 import anyio
 
-from cli.common import resolve_dsn
+from cli.common import resolve_dsn, run_async
 from cli.console_process import run_console
 from config import ConfigError
 from config import load as load_settings
@@ -202,7 +201,7 @@ def command_command(args: argparse.Namespace) -> int:
         if args.id is None:
             print("hj212 command show: --id is required", file=sys.stderr)
             return 2
-        shown = asyncio.run(store.state_of(dsn, args.id))
+        shown = run_async(dsn, store.state_of, args.id)
         mn = shown.get("mn")
         who = os.environ.get("USER", "cli")
         audit.append(
@@ -228,7 +227,7 @@ def command_command(args: argparse.Namespace) -> int:
         return 2
     who = os.environ.get("USER", "cli")
     try:
-        command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
+        command_id = run_async(dsn, store.queue, args.mn, args.cn, params, qn, args.st, who)
     except ValueError as exc:
         print(f"hj212 command send: {exc}", file=sys.stderr)
         return 2
@@ -241,7 +240,7 @@ def command_command(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     state: dict[str, object] = {}
     while time.monotonic() < deadline:
-        state = asyncio.run(store.state_of(dsn, command_id))
+        state = run_async(dsn, store.state_of, command_id)
         if state.get("state") in ("done", "refused", "failed", "timeout"):
             break
         time.sleep(0.5)

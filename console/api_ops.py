@@ -21,6 +21,7 @@ from console.deps import (
     StationDep,
     Text,
     UserDep,
+    on_async,
 )
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
@@ -136,7 +137,7 @@ def review_mark(request_id: int, body: Review, conn: DB, scope: ScopeDep, user: 
 @router.get("/commands/{command_id}", summary="A command's state and the device's replies")
 async def command_state(command_id: int, conn: DB, scope: ScopeDep, ctx: CtxDep) -> Row:
     _visible_mn(conn, q.command_mn(conn, command_id), scope)
-    return await command_store.state_of(ctx.dsn, command_id)
+    return await on_async(ctx, command_store.state_of, command_id)
 
 
 def _rate(t: Tally) -> Row:

@@ -13,7 +13,17 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from console.auth import CAN_ADMIN, CAN_PROPOSE
-from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text, UserDep
+from console.deps import (
+    DB,
+    ERRORS,
+    ActorDep,
+    CtxDep,
+    ScopeDep,
+    StationDep,
+    Text,
+    UserDep,
+    on_async,
+)
 from protocol import LocalProtocolError, encode, masking
 from rules.config import RulesConfig, Ruleset
 from rules.exceedance import gas_value, judge_hour
@@ -255,7 +265,9 @@ async def send_command(mn: StationDep, body: CommandIn, user: ActorDep, ctx: Ctx
     except LocalProtocolError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        ident = await command_store.queue(ctx.dsn, mn, body.cn, params, qn, body.st, user.name)
+        ident = await on_async(
+            ctx, command_store.queue, mn, body.cn, params, qn, body.st, user.name
+        )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": ident, "qn": qn, "state": "queued"}

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
+import psycopg
 from fastapi import Depends, HTTPException, Path, Query, Request
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
@@ -31,9 +32,11 @@ from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
 from rules.config import Ruleset
 from storage import access_log, api_tokens, console_queries, console_store
 from storage.console_store import User
-from storage.db import Conn
+from storage.db import AsyncConn, Conn
 from storage.sign_in import Limits
 
+P = ParamSpec("P")
+T = TypeVar("T")
 COOKIE = "hj212_session"
 # The refusals every route may answer with, for the OpenAPI description.
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -212,3 +215,17 @@ def admin(user: UserDep) -> User:
 
 ActorDep = Annotated[User, Depends(actor)]
 AdminDep = Annotated[User, Depends(admin)]
+
+
+async def on_async(
+    ctx: Context,
+    step: Callable[Concatenate[AsyncConn, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run one async storage step (storage/commands.py) on a connection of its own: the
+    pool is synchronous, and a command's NOTIFY must be committed before the answer."""
+    async with await psycopg.AsyncConnection.connect(
+        ctx.dsn, autocommit=True, connect_timeout=5
+    ) as conn:
+        return await step(conn, *args, **kwargs)

@@ -24,6 +24,8 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 
+import psycopg
+
 from storage import frame_batch
 from storage.frame_batch import Connection
 from storage.records import FrameRecord
@@ -100,7 +102,8 @@ class Writer:
                 await self._collect(lane)
                 try:
                     if conn is None or conn.closed:
-                        conn = await frame_batch.connect(self.dsn)
+                        conn = await psycopg.AsyncConnection.connect(self.dsn)
+                        await frame_batch.prepare(conn)
                     await self._write_items(conn, lane.inflight)
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1

@@ -146,13 +146,12 @@ async def write(conn: Connection, records: Sequence[FrameRecord]) -> tuple[list[
         return await _transaction(conn, records, trust_high_water=False)
 
 
-async def connect(dsn: str) -> Connection:
-    """A connection for :func:`write`, with its session tables."""
-    conn = await psycopg.AsyncConnection.connect(dsn)
+async def prepare(conn: Connection) -> None:
+    """Make ``conn`` ready for :func:`write`: its session tables (a connection of its
+    own, not in autocommit, held by one writer lane)."""
     await conn.execute(_KEYS_TABLE)
     await conn.execute(_HEADS_TABLE)
     await conn.commit()
-    return conn
 
 
 async def _transaction(
