@@ -183,6 +183,7 @@ def database(dsn: str, n: int) -> None:
                     s.region_code,
                     enterprise=s.enterprise,
                     o2_ref=6.0,
+                    monitored_since=s.created_at,
                     pollutants=tuple(
                         registry.Pollutant(
                             p.code, p.assessed, p.limit, p.limit_period, p.range_low, p.range_high
@@ -193,7 +194,6 @@ def database(dsn: str, n: int) -> None:
                 for s in infos
             ],
         )
-        conn.execute("UPDATE hj212.station SET created_at = %s", (START - timedelta(days=1),))
 
     def frame(record: Record) -> FrameRecord:
         assert record.data_time is not None

@@ -30,7 +30,7 @@ from pydantic import AfterValidator
 
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
 from rules.config import Ruleset
-from storage import access_log, api_tokens, console_queries, console_store
+from storage import access_log, api_tokens, audit, console_queries, console_store
 from storage.console_store import User
 from storage.db import AsyncConn, Conn
 from storage.sign_in import Limits
@@ -131,10 +131,7 @@ def source_of(client: str) -> str:
 def connection(request: Request, ctx: Annotated[Context, Depends(context)]) -> Iterator[Conn]:
     with ctx.pool.connection() as conn:
         # Session-level, and set again on every request (no request sees another's).
-        conn.execute(
-            "SELECT set_config('hj212.client', %s, false), set_config('hj212.actor', '', false)",
-            (client_of(request),),
-        )
+        audit.name_client(conn, client_of(request))
         yield conn
 
 
@@ -173,7 +170,7 @@ def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(con
         access_log.record_read(conn, user.name, route, mn, client, query, ctx.read_every)
         return user
     # a change: triggers writing audit entries in this request name the user
-    conn.execute("SELECT set_config('hj212.actor', %s, false)", (user.name,))
+    audit.name_actor(conn, user.name)
     detail = {"method": request.method, "path": request.url.path, "query": query}
     console_store.append(conn, user.name, "change", route, mn, detail)
     return user

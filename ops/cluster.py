@@ -40,7 +40,7 @@ import psycopg
 
 from ops import roles as dsns
 from ops.install import InstallError, Postgres, find_postgres
-from storage import roles
+from storage import roles, server
 
 OS_USER = "hj212"
 DB_USER = "hj212"
@@ -323,11 +323,7 @@ class Cluster:
     def _ensure_database(self, state: State) -> None:
         admin = state.dsn.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
-            ).fetchone()
-            if exists is None:
-                conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # constant name, no input
+            server.ensure_database(conn, DB_NAME)
             roles.ensure_login(conn, state.app_password)
 
 

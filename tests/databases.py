@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 
 from ops import roles
+from storage import server
 from storage.migrate import migrate
 from storage.roles import APP_ROLE
 
@@ -62,12 +63,12 @@ def created(server_dsn: str, prefix: str = "hj212_test") -> Iterator[str]:
     """An empty database of its own (the owner's DSN), dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_of(server_dsn), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        server.create_database(conn, name)
     try:
         yield roles.with_database(server_dsn, name)
     finally:
         with psycopg.connect(admin_of(server_dsn), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            server.drop_database(conn, name)
 
 
 @contextlib.contextmanager
