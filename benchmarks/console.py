@@ -35,20 +35,17 @@ import httpx
 import psycopg
 
 from console.auth import hash_password
+from ops.cluster import Cluster
 from protocol.codes import Cn
-from storage import api_tokens, console_store
-from storage.cluster import Cluster
+from storage import api_tokens, console_store, scratch, server
 from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 CITIES = ("420102", "420502", "420602")
 FACTORS = ("a21026", "a21002", "a34013", "a19001", "a00000")
-_M_TYPES = ["timestamptz", "text", "text", "text", "float8", "text", "int8", "timestamptz"]
-_M_COPY = (
-    "COPY hj212.measurement (data_time, mn, cn, pollutant, avg, flag, frame_id, received_at)"
-    " FROM STDIN (FORMAT BINARY)"
-)
+_M_COLUMNS = ("data_time", "mn", "cn", "pollutant", "avg", "flag", "frame_id", "received_at")
+_RT_COLUMNS = tuple("rtd" if c == "avg" else c for c in _M_COLUMNS)
 
 
 def mn_of(i: int) -> str:
@@ -57,32 +54,23 @@ def mn_of(i: int) -> str:
 
 def registry(conn: psycopg.Connection[tuple[object, ...]], stations: int, factors: int) -> None:
     now = datetime.now(UTC)
-    with conn.cursor() as cur:
-        with cur.copy(
-            "COPY hj212.station (mn, name, enterprise, medium, region_code) FROM STDIN"
-        ) as copy:
-            for i in range(stations):
-                copy.write_row((mn_of(i), f"站点{i}", f"企业{i // 3}", "gas", CITIES[i % 3]))
-        with cur.copy(
-            "COPY hj212.station_pollutant (mn, pollutant, emission_limit) FROM STDIN"
-        ) as c:
-            for i in range(stations):
-                for code in FACTORS[:factors]:
-                    c.write_row((mn_of(i), code, 100.0))
-        with cur.copy("COPY hj212.chain_head (chain, updated_at, data_high) FROM STDIN") as c:
-            for i in range(stations):
-                c.write_row((mn_of(i), now - timedelta(seconds=i % 90), '{"2011": 0, "2051": 0}'))
-        for i in range(0, stations, 50):
-            cur.execute(
-                "INSERT INTO hj212.alarm (key, mn, pollutant, kind, raised_at, value, threshold)"
-                " VALUES (%s, %s, 'a21026', 'exceedance', %s, 120, 100)",
-                (f"bench:{i}", mn_of(i), now - timedelta(hours=1)),
-            )
-            cur.execute(
-                "INSERT INTO hj212.case (key, mn, kind, opened_at, report_due, restore_due)"
-                " VALUES (%s, %s, 'outage', %s, %s, %s)",
-                (f"bench:{i}", mn_of(i), now - timedelta(hours=30), now - timedelta(hours=6), now),
-            )
+    columns = ("mn", "name", "enterprise", "medium", "region_code")
+    with scratch.copy_rows(conn, "station", columns) as copy:
+        for i in range(stations):
+            copy.write_row((mn_of(i), f"站点{i}", f"企业{i // 3}", "gas", CITIES[i % 3]))
+    with scratch.copy_rows(conn, "station_pollutant", ("mn", "pollutant", "emission_limit")) as c:
+        for i in range(stations):
+            for code in FACTORS[:factors]:
+                c.write_row((mn_of(i), code, 100.0))
+    with scratch.copy_rows(conn, "chain_head", ("chain", "updated_at", "data_high")) as c:
+        for i in range(stations):
+            c.write_row((mn_of(i), now - timedelta(seconds=i % 90), '{"2011": 0, "2051": 0}'))
+    for i in range(0, stations, 50):
+        scratch.add_alarm(
+            conn, f"bench:{i}", mn_of(i), "a21026", now - timedelta(hours=1), 120.0, 100.0
+        )
+        due = (now - timedelta(hours=6), now)
+        scratch.add_outage_case(conn, f"bench:{i}", mn_of(i), now - timedelta(hours=30), *due)
     conn.commit()
 
 
@@ -95,13 +83,12 @@ def measurements(dsn: str, stations: int, days: int, minute: int, factors: int) 
     codes = FACTORS[:factors]
     mns = [mn_of(i) for i in range(stations)]
     with psycopg.connect(dsn) as conn:
-        conn.execute("DROP INDEX hj212.measurement_record")  # rebuilt once at the end
+        scratch.drop_measurement_index(conn)  # rebuilt once at the end
         conn.commit()
         t = start
         while t < end:
             day_end = min(end, t + timedelta(days=1))
-            with conn.cursor().copy(_M_COPY) as copy:
-                copy.set_types(_M_TYPES)
+            with scratch.copy_measurements(conn, _M_COLUMNS) as copy:
                 while t < day_end:
                     for i, mn in enumerate(mns):
                         flag = "D" if (i + t.hour) % 97 == 0 else "N"
@@ -113,8 +100,7 @@ def measurements(dsn: str, stations: int, days: int, minute: int, factors: int) 
                     t += timedelta(minutes=minute)
             conn.commit()
         rt = end - timedelta(hours=1)
-        with conn.cursor().copy(_M_COPY.replace("avg", "rtd")) as copy:
-            copy.set_types(_M_TYPES)
+        with scratch.copy_measurements(conn, _RT_COLUMNS) as copy:
             while rt < end:
                 for i, mn in enumerate(mns):
                     for code in codes:
@@ -122,12 +108,9 @@ def measurements(dsn: str, stations: int, days: int, minute: int, factors: int) 
                 rows += len(mns) * len(codes)
                 rt += timedelta(seconds=30)
         conn.commit()
-        conn.execute(
-            "CREATE UNIQUE INDEX measurement_record ON hj212.measurement"
-            " (mn, cn, pollutant, data_time)"
-        )
+        scratch.restore_measurement_index(conn)
         conn.commit()
-        conn.execute("ANALYZE")
+        server.analyze(conn)
     return rows
 
 
@@ -238,12 +221,12 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--append", action="store_true", help="append to RESULTS.md")
     args = parser.parse_args()
-    server = Cluster(ROOT / "var" / "pg").up()
+    server_dsn = Cluster(ROOT / "var" / "pg").up()
     name = f"hj212_bench_{uuid.uuid4().hex[:8]}"
-    admin = server.rsplit("/", 1)[0] + "/postgres"
+    admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    dsn = server.rsplit("/", 1)[0] + "/" + name
+        server.create_database(conn, name)
+    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
     process = None
     try:
         migrate(dsn)
@@ -266,7 +249,7 @@ def main() -> None:
             process.terminate()
             process.wait(30)
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+            server.drop_database(conn, name)
     text = section(args, rows, gen_s, out)
     print(text)
     if args.append:

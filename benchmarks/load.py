@@ -35,9 +35,11 @@ from pathlib import Path
 import psycopg
 import uvloop
 
+from ops import roles
+from ops.cluster import Cluster
 from protocol import encode
-from storage import roles
-from storage.cluster import Cluster
+from protocol.codes import Cn
+from storage import measurements, scratch, server
 from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,8 +193,8 @@ def run(args: argparse.Namespace) -> None:
     server_dsn = cluster.up()
     admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS hj212_load WITH (FORCE)")
-        conn.execute("CREATE DATABASE hj212_load")
+        server.drop_database(conn, "hj212_load")
+        server.create_database(conn, "hj212_load")
     owner = server_dsn.rsplit("/", 1)[0] + "/hj212_load"
     migrate(owner)
     # the gateway runs as the application role, as in production (storage/roles.py)
@@ -315,18 +317,10 @@ async def bench(
     acked_total = len(acked_keys)
     await asyncio.sleep(1)
     with psycopg.connect(dsn) as conn:
-        found = conn.execute(
-            "SELECT mn, to_char(data_time AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDDHH24MISS')"
-            " FROM hj212.measurement WHERE pollutant = 'w01018'"
-        ).fetchall()
-        rows = conn.execute("SELECT count(*) FROM hj212.measurement").fetchone()
-        frames_ok = conn.execute(
-            "SELECT count(*) FROM hj212.frame WHERE status = 'ok' AND cn = '2011'"
-        ).fetchone()
-    stored_keys = {(str(m), str(t)) for m, t in found}
+        stored_keys = scratch.measurement_keys(conn, "w01018")
+        stored_rows = measurements.count(conn)
+        stored_frames = scratch.count_frames(conn, "ok", Cn.REALTIME)
     missing = len(acked_keys - stored_keys)
-    stored_rows = int(rows[0]) if rows else 0
-    stored_frames = int(frames_ok[0]) if frames_ok else 0
 
     print(f"""
 | measure | result | target |

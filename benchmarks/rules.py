@@ -166,10 +166,10 @@ def database(dsn: str, n: int) -> None:
 
     import psycopg
 
+    from services.rules_runner import RulesRunner
+    from services.writer import Writer
     from storage import stations as registry
     from storage.records import FrameRecord, MeasurementRow
-    from storage.rules_store import RulesRunner
-    from storage.writer import Writer
 
     infos = stations(n)
     with psycopg.connect(dsn) as conn:
@@ -183,6 +183,7 @@ def database(dsn: str, n: int) -> None:
                     s.region_code,
                     enterprise=s.enterprise,
                     o2_ref=6.0,
+                    monitored_since=s.created_at,
                     pollutants=tuple(
                         registry.Pollutant(
                             p.code, p.assessed, p.limit, p.limit_period, p.range_low, p.range_high
@@ -193,7 +194,6 @@ def database(dsn: str, n: int) -> None:
                 for s in infos
             ],
         )
-        conn.execute("UPDATE hj212.station SET created_at = %s", (START - timedelta(days=1),))
 
     def frame(record: Record) -> FrameRecord:
         assert record.data_time is not None

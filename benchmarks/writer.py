@@ -1,4 +1,4 @@
-"""Writer benchmark: measurement rows/s through storage.writer beside raw binary COPY.
+"""Writer benchmark: measurement rows/s through services.writer beside raw binary COPY.
 
 Both write the same shape of rows (S stations x T records x P pollutants) into the
 same ``hj212.measurement`` hypertable of a scratch database, in the same run, each run
@@ -7,7 +7,7 @@ both start from the same in-memory records (what the gateway hands the writer):
 
 * raw COPY: psycopg 3 async binary COPY of the rows, one commit per batch of
   ``max_batch x P`` rows; no frames, no dedupe, no hash chain: the ceiling;
-* writer: :class:`storage.writer.Writer` with the same batch size and the configured
+* writer: :class:`services.writer.Writer` with the same batch size and the configured
   lanes (``[storage] writer_lanes``, connections that each write their own stations);
   every frame is also archived in ``hj212.frame`` with its hash link, duplicates are
   checked.
@@ -39,21 +39,17 @@ from pathlib import Path
 import psycopg
 
 from config.settings import StorageSettings
+from ops.cluster import Cluster
 from protocol.codes import Cn
-from storage.cluster import Cluster
+from services.writer import Writer
+from storage import scratch, server
 from storage.migrate import migrate
 from storage.records import FrameRecord, MeasurementRow
-from storage.writer import Writer
 
 POLLUTANTS = ("w01018", "w21003", "w21011", "w21001", "w01001", "w00000", "w01010", "w01009")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-_COPY = (
-    "COPY hj212.measurement (data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd,"
-    " zs_min, zs_avg, zs_max, flag, eflag, frame_id, received_at) FROM STDIN (FORMAT BINARY)"
-)
-_TYPES = ["timestamptz", "text", "text", "text", *["float8"] * 9, "text", "text", "int8"]
-_TYPES.append("timestamptz")
+_COLUMNS = tuple(scratch.MEASUREMENT_TYPES)  # every column, in the table's order
 
 
 def records(prefix: str, stations: int, count: int, day: int) -> list[FrameRecord]:
@@ -89,11 +85,10 @@ def records(prefix: str, stations: int, count: int, day: int) -> list[FrameRecor
 
 async def checkpoint(dsn: str) -> None:
     """Start every timed run from a fresh checkpoint (full-page writes hit all runs alike)."""
-    try:
-        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-            await conn.execute("CHECKPOINT")
-    except psycopg.errors.InsufficientPrivilege:
-        pass  # not a superuser / pg_checkpoint member: runs are noisier, nothing else
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        # False when not allowed (not a superuser / pg_checkpoint member): runs are
+        # noisier, nothing else
+        await server.checkpoint(conn)
 
 
 async def raw_copy(dsn: str, frames: list[FrameRecord], batch_frames: int) -> float:
@@ -102,8 +97,7 @@ async def raw_copy(dsn: str, frames: list[FrameRecord], batch_frames: int) -> fl
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         started = time.perf_counter()
         for at in range(0, len(frames), batch_frames):
-            async with conn.transaction(), conn.cursor().copy(_COPY) as copy:
-                copy.set_types(_TYPES)
+            async with conn.transaction(), scratch.copy_measurements_async(conn, _COLUMNS) as copy:
                 for i, r in enumerate(frames[at : at + batch_frames], at):
                     for m in r.measurements:
                         await copy.write_row(
@@ -188,16 +182,12 @@ def machine(dsn: str) -> str:
             break
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     with psycopg.connect(dsn) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()
-        ts = conn.execute(
-            "SELECT extversion, current_setting('timescaledb.license')"
-            " FROM pg_extension WHERE extname = 'timescaledb'"
-        ).fetchone()
+        v = server.versions(conn)
     return (
         f"{os.cpu_count()}-vCPU {cpu}, {mem:.0f} GiB, {platform.platform(terse=True)},"
         f" CPython {platform.python_version()}, psycopg {psycopg.__version__},"
-        f" PostgreSQL {pg[0] if pg else '?'} + TimescaleDB {ts[0] if ts else '?'}"
-        f" ({ts[1] if ts else '?'}), client and server on the same machine"
+        f" PostgreSQL {v.postgresql} + TimescaleDB {v.timescaledb or '?'}"
+        f" ({v.license or '?'}), client and server on the same machine"
     )
 
 
@@ -266,18 +256,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--append", action="store_true", help="append to RESULTS.md")
     args = parser.parse_args()
-    server = args.dsn or Cluster(Path("var/pg")).up()
+    server_dsn = args.dsn or Cluster(Path("var/pg")).up()
     name = f"hj212_bench_{uuid.uuid4().hex[:8]}"
-    admin = server.rsplit("/", 1)[0] + "/postgres"
+    admin = server_dsn.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    dsn = server.rsplit("/", 1)[0] + "/" + name
+        server.create_database(conn, name)
+    dsn = server_dsn.rsplit("/", 1)[0] + "/" + name
     try:
         migrate(dsn)
         section = asyncio.run(main_async(args, dsn))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+            server.drop_database(conn, name)
     print(section)
     if args.append:
         with RESULTS.open("a", encoding="utf-8") as out:

@@ -22,13 +22,12 @@ from cli.console_process import run_console
 from cli.gateway_commands import anchors, until_signal
 from config.settings import GatewaySettings, Settings
 from gateway.app import Gateway, supervised
+from ops.cluster import ClusterError
+from ops.install import InstallError, ensure_timescaledb
+from services.rules_runner import run_rules
 from simulators.fleet import run_fleet
 from storage import measurements, roles
-from storage.cluster import ClusterError
-from storage.install import InstallError, ensure_timescaledb
 from storage.migrate import MigrationError, migrate
-from storage.rules_settings import load_settings as load_rules_settings
-from storage.rules_store import run_rules
 
 
 def _run_async(main: object) -> None:
@@ -135,9 +134,8 @@ HJ 212 platform running locally
   stations   {args.stations} simulated data loggers, one real-time frame every {args.interval} s
   console    http://127.0.0.1:{console_port}/   {login}
 
-Look at the data while it runs:
-  psql {quoted} -c 'SELECT count(*) FROM hj212.measurement'
-  psql {quoted} -c 'SELECT * FROM hj212.measurement ORDER BY data_time DESC LIMIT 12'
+Look at the data while it runs: the console above, or the tables themselves
+  psql {quoted}    (schema hj212: measurement, frame, alarm, case, audit_log ...)
 Other hj212 commands (alarms, report, evidence, marks ...) reach this database with:
   export HJ212_DSN={quoted}
 Ctrl-C stops everything (gateway, stations and the database it started).
@@ -174,10 +172,10 @@ def demo(args: argparse.Namespace) -> int:
         started = time.monotonic()
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
-            tg.start_soon(run_console, console, dsn)
+            tg.start_soon(run_console, console, dsn, settings.rules)
             # the rules engine too, so that the console shows cases and alarms
             rules = functools.partial(
-                run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                run_rules, dsn, settings.rules, holdback=gateway.oldest_pending
             )
             tg.start_soon(supervised, "rules engine", rules)
             if settings.gateway.anchor_interval > 0:

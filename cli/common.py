@@ -4,12 +4,21 @@ another's private names."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
+
+import psycopg
 
 from config.settings import Settings
+from ops.cluster import Cluster
 from protocol import BEIJING
-from storage.cluster import Cluster
+from storage.db import AsyncConn
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def err(message: str, status: int = 1) -> int:
@@ -40,3 +49,21 @@ def moment(text: str) -> datetime:
     """An ISO 8601 time for --from/--to; without an offset it is Beijing time (UTC+8)."""
     value = datetime.fromisoformat(text)
     return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+def run_async(
+    dsn: str,
+    step: Callable[Concatenate[AsyncConn, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run one async storage step (storage/commands.py, storage/spool.py) on a connection
+    this command opens, and close it."""
+
+    async def once() -> T:
+        async with await psycopg.AsyncConnection.connect(
+            dsn, autocommit=True, connect_timeout=5
+        ) as conn:
+            return await step(conn, *args, **kwargs)
+
+    return asyncio.run(once())

@@ -48,7 +48,7 @@ def console_command(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(serve, console, dsn)
+            tg.start_soon(serve, console, dsn, args.settings.rules)
             await _until_stopped(parent)
             tg.cancel_scope.cancel()
 

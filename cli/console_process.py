@@ -20,6 +20,7 @@ import sys
 import anyio
 from anyio.abc import Process
 
+from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console.server import STOP_GRACE, serve_beside
 
@@ -43,10 +44,11 @@ def _environment(settings: ConsoleSettings) -> dict[str, str]:
     return env
 
 
-async def run_console(settings: ConsoleSettings, dsn: str) -> None:
-    """Serve the console until cancelled: in a child process, or here if so configured."""
+async def run_console(settings: ConsoleSettings, dsn: str, rules: RulesSettings) -> None:
+    """Serve the console until cancelled: in a child process (which reads the same rules
+    file: cli/main.py passes its path on), or here if so configured."""
     if not settings.own_process:
-        await serve_beside(settings, dsn)
+        await serve_beside(settings, dsn, rules)
         return
     argv = [sys.executable, "-m", "cli", "console", "--dsn", dsn]
     pause = 1.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import functools
 import json
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 
 import anyio
 
-from cli.common import resolve_dsn
+from cli.common import resolve_dsn, run_async
 from cli.console_process import run_console
 from config import ConfigError
 from config import load as load_settings
@@ -26,10 +25,9 @@ from config.settings import GatewaySettings, Settings
 from evidence import anchor
 from gateway.app import Gateway, supervised
 from protocol import LocalProtocolError, encode
+from services.rules_runner import run_rules
 from storage import audit
 from storage import commands as store
-from storage.rules_settings import load_settings as load_rules_settings
-from storage.rules_store import run_rules
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +136,11 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
-                tg.start_soon(run_console, settings.console, dsn)
+                tg.start_soon(run_console, settings.console, dsn, settings.rules)
             if gw.run_rules:
                 # the rules wait for frames this process still holds uncommitted
                 rules = functools.partial(
-                    run_rules, dsn, load_rules_settings(), holdback=gateway.oldest_pending
+                    run_rules, dsn, settings.rules, holdback=gateway.oldest_pending
                 )
                 tg.start_soon(supervised, "rules engine", rules)
             if gw.anchor_interval > 0 and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
@@ -203,7 +201,7 @@ def command_command(args: argparse.Namespace) -> int:
         if args.id is None:
             print("hj212 command show: --id is required", file=sys.stderr)
             return 2
-        shown = asyncio.run(store.state_of(dsn, args.id))
+        shown = run_async(dsn, store.state_of, args.id)
         mn = shown.get("mn")
         who = os.environ.get("USER", "cli")
         audit.append(
@@ -229,7 +227,7 @@ def command_command(args: argparse.Namespace) -> int:
         return 2
     who = os.environ.get("USER", "cli")
     try:
-        command_id = asyncio.run(store.queue(dsn, args.mn, args.cn, params, qn, args.st, who))
+        command_id = run_async(dsn, store.queue, args.mn, args.cn, params, qn, args.st, who)
     except ValueError as exc:
         print(f"hj212 command send: {exc}", file=sys.stderr)
         return 2
@@ -242,7 +240,7 @@ def command_command(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout
     state: dict[str, object] = {}
     while time.monotonic() < deadline:
-        state = asyncio.run(store.state_of(dsn, command_id))
+        state = run_async(dsn, store.state_of, command_id)
         if state.get("state") in ("done", "refused", "failed", "timeout"):
             break
         time.sleep(0.5)

@@ -25,7 +25,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         },
         "gateway": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
     }
-    return load(args.config, overrides=overrides)
+    rules_path = getattr(args, "rules_config", None)
+    if rules_path is not None:  # the console child reads the same file
+        os.environ["HJ212_RULES_CONFIG"] = str(rules_path)
+    return load(args.config, overrides=overrides, rules_path=rules_path)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="hj212", description=__doc__)
     parser.add_argument("--config", type=Path, help="TOML settings file (default ./hj212.toml)")
+    parser.add_argument(
+        "--rules-config", type=Path, help="rules TOML (default $HJ212_RULES_CONFIG, ./rules.toml)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 

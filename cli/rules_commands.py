@@ -16,21 +16,18 @@ import psycopg
 
 from cli.audit_commands import who_am_i
 from cli.common import err, moment, resolve_dsn
+from config.rules import RulesSettings
 from protocol import BEIJING
 from reports import emissions, render, transmission
 from reports.periods import PeriodError, parse
 from rules.config import RulesConfigError
 from rules.lifecycle import LifecycleError
 from rules.times import TIME_LABEL, TIME_LABEL_EN, machine, shown
+from services.rules_replay import replay
+from services.rules_runner import run_rules
 from storage import alarms as alarm_store
 from storage import audit
-from storage.rules_replay import replay
-from storage.rules_settings import RulesSettings, load_settings
-from storage.rules_store import load_cursor, run_rules
-
-
-def _rules_settings(args: argparse.Namespace) -> RulesSettings:
-    return load_settings(getattr(args, "rules_config", None))
+from storage.rules_store import load_cursor
 
 
 # -- rules -----------------------------------------------------------------------------
@@ -39,7 +36,7 @@ def rules_command(args: argparse.Namespace) -> int:
     if dsn is None:
         return err("no database configured and no embedded cluster: run `hj212 db up`")
     try:
-        settings = _rules_settings(args)
+        settings = args.settings.rules
         if args.action == "run":
             return _run(dsn, settings, args.duration)
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -119,7 +116,7 @@ def report_command(args: argparse.Namespace) -> int:
         return err(f"report {args.kind} needs --period (or --quarter)", 2)
     try:
         period = parse(text)
-        settings = _rules_settings(args)
+        settings = args.settings.rules
         with psycopg.connect(dsn) as conn:
             build = transmission.build if args.kind == "transmission" else emissions.build
             report = build(conn, period, settings.ruleset, args.region, now=datetime.now(UTC))
@@ -205,7 +202,10 @@ def _list(conn: psycopg.Connection[tuple[object, ...]], args: argparse.Namespace
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--dsn", help="use this database instead of the embedded cluster")
-        p.add_argument("--rules-config", type=Path, help="rules TOML (default ./rules.toml)")
+        # also accepted after the command; SUPPRESS keeps the global one when absent
+        p.add_argument(
+            "--rules-config", type=Path, default=argparse.SUPPRESS, help="rules TOML (./rules.toml)"
+        )
 
     rules = sub.add_parser("rules", help="the rules engine: run it, replay history, status")
     rules.add_argument("action", choices=["run", "replay", "status"])

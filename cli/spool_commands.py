@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
 import psycopg
 
-from cli.common import resolve_dsn
+from cli.common import resolve_dsn, run_async
 from gateway.spool import Spool, read_segment
 from storage.spool import database_id
 
@@ -62,7 +61,7 @@ def spool_command(args: argparse.Namespace) -> int:
         print("hj212 spool claim: no database: --dsn or `hj212 db up`", file=sys.stderr)
         return 1
     try:
-        database = asyncio.run(database_id(dsn))
+        database = run_async(dsn, database_id)
     except psycopg.Error as exc:
         print(f"hj212 spool claim: {exc}", file=sys.stderr)
         return 1

@@ -18,6 +18,7 @@ from config.settings import Settings
 from evidence import anchor
 from protocol import BEIJING
 from rules.times import TIME_LABEL, shown
+from services import registry_file
 from storage import audit, chain, maintenance, stations
 
 
@@ -146,7 +147,7 @@ def _import(dsn: str, path: Path | None) -> int:
     if path is None:
         return err("stations import needs a FILE (.csv or .toml)")
     try:
-        parsed = stations.parse_file(path)
+        parsed = registry_file.parse_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         return err(f"cannot read {path}: {exc}")
     for error in parsed.errors:
@@ -183,7 +184,7 @@ def _list(dsn: str, fmt: str) -> int:
     for s in found:
         out.writerow(
             [
-                stations.format_pollutants(s.pollutants) if c == "pollutants" else _cell(s, c)
+                registry_file.format_pollutants(s.pollutants) if c == "pollutants" else _cell(s, c)
                 for c in columns
             ]
         )

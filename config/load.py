@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from config.rules import load_settings as load_rules
 from config.settings import (
     ConsoleSettings,
     DatabaseSettings,
@@ -25,6 +26,7 @@ from config.settings import (
     Settings,
     StorageSettings,
 )
+from rules.config import RulesConfigError
 
 _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseSettings,
@@ -100,8 +102,15 @@ def load(
     path: Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, object]] | None = None,
+    rules_path: Path | None = None,
 ) -> Settings:
+    """The settings, and the rules settings from ``rules_path`` (else
+    ``$HJ212_RULES_CONFIG``, else ``./rules.toml``: config/rules.py)."""
     env = os.environ if env is None else env
+    try:
+        rules = load_rules(rules_path, env)
+    except RulesConfigError as exc:
+        raise ConfigError(f"rules configuration: {exc}") from None
     data: dict[str, dict[str, object]] = {}
     path = path or (Path(env["HJ212_CONFIG"]) if env.get("HJ212_CONFIG") else None)
     if path is None and Path("hj212.toml").exists():
@@ -127,4 +136,5 @@ def load(
         for key, value in (overrides or {}).get(section, {}).items():
             if value is not None:
                 data.setdefault(section, {})[key] = value
-    return Settings(**{s: _section(cls, s, data.get(s, {})) for s, cls in _SECTIONS.items()})
+    sections = {s: _section(cls, s, data.get(s, {})) for s, cls in _SECTIONS.items()}
+    return Settings(**sections, rules=rules)

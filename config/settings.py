@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.rules import RulesSettings
+
 SECONDS = 1.0
 
 
@@ -143,3 +145,6 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    # The rules engine's settings come from a TOML file of their own (config/rules.py),
+    # read by the same load() once per process.
+    rules: RulesSettings = field(default_factory=RulesSettings)

@@ -21,6 +21,7 @@ from console.deps import (
     StationDep,
     Text,
     UserDep,
+    on_async,
 )
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
@@ -32,7 +33,6 @@ from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
 from storage import reports_queries
-from storage.rules_settings import load_settings
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 Row = dict[str, Any]
@@ -137,7 +137,7 @@ def review_mark(request_id: int, body: Review, conn: DB, scope: ScopeDep, user: 
 @router.get("/commands/{command_id}", summary="A command's state and the device's replies")
 async def command_state(command_id: int, conn: DB, scope: ScopeDep, ctx: CtxDep) -> Row:
     _visible_mn(conn, q.command_mn(conn, command_id), scope)
-    return await command_store.state_of(ctx.dsn, command_id)
+    return await on_async(ctx, command_store.state_of, command_id)
 
 
 def _rate(t: Tally) -> Row:
@@ -178,7 +178,7 @@ def rates(
 ) -> Row:
     """The last ``days`` days, or [start, end) (at most 92 days); either way only the
     hours ended and judged by now count (rules.transmission.counted_window)."""
-    ruleset = load_settings().ruleset
+    ruleset = ctx.ruleset
     now = ctx.clock()
     start, end = _window(now, days, start, end)
     stations = [

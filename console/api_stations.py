@@ -13,16 +13,26 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from console.auth import CAN_ADMIN, CAN_PROPOSE
-from console.deps import DB, ERRORS, ActorDep, CtxDep, ScopeDep, StationDep, Text, UserDep
+from console.deps import (
+    DB,
+    ERRORS,
+    ActorDep,
+    CtxDep,
+    ScopeDep,
+    StationDep,
+    Text,
+    UserDep,
+    on_async,
+)
 from protocol import LocalProtocolError, encode, masking
-from rules.config import RulesConfig
+from rules.config import RulesConfig, Ruleset
 from rules.exceedance import gas_value, judge_hour
 from rules.model import OXYGEN, Reading, StationInfo
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
 from storage import queries, rules_inputs
-from storage.rules_settings import load_settings
+from storage.db import Conn
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
@@ -87,13 +97,13 @@ def station(mn: StationDep, conn: DB, scope: ScopeDep) -> Row:
 
 
 @router.get("/stations/{mn}/latest", summary="Newest value of each factor, with its flag")
-def latest(mn: StationDep, conn: DB, cn: CN = "2011") -> list[Row]:
+def latest(mn: StationDep, conn: DB, ctx: CtxDep, cn: CN = "2011") -> list[Row]:
     """Each factor's newest value and, where the limit applies to the converted (折算)
     concentration, that value and whether it is over the limit, as the rules judge it."""
     since = _now() - timedelta(days=2)
     found = queries.latest_values(conn, since, [mn], cn)
     station = next(iter(rules_inputs.stations(conn, mn)), None)
-    cfg = load_settings().ruleset.for_region(station.region_code if station else "")
+    cfg = ctx.ruleset.for_region(station.region_code if station else "")
     return [{**asdict(x), **_judged(x, found, station, cfg)} for x in found]
 
 
@@ -121,6 +131,7 @@ def _judged(
 def series(
     mn: StationDep,
     conn: DB,
+    ctx: CtxDep,
     pollutant: Annotated[str, Query(pattern=r"^[A-Za-z0-9]{2,12}$")],
     cn: CN = "2011",
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 6.0,
@@ -130,7 +141,7 @@ def series(
     start = end - timedelta(hours=hours)
     pts = q.points(conn, mn, pollutant, cn, start, end, limit)
     lim = next((x for x in q.limits(conn, mn) if x.pollutant == pollutant), None)
-    converted = _converted_series(conn, mn, pollutant, cn, (start, end, limit), pts)
+    converted = _converted_series(conn, ctx.ruleset, mn, pollutant, cn, (start, end, limit), pts)
     return {
         "mn": mn,
         "pollutant": pollutant,
@@ -145,7 +156,8 @@ def series(
 
 
 def _converted_series(
-    conn: q.Conn,
+    conn: Conn,
+    ruleset: Ruleset,
     mn: str,
     pollutant: str,
     cn: str,
@@ -158,7 +170,7 @@ def _converted_series(
     config = station.pollutants.get(pollutant) if station else None
     if station is None or config is None or station.o2_ref is None or not pts:
         return {}
-    cfg = load_settings().ruleset.for_region(station.region_code)
+    cfg = ruleset.for_region(station.region_code)
     if judge_hour(config, (0.0, "converted"), station.medium) is None:
         return {}  # no hourly limit judged on the converted value
     o2 = {p.data_time: p.value for p in q.points(conn, mn, OXYGEN, cn, *window)}
@@ -253,7 +265,9 @@ async def send_command(mn: StationDep, body: CommandIn, user: ActorDep, ctx: Ctx
     except LocalProtocolError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        ident = await command_store.queue(ctx.dsn, mn, body.cn, params, qn, body.st, user.name)
+        ident = await on_async(
+            ctx, command_store.queue, mn, body.cn, params, qn, body.st, user.name
+        )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": ident, "qn": qn, "state": "queued"}

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console import api_auth, api_ops, api_stations, api_users
 from console.deps import Context
@@ -54,10 +55,13 @@ def create_app(
     dsn: str,
     settings: ConsoleSettings | None = None,
     clock: Callable[[], datetime] | None = None,
+    rules: RulesSettings | None = None,
 ) -> FastAPI:
     """The console on ``dsn``; ``clock`` is the real clock unless a test on simulated
-    time gives the one its gateway and rules engine run on."""
+    time gives the one its gateway and rules engine run on; ``rules`` the settings the
+    rules engine runs with (the thresholds and deadlines the pages show)."""
     settings = settings or ConsoleSettings()
+    ruleset = (rules or RulesSettings()).ruleset
     secret = settings.session_secret.encode() or secrets.token_bytes(32)
     trusted = _trusted(settings.trusted_proxies)
 
@@ -91,6 +95,7 @@ def create_app(
             limits=sign_in_limits(settings),
             cookie_secure=settings.cookie_secure,
             read_every=timedelta(minutes=settings.read_audit_minutes),
+            ruleset=ruleset,
         )
         try:
             yield

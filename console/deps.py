@@ -18,23 +18,25 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from fastapi import Depends, HTTPException, Path, Query, Request
-from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
 
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
-from storage import access_log, api_tokens, console_queries, console_store
+from rules.config import Ruleset
+from storage import access_log, api_tokens, audit, console_queries, console_store
 from storage.console_store import User
+from storage.db import AsyncConn, Conn
 from storage.sign_in import Limits
 
-Conn = psycopg.Connection[TupleRow]
+P = ParamSpec("P")
+T = TypeVar("T")
 COOKIE = "hj212_session"
 # The refusals every route may answer with, for the OpenAPI description.
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -94,6 +96,7 @@ class Context:
     limits: Limits = field(default_factory=Limits)
     cookie_secure: bool = False
     read_every: timedelta = timedelta(hours=1)
+    ruleset: Ruleset = field(default_factory=Ruleset)  # loaded once, by the process
 
 
 def context(request: Request) -> Context:
@@ -128,10 +131,7 @@ def source_of(client: str) -> str:
 def connection(request: Request, ctx: Annotated[Context, Depends(context)]) -> Iterator[Conn]:
     with ctx.pool.connection() as conn:
         # Session-level, and set again on every request (no request sees another's).
-        conn.execute(
-            "SELECT set_config('hj212.client', %s, false), set_config('hj212.actor', '', false)",
-            (client_of(request),),
-        )
+        audit.name_client(conn, client_of(request))
         yield conn
 
 
@@ -170,7 +170,7 @@ def current_user(request: Request, conn: DB, ctx: Annotated[Context, Depends(con
         access_log.record_read(conn, user.name, route, mn, client, query, ctx.read_every)
         return user
     # a change: triggers writing audit entries in this request name the user
-    conn.execute("SELECT set_config('hj212.actor', %s, false)", (user.name,))
+    audit.name_actor(conn, user.name)
     detail = {"method": request.method, "path": request.url.path, "query": query}
     console_store.append(conn, user.name, "change", route, mn, detail)
     return user
@@ -212,3 +212,17 @@ def admin(user: UserDep) -> User:
 
 ActorDep = Annotated[User, Depends(actor)]
 AdminDep = Annotated[User, Depends(admin)]
+
+
+async def on_async(
+    ctx: Context,
+    step: Callable[Concatenate[AsyncConn, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run one async storage step (storage/commands.py) on a connection of its own: the
+    pool is synchronous, and a command's NOTIFY must be committed before the answer."""
+    async with await psycopg.AsyncConnection.connect(
+        ctx.dsn, autocommit=True, connect_timeout=5
+    ) as conn:
+        return await step(conn, *args, **kwargs)

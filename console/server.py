@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import anyio
 import uvicorn
 
+from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console.app import create_app
 
@@ -27,10 +28,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(settings: ConsoleSettings, dsn: str) -> None:
+async def serve(settings: ConsoleSettings, dsn: str, rules: RulesSettings) -> None:
     """Serve until cancelled. Signals stay with the caller (its task group stops us)."""
     config = uvicorn.Config(
-        create_app(dsn, settings),
+        create_app(dsn, settings, rules=rules),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -62,10 +63,10 @@ async def _run(server: uvicorn.Server) -> None:
         raise OSError(f"the console could not start (uvicorn exit {exc.code})") from None
 
 
-async def serve_beside(settings: ConsoleSettings, dsn: str) -> None:
+async def serve_beside(settings: ConsoleSettings, dsn: str, rules: RulesSettings) -> None:
     """:func:`serve`, but a console that cannot start (port taken: uvicorn then raises
     SystemExit) is logged and given up: the gateway beside it keeps receiving data."""
     try:
-        await serve(settings, dsn)
+        await serve(settings, dsn, rules)
     except (OSError, SystemExit):
         log.exception("console on %s:%d stopped; the gateway goes on", settings.host, settings.port)

@@ -10,7 +10,7 @@ for another MN on a bound connection is refused: a connection is one station's.
 Unknown MNs follow ``unknown_station``; deactivated stations are refused; wrong
 passwords are counted (gateway/guard.py) and stop the connection from being evaluated.
 A data upload whose DataTime is more than ``max_future`` ahead of its receive time is
-archived as rejected: the first write of a record wins (storage/writer.py), so a
+archived as rejected: the first write of a record wins (storage/frame_batch.py), so a
 record from the future would make the real one a duplicate when its time comes.
 
 Every reason starts with a code and ':' (what the station page shows, migration 0040):

@@ -27,14 +27,16 @@ from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
+from services.writer import Writer
+from storage.db import async_pool
 from storage.records import FrameRecord
-from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 # A stop waits this long for every received frame to be written (or spooled, when the
 # database is down); only a database that is up and still slower than this loses the
 # race, and then what is left is spooled, never dropped.
 STOP_TIMEOUT = 60.0
+CLOCK_FLUSH_TIMEOUT = 5.0  # seconds the last clock-drift save may take at a stop
 
 
 def utcnow() -> datetime:
@@ -89,8 +91,12 @@ class Gateway:
             max_delay=storage.max_delay_ms / 1000,
             lanes=storage.writer_lanes,
         )
+        # One pool for the bookkeeping (registry, commands, clock drift, spool checks),
+        # opened in run(); the writer's lanes keep connections of their own (their
+        # session tables and long COPY transactions).
+        self.db = async_pool(dsn, name="gateway")
         self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
-        self.sink = DurableSink(self.writer, self.spool, dsn)
+        self.sink = DurableSink(self.writer, self.spool, self.db)
         self.sink.on_settled = self._maybe_resume
         self.registry = Registry()
         self.guard = Guard(
@@ -103,15 +109,15 @@ class Gateway:
         self.metrics = Metrics()
         self.sessions: dict[str, StationSession] = {}  # by MN
         self.commands = Commands(
-            dsn,
+            self.db,
             settings.command_poll,
             self.sessions,
             now=now,
             spawn=self.spawn,
             metrics=self.metrics,
-            adopted=functools.partial(self.registry.refresh, dsn),
+            adopted=functools.partial(self.registry.refresh, self.db),
         )
-        self.clock = Clock(dsn, settings, now, self.commands.send_auto)
+        self.clock = Clock(self.db, settings, now, self.commands.send_auto)
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False
@@ -237,6 +243,14 @@ class Gateway:
     # -- running ---------------------------------------------------------------------------
     async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve until cancelled; then stop accepting, drain what was received, flush."""
+        await self.db.open(wait=False)
+        try:
+            await self._serve(task_status)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.db.close(timeout=1.0)
+
+    async def _serve(self, task_status: TaskStatus[int]) -> None:
         settings = self.settings
         try:
             await self.sink.check_owner()
@@ -246,7 +260,7 @@ class Gateway:
         except (OSError, psycopg.Error) as exc:
             log.warning("spool owner not checked yet (%s): checked before it is drained", exc)
         try:
-            await self.registry.refresh(self.dsn)
+            await self.registry.refresh(self.db)
         except Exception as exc:  # noqa: BLE001 - start without a registry, retry later
             log.error("station registry not loaded (%s); retrying in the background", exc)
         async with anyio.create_task_group() as tg:
@@ -299,7 +313,10 @@ class Gateway:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(STOP_TIMEOUT):
                     await self.sink_idle()
                     await self.sink.drain_at_stop()
-                    await self.clock.flush()
+                    # bookkeeping only: a database that stops answering must not hold
+                    # the stop (the pool's connection has no connect timeout to save us)
+                    with anyio.move_on_after(CLOCK_FLUSH_TIMEOUT):
+                        await self.clock.flush()
                     if self._background:
                         await asyncio.wait(list(self._background), timeout=10)
                 if self.sink.pending:
@@ -340,7 +357,7 @@ class Gateway:
         while True:
             await anyio.sleep(self.settings.registry_refresh)
             try:
-                await self.registry.refresh(self.dsn)
+                await self.registry.refresh(self.db)
             except Exception as exc:  # noqa: BLE001 - keep the last good registry
                 log.warning("station registry refresh failed: %s", exc)
 

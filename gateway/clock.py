@@ -22,6 +22,7 @@ from config.settings import GatewaySettings
 from gateway.commands import Linked
 from protocol import DataUpload, Message, ProtocolError, parse_time
 from storage import clock_drift
+from storage.db import AsyncPool
 
 log = logging.getLogger(__name__)
 CORRECTION_EVERY = 3600.0
@@ -43,12 +44,12 @@ SendAuto = Callable[[Linked, str, dict[str, object]], None]
 class Clock:
     def __init__(
         self,
-        dsn: str,
+        db: AsyncPool,
         settings: GatewaySettings,
         now: Callable[[], datetime],
         send_auto: SendAuto,
     ) -> None:
-        self.dsn = dsn
+        self.db = db
         self.settings = settings
         self.now = now
         self.send_auto = send_auto
@@ -93,7 +94,7 @@ class Clock:
         if not rows:
             return
         try:
-            async with await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=5) as c:
+            async with self.db.connection() as c:
                 await clock_drift.save(
                     c,
                     [

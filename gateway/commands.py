@@ -15,8 +15,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextlib import aclosing
 from datetime import datetime
-from typing import Protocol
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 import psycopg
 
@@ -24,8 +25,11 @@ from gateway.metrics import Metrics
 from gateway.registry import SessionStation
 from protocol import Connection, LocalProtocolError, RequestFinished, encode
 from storage import commands as store
+from storage.db import AsyncConn, AsyncPool
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
 OUTCOME_STATE = {"ok": "done", "rejected": "refused", "failed": "failed", "timeout": "timeout"}
 
 
@@ -48,7 +52,7 @@ class Commands:
 
     def __init__(
         self,
-        dsn: str,
+        db: AsyncPool,
         poll: float,
         sessions: Mapping[str, Linked],
         *,
@@ -57,7 +61,7 @@ class Commands:
         metrics: Metrics,
         adopted: Callable[[], Awaitable[None]],
     ) -> None:
-        self.dsn = dsn
+        self.db = db
         self.poll = poll
         self.sessions = sessions
         self.now = now
@@ -73,31 +77,38 @@ class Commands:
         poll = self.poll
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    self.dsn, autocommit=True, connect_timeout=5
-                ) as conn:
+                async with self.db.connection() as conn:
                     await store.listen(conn)
                     while True:
                         await self._dispatch()
-                        try:
-                            async with asyncio.timeout(poll):
-                                async for _ in conn.notifies():
-                                    break
-                        except TimeoutError:
-                            pass
+                        # closed even when cancelled: an open notifies() holds the
+                        # connection's lock, and the pool could not take it back
+                        async with aclosing(conn.notifies(timeout=poll, stop_after=1)) as woken:
+                            async for _ in woken:
+                                pass
             except (psycopg.Error, OSError) as exc:
                 log.debug("command dispatcher waiting for the database: %s", exc)
                 await asyncio.sleep(poll)
+
+    async def _stored(
+        self,
+        step: Callable[Concatenate[AsyncConn, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """One storage step on a connection of the gateway's pool."""
+        async with self.db.connection() as conn:
+            return await step(conn, *args, **kwargs)
 
     async def _dispatch(self) -> None:
         connected = [mn for mn, s in self.sessions.items() if s.transport is not None]
         if not connected:
             return
-        claimed = await store.claim_queued(self.dsn, connected)
+        claimed = await self._stored(store.claim_queued, connected)
         for command in claimed:
             session = self.sessions.get(command.mn)
             if session is None or session.transport is None:
-                await store.finish(self.dsn, command.id, "timeout", None, None, [])
+                await self._stored(store.finish, command.id, "timeout", None, None, [])
                 continue
             self.sent[(command.mn, command.qn)] = command.id  # before the answers can come
             try:  # encoded again here: whoever queued it, a bad command fails alone
@@ -105,9 +116,9 @@ class Commands:
             except LocalProtocolError as exc:
                 self.sent.pop((command.mn, command.qn), None)
                 log.error("command %d to %s not sent: %s", command.id, command.mn, exc)
-                await store.refuse(self.dsn, command.id, str(exc))
+                await self._stored(store.refuse, command.id, str(exc))
                 continue
-            await store.mark_sent(self.dsn, command.id, wire)
+            await self._stored(store.mark_sent, command.id, wire)
 
     def _send(self, session: Linked, cn: str, params: dict[str, object], qn: str) -> bytes:
         station = session.station
@@ -133,13 +144,13 @@ class Commands:
         mn = session.mn
 
         async def log_it() -> None:
-            command_id = await store.log_sent(self.dsn, mn, qn, cn, params, wire, "gateway")
+            command_id = await self._stored(store.log_sent, mn, qn, cn, params, wire, "gateway")
             if command_id is None:
                 return
             if (mn, qn) in self.finished_early:  # answered before the log row existed
                 event = self.finished_early.pop((mn, qn))
-                await store.finish(
-                    self.dsn,
+                await self._stored(
+                    store.finish,
                     command_id,
                     OUTCOME_STATE[event.outcome],
                     event.qn_rtn,
@@ -163,8 +174,8 @@ class Commands:
         async def record() -> None:
             if durable is not None:
                 await asyncio.wait([durable])  # the last reply frame is in the archive
-            await store.finish(
-                self.dsn,
+            await self._stored(
+                store.finish,
                 command_id,
                 OUTCOME_STATE[event.outcome],
                 event.qn_rtn,

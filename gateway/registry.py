@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import psycopg
-
 from protocol import DecodeOptions
+from storage.db import AsyncPool
 from storage.stations import Station, list_stations_async
 
 log = logging.getLogger(__name__)
@@ -68,8 +67,8 @@ class Registry:
     def get(self, mn: str | None) -> SessionStation | None:
         return self.stations.get(mn) if mn is not None else None
 
-    async def refresh(self, dsn: str) -> None:
-        async with await psycopg.AsyncConnection.connect(dsn) as conn:
+    async def refresh(self, db: AsyncPool) -> None:
+        async with db.connection() as conn:
             found = await list_stations_async(conn)
         self.stations = {s.mn: session_station(s) for s in found}
         self.loaded = True

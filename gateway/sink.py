@@ -16,9 +16,10 @@ from datetime import datetime
 import psycopg
 
 from gateway.spool import Spool
+from services.writer import Writer
+from storage.db import AsyncPool
 from storage.records import FrameRecord
 from storage.spool import database_id, stored_spool_ids
-from storage.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,10 @@ class SpoolMismatch(RuntimeError):
 
 
 class DurableSink:
-    def __init__(self, writer: Writer, spool: Spool, dsn: str) -> None:
+    def __init__(self, writer: Writer, spool: Spool, db: AsyncPool) -> None:
         self.writer = writer
         self.spool = spool
-        self.dsn = dsn
+        self.db = db
         self.db_up = spool.empty()
         self.pending = 0
         self.spooled = 0
@@ -116,7 +117,8 @@ class DurableSink:
             whose database was never recorded.
         :raises psycopg.Error: the database cannot be asked (checked again later).
         """
-        database = await database_id(self.dsn)
+        async with self.db.connection() as conn:
+            database = await database_id(conn)
         owner = self.spool.owner()
         if owner == database:
             self.owner_checked = True
@@ -149,8 +151,8 @@ class DurableSink:
         found = self.spool.pending_records(batch)
         if found is None:
             if self.spool.empty():
-                async with await psycopg.AsyncConnection.connect(self.dsn, connect_timeout=5):
-                    pass
+                async with self.db.connection():
+                    pass  # taken out only after a check: the database answers
                 self.db_up = True
                 log.info("spool drained; writing to the database again")
             else:
@@ -159,9 +161,9 @@ class DurableSink:
         segment, items = found
         records = [record for _, record in items]
         times = [r.received_at for r in records]
-        already = await stored_spool_ids(
-            self.dsn, [r.spool_id for r in records if r.spool_id], min(times), max(times)
-        )
+        ids = [r.spool_id for r in records if r.spool_id]
+        async with self.db.connection() as conn:
+            already = await stored_spool_ids(conn, ids, min(times), max(times))
         todo = [r for r in records if r.spool_id not in already]
         results = await asyncio.gather(
             *(self.writer.submit(r) for r in todo), return_exceptions=True

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 
-Conn = psycopg.Connection[TupleRow]
+from storage.db import Conn
 
 # One statement, so one round trip and atomic: count the read; if it made the row, also
 # chain it (the audit_log triggers hash it like any entry, migration 0030).

@@ -15,16 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from config.rules import Webhook
 from rules.lifecycle import next_state
 from rules.model import Alarm, CaseEvent, Clear, Output, StationInfo
 from storage import audit
-from storage.rules_settings import Webhook
-
-Conn = psycopg.Connection[TupleRow]
+from storage.db import Conn
 
 _INSERT_ALARM = (
     "INSERT INTO hj212.alarm (key, mn, pollutant, kind, severity, raised_at, data_time,"

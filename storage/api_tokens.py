@@ -12,12 +12,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 
 from storage import audit
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 DEFAULT_DAYS, MAX_DAYS = 90, 366
 # last_used_at is written at most this often per token, not on every request.
 _USED_EVERY = timedelta(minutes=5)

@@ -33,9 +33,9 @@ from psycopg.types.json import Jsonb
 
 from rules.times import machine
 from storage.chain import GENESIS, micros
+from storage.db import Conn
 
 DOMAIN = b"hj212-audit-v1\x00"
-Conn = psycopg.Connection[TupleRow]
 
 _INSERT = (
     "INSERT INTO hj212.audit_log (actor, action, object, mn, detail)"
@@ -84,6 +84,24 @@ async def append_async(
     row = await cur.fetchone()
     assert row is not None
     return int(row[0])
+
+
+def name_client(conn: Conn, client: str) -> None:
+    """Name ``client`` (an address, ``local:user@host``) on this connection, for the rest
+    of its session, and no actor yet: the entries written through it, by triggers too,
+    carry them (migration 0062). Session-level, so a pooled connection is named afresh
+    for every request that takes it and none inherits another's user."""
+    conn.execute(
+        "SELECT set_config('hj212.client', %s, false), set_config('hj212.actor', '', false)",
+        (client,),
+    )
+
+
+def name_actor(conn: Conn, actor: str) -> None:
+    """Name ``actor`` (a console user) on this connection for the rest of its session, as
+    the ``actor`` of the audit entries triggers write through it (migration 0062); the
+    transaction-local form is storage/console_store.py's ``acting``."""
+    conn.execute("SELECT set_config('hj212.actor', %s, false)", (actor,))
 
 
 def _insert(conn: Conn, params: tuple[object, ...]) -> int:

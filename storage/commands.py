@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from psycopg.rows import TupleRow
 
 from protocol.masking import mask, mask_text
 from rules.times import machine
+from storage.db import AsyncConn
 
 # secret CP key -> the station column it waits in until the device confirms
 PENDING = {"NewPW": "pending_password", "NewSK": "pending_sm4_key"}
@@ -41,14 +41,14 @@ def parse_cp(cp: str) -> dict[str, object]:
     return params
 
 
-async def listen(conn: psycopg.AsyncConnection[TupleRow]) -> None:
+async def listen(conn: AsyncConn) -> None:
     """Be told (NOTIFY hj212_command) when someone queues a command."""
     await conn.execute("LISTEN hj212_command")
 
 
-async def claim_queued(dsn: str, mns: list[str]) -> list[Command]:
+async def claim_queued(conn: AsyncConn, mns: list[str]) -> list[Command]:
     """Queued commands for these stations, marked 'sent' in the same transaction."""
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+    async with conn.transaction():
         rows = await (
             await conn.execute(
                 "SELECT c.id, c.mn, c.qn, c.cn, c.cp, s.pending_password, s.pending_sm4_key"
@@ -63,7 +63,6 @@ async def claim_queued(dsn: str, mns: list[str]) -> list[Command]:
                 "UPDATE hj212.command SET state = 'sent', sent_at = now() WHERE id = ANY(%s)",
                 ([r[0] for r in rows],),
             )
-        await conn.commit()
     return [
         Command(r[0], r[1], r[2], r[3], _with_secrets(parse_cp(r[4]), r[5], r[6])) for r in rows
     ]
@@ -77,19 +76,19 @@ def _with_secrets(
     return {k: (pending[k] or v) if k in pending else v for k, v in params.items()}
 
 
-async def mark_sent(dsn: str, command_id: int, wire: bytes) -> None:
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+async def mark_sent(conn: AsyncConn, command_id: int, wire: bytes) -> None:
+    async with conn.transaction():
         await conn.execute(
             "UPDATE hj212.command SET raw = %s WHERE id = %s", (mask(wire), command_id)
         )
 
 
 async def log_sent(
-    dsn: str, mn: str, qn: str, cn: str, params: dict[str, object], wire: bytes, who: str
+    conn: AsyncConn, mn: str, qn: str, cn: str, params: dict[str, object], wire: bytes, who: str
 ) -> int | None:
     cp = mask_text(";".join(f"{k}={v}" for k, v in params.items()))
     try:
-        async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+        async with conn.transaction():
             row = await (
                 await conn.execute(
                     "INSERT INTO hj212.command (mn, qn, st, cn, cp, raw, requested_by, state,"
@@ -104,10 +103,15 @@ async def log_sent(
 
 
 async def finish(
-    dsn: str, command_id: int, state: str, qn_rtn: int | None, exe_rtn: int | None, qns: list[str]
+    conn: AsyncConn,
+    command_id: int,
+    state: str,
+    qn_rtn: int | None,
+    exe_rtn: int | None,
+    qns: list[str],
 ) -> None:
     """Record the outcome, and link every archived frame of the exchange to the command."""
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+    async with conn.transaction():
         row = await (
             await conn.execute(
                 "UPDATE hj212.command SET state = %s, qn_rtn = %s, exe_rtn = %s,"
@@ -145,9 +149,9 @@ async def finish(
             )
 
 
-async def refuse(dsn: str, command_id: int, why: str) -> None:
+async def refuse(conn: AsyncConn, command_id: int, why: str) -> None:
     """A claimed command that cannot be sent: 'failed', with the reason, never sent."""
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+    async with conn.transaction():
         await conn.execute(
             "UPDATE hj212.command SET state = 'failed', error = %s, finished_at = now()"
             " WHERE id = %s",
@@ -156,7 +160,7 @@ async def refuse(dsn: str, command_id: int, why: str) -> None:
 
 
 async def queue(
-    dsn: str, mn: str, cn: str, params: dict[str, object], qn: str, st: str, who: str
+    conn: AsyncConn, mn: str, cn: str, params: dict[str, object], qn: str, st: str, who: str
 ) -> int:
     """Queue a command (``hj212 command send``) and wake the gateways; its secrets go
     to the station's row, the command keeps asterisks.
@@ -164,7 +168,7 @@ async def queue(
     :raises ValueError: a secret for a station that is not registered.
     """
     cp = mask_text(";".join(f"{k}={v}" for k, v in params.items()))
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+    async with conn.transaction():
         for key, column in PENDING.items():
             if key in params:
                 done = await conn.execute(
@@ -185,8 +189,8 @@ async def queue(
     return int(row[0])
 
 
-async def state_of(dsn: str, command_id: int) -> dict[str, object]:
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
+async def state_of(conn: AsyncConn, command_id: int) -> dict[str, object]:
+    async with conn.transaction():
         row = await (
             await conn.execute(
                 "SELECT id, mn, qn, cn, cp, state, qn_rtn, exe_rtn, created_at, sent_at,"

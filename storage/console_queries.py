@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 
+from storage.db import Conn
 from storage.queries import FrameRow
-
-Conn = psycopg.Connection[TupleRow]
 
 SCOPE = (
     "s.region_code LIKE %(prefix)s || '%%'"

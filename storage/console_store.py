@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 
 from storage import api_tokens, audit
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 ROLES = ("administrator", "operator", "inspector", "enterprise")
 # What change_user may change (the password, the state and the sessions have their own
 # steps); the real-name fields (docs/regulations.md §12, seed 001 Art. 3: 实名制) are

@@ -12,11 +12,13 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, TupleRow
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 Conn = psycopg.Connection[TupleRow]
 DictConn = psycopg.Connection[DictRow]
 Pool = ConnectionPool[psycopg.Connection[TupleRow]]
+AsyncConn = psycopg.AsyncConnection[TupleRow]
+AsyncPool = AsyncConnectionPool[AsyncConn]
 
 
 def open_pool(dsn: str, *, name: str, min_size: int = 1, max_size: int = 4, **kwargs: Any) -> Pool:
@@ -28,3 +30,28 @@ def open_pool(dsn: str, *, name: str, min_size: int = 1, max_size: int = 4, **kw
     )
     pool.open(wait=True, timeout=10.0)
     return pool
+
+
+async def _reset(conn: AsyncConn) -> None:
+    await conn.execute("UNLISTEN *")  # a LISTEN ends with its user, not with the pool
+
+
+def async_pool(dsn: str, *, name: str, max_size: int = 4, timeout: float = 5.0) -> AsyncPool:
+    """A pool for the event loop (the gateway's bookkeeping), not yet open: ``await
+    pool.open()`` inside the loop; it does not wait for the database, which may be down
+    (the gateway spools meanwhile), and a checkout waits ``timeout`` s at most.
+
+    Connections are in autocommit: a storage function of several statements that must
+    hold together opens ``conn.transaction()`` itself. Each is checked when taken out
+    (a database restarted since is noticed there, not in the middle of a step)."""
+    return AsyncConnectionPool(
+        dsn,
+        name=name,
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        timeout=timeout,
+        check=AsyncConnectionPool.check_connection,
+        reset=_reset,
+        kwargs={"autocommit": True, "connect_timeout": 5},
+    )

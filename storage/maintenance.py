@@ -12,13 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow
-
 from config.settings import StorageSettings
 from storage import audit
-
-Conn = psycopg.Connection[TupleRow]
+from storage.db import Conn
 
 # hypertable -> (retention setting, chunk setting, compress segment-by column)
 HYPERTABLES = {

@@ -13,13 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import psycopg
-from psycopg.rows import TupleRow
 from psycopg.types.range import Range
 
 from storage import audit
-
-Conn = psycopg.Connection[TupleRow]
+from storage.db import Conn
 
 KINDS = ("shutdown", "maintenance", "calibration", "force-majeure", "other")
 # What rules/validity.py makes of each category: shutdown and force majeure take the

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow, class_row
+from psycopg.rows import class_row
 
-Conn = psycopg.Connection[TupleRow]
+from storage.db import Conn
 
 # The period each data upload describes (HJ 212-2017 Table 9): what "expected" means.
 # 2011 and 2051 follow the station's RtdInterval / MinInterval (hj212.station).

@@ -1,4 +1,5 @@
 """Database roles: the schema's owner runs migrations, the application runs as ``hj212_app``.
+(This is the SQL; the DSN arithmetic is :mod:`ops.roles`.)
 
 Migration 0050 creates the group role ``hj212_app`` and :func:`storage.migrate.migrate`
 grants it, table by table, what the application needs: every table to read, most to
@@ -11,11 +12,8 @@ hj212_app``).
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit, urlunsplit
-
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
 APP_ROLE = "hj212_app"
@@ -44,27 +42,3 @@ def ensure_login(conn: psycopg.Connection[TupleRow], password: str) -> None:
             sql.Identifier(APP_ROLE)
         )
     )
-
-
-def with_login(dsn: str, user: str, password: str) -> str:
-    """``dsn`` with another user and password (same server, same database)."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        host = parts.netloc.rsplit("@", 1)[-1]
-        netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    return make_conninfo(dsn, user=user, password=password)
-
-
-def with_database(dsn: str, name: str) -> str:
-    """``dsn`` for another database on the same server, as the same user."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
-    return make_conninfo(dsn, dbname=name)
-
-
-def user_of(dsn: str) -> str | None:
-    """The user a DSN connects as, if it names one."""
-    user = conninfo_to_dict(dsn).get("user")
-    return str(user) if user is not None else None

@@ -17,12 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow
-
 from rules.model import Mark, PollutantConfig, Reading, Record, StationInfo
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -24,12 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
-from psycopg.rows import TupleRow
-
 from storage import audit
+from storage.db import Conn
 
-Conn = psycopg.Connection[TupleRow]
 ANY = ""  # the name of a source's own count, the source of the audit budget
 
 

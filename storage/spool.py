@@ -7,28 +7,28 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from storage.db import AsyncConn
+
 
 async def stored_spool_ids(
-    dsn: str, ids: list[str], earliest: datetime, latest: datetime
+    conn: AsyncConn, ids: list[str], earliest: datetime, latest: datetime
 ) -> set[str]:
     """Which of these spool ids are already in ``hj212.frame`` (a replayed drain)."""
     if not ids:
         return set()
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
-        rows = await (
-            await conn.execute(
-                "SELECT spool_id::text FROM hj212.frame WHERE spool_id = ANY(%s::uuid[])"
-                " AND received_at BETWEEN %s AND %s",
-                (ids, earliest - timedelta(seconds=1), latest + timedelta(seconds=1)),
-            )
-        ).fetchall()
+    rows = await (
+        await conn.execute(
+            "SELECT spool_id::text FROM hj212.frame WHERE spool_id = ANY(%s::uuid[])"
+            " AND received_at BETWEEN %s AND %s",
+            (ids, earliest - timedelta(seconds=1), latest + timedelta(seconds=1)),
+        )
+    ).fetchall()
     return {r[0] for r in rows}
 
 
-async def database_id(dsn: str) -> str:
-    """The id of the database behind ``dsn`` (migration 0053): what a spool belongs to."""
-    async with await psycopg.AsyncConnection.connect(dsn, connect_timeout=5) as conn:
-        row = await (await conn.execute("SELECT id::text FROM hj212.instance")).fetchone()
+async def database_id(conn: AsyncConn) -> str:
+    """The id of the database ``conn`` is on (migration 0053): what a spool belongs to."""
+    row = await (await conn.execute("SELECT id::text FROM hj212.instance")).fetchone()
     if row is None:
         raise psycopg.OperationalError("hj212.instance is empty: run `hj212 db migrate`")
     return str(row[0])

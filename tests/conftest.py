@@ -23,8 +23,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from ops.cluster import Cluster
 from storage import roles
-from storage.cluster import Cluster
 from storage.migrate import migrate
 from tests import databases
 

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from storage import roles
+from ops import roles
+from storage import server
 from storage.migrate import migrate
+from storage.roles import APP_ROLE
 
 ROOT = Path(__file__).resolve().parent.parent
 # one cluster per checkout, outside it; shared by that checkout's test sessions
@@ -42,7 +44,7 @@ def use_app_password(password: str) -> None:
 
 def app_dsn(owner_dsn: str) -> str:
     """The application's DSN for the database ``owner_dsn`` names."""
-    dsn = roles.with_login(owner_dsn, roles.APP_ROLE, _APP_PASSWORD[0])
+    dsn = roles.with_login(owner_dsn, APP_ROLE, _APP_PASSWORD[0])
     _OWNERS[dsn] = owner_dsn
     return dsn
 
@@ -61,12 +63,12 @@ def created(server_dsn: str, prefix: str = "hj212_test") -> Iterator[str]:
     """An empty database of its own (the owner's DSN), dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_of(server_dsn), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        server.create_database(conn, name)
     try:
         yield roles.with_database(server_dsn, name)
     finally:
         with psycopg.connect(admin_of(server_dsn), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            server.drop_database(conn, name)
 
 
 @contextlib.contextmanager

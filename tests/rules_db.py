@@ -17,9 +17,9 @@ import psycopg
 import pytest
 
 from rules.model import Record, StationInfo
+from services.writer import Writer
 from storage import stations
 from storage.records import FrameRecord, MeasurementRow
-from storage.writer import Writer
 from tests import databases
 
 

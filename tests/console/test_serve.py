@@ -14,6 +14,7 @@ import anyio
 import httpx
 import pytest
 
+from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console.server import serve_beside
 from tests.console.conftest import free_port
@@ -62,4 +63,4 @@ def test_a_console_that_cannot_bind_gives_up_alone(dsn: str) -> None:
         taken.listen()
         settings = ConsoleSettings(port=int(taken.getsockname()[1]))
         # returns (logged) instead of raising: the gateway beside it would go on
-        anyio.run(serve_beside, settings, dsn)
+        anyio.run(serve_beside, settings, dsn, RulesSettings())

@@ -15,15 +15,15 @@ import httpx
 import psycopg
 import uvicorn
 
+from config.rules import RulesSettings
 from console.app import create_app
 from console.auth import hash_password
 from rules.model import PollutantConfig, StationInfo
+from services.rules_replay import replay
 from simulators.fleet import build_stations
 from simulators.scenario import Scenario, load
 from simulators.timebase import SimulatedClock
 from storage import console_store
-from storage.rules_replay import replay
-from storage.rules_settings import RulesSettings
 from storage.rules_store import load_cursor
 
 

@@ -23,6 +23,7 @@ import anyio
 import psycopg
 import pytest
 
+from config.rules import RulesSettings
 from config.settings import GatewaySettings
 from evidence.export import export_bundle
 from gateway.app import Gateway
@@ -30,9 +31,8 @@ from reports import transmission
 from reports.model import Report
 from reports.periods import parse
 from rules.config import RulesConfig, Ruleset
+from services.rules_runner import run_rules
 from simulators.fleet import run_fleet
-from storage.rules_settings import RulesSettings
-from storage.rules_store import run_rules
 from tests.e2e.scenario_support import cems, console, timed_scenario, water
 from tests.gateway.support import rows
 from tests.rules_db import register, rules_dsn

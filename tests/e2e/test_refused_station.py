@@ -21,12 +21,12 @@ import anyio
 import psycopg
 import pytest
 
+from config.rules import RulesSettings
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from rules.config import RulesConfig, Ruleset
+from services.rules_runner import run_rules
 from simulators.fleet import run_fleet
-from storage.rules_settings import RulesSettings
-from storage.rules_store import run_rules
 from tests.e2e.scenario_support import console, timed_scenario
 from tests.gateway.support import register, rows
 from tests.rules_db import rules_dsn

@@ -26,11 +26,11 @@ import psycopg
 import pytest
 from anyio.abc import SocketStream
 
+from config.rules import RulesSettings, Webhook
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from protocol import BEIJING, encode, format_time
-from storage.rules_settings import RulesSettings, Webhook
-from storage.rules_store import run_rules
+from services.rules_runner import run_rules
 from tests.rules.support import gas_station
 from tests.rules_db import register, rules_dsn
 

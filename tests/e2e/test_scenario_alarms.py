@@ -40,13 +40,13 @@ from typing import Any
 import anyio
 import pytest
 
+from config.rules import RulesSettings
 from config.settings import GatewaySettings
 from gateway.app import Gateway
 from rules.config import RulesConfig, Ruleset
+from services.rules_runner import run_rules
 from simulators.fleet import Counts, build_stations, run_fleet
 from simulators.scenario import Scenario, load
-from storage.rules_settings import RulesSettings
-from storage.rules_store import run_rules
 from tests.e2e.scenario_support import cems, check_replay
 from tests.gateway.support import rows
 from tests.rules_db import register, rules_dsn

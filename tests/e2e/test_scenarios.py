@@ -72,12 +72,14 @@ async def _commands(dsn: str, mn: str) -> list[dict[str, object]]:
     ids = []
     for n, (cn, params) in enumerate(COMMANDS):
         qn = f"20260303235959{n:03d}"
-        ids.append(await store.queue(dsn, mn, cn, dict(params), qn, "31", "test"))
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            ids.append(await store.queue(conn, mn, cn, dict(params), qn, "31", "test"))
     states = []
     for command_id in ids:
         state: dict[str, object] = {}
         for _ in range(300):
-            state = await store.state_of(dsn, command_id)
+            async with await psycopg.AsyncConnection.connect(dsn) as conn:
+                state = await store.state_of(conn, command_id)
             if state.get("state") not in ("queued", "sent"):
                 break
             await anyio.sleep(0.05)

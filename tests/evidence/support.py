@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from protocol import BEIJING, Framer, RawFrame, decode, encode
 from rules.model import PollutantConfig, StationInfo
+from services.writer import Writer
 from storage.records import FrameRecord, record_of
-from storage.writer import Writer
 
 DAY = datetime(2026, 10, 5, tzinfo=BEIJING)
 H = timedelta(hours=1)

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from storage.cluster import Cluster
+from ops.cluster import Cluster
 from storage.migrate import migrate
 from tests.faults.support import Logger, count_stored, report
 from tests.gateway.proxy import proxy_for

@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 
+from services.writer import Writer
 from storage.records import FrameRecord, MeasurementRow, StatusRow
-from storage.writer import Writer
 
 AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

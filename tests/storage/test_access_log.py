@@ -41,12 +41,12 @@ def test_the_first_read_of_an_interval_is_chained_the_rest_counted(dsn: str) -> 
 def test_entries_without_a_client_get_the_connections_own(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         # as if no one named the client (a process that ran `hj212` may have: PGOPTIONS)
-        conn.execute("SELECT set_config('hj212.client', '', false)")
+        audit.name_client(conn, "")
         plain = audit.append(conn, "someone", "config", "x", {})
-        conn.execute("SELECT set_config('hj212.client', 'local:tester@host', false)")
+        audit.name_client(conn, "local:tester@host")
         named = audit.append(conn, "someone", "config", "x", {})
         given = audit.append(conn, "someone", "config", "x", {"client": "192.0.2.1"})
-        conn.execute("SELECT set_config('hj212.actor', 'console-user', false)")
+        audit.name_actor(conn, "console-user")
         conn.execute("INSERT INTO hj212.audit_log (action, object) VALUES ('t', 'by-trigger')")
         rows: dict[int, str] = dict(
             conn.execute(
@@ -62,6 +62,25 @@ def test_entries_without_a_client_get_the_connections_own(dsn: str) -> None:
     assert rows[named] == "local:tester@host"
     assert rows[given] == "192.0.2.1"
     assert actor == ("console-user",)
+
+
+def test_naming_the_next_client_forgets_the_last_actor(dsn: str) -> None:
+    """A pooled connection serves one request after another: the next request's entries
+    must not name the user of the one before."""
+    mark = f"next-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        audit.name_client(conn, "192.0.2.7")
+        audit.name_actor(conn, "first-user")
+        audit.name_client(conn, "192.0.2.8")
+        conn.execute("INSERT INTO hj212.audit_log (action, object) VALUES ('t', %s)", (mark,))
+        row = conn.execute(
+            "SELECT actor, detail ->> 'client', current_user FROM hj212.audit_log"
+            " WHERE object = %s",
+            (mark,),
+        ).fetchone()
+    assert row is not None
+    actor, client, role = row
+    assert (actor, client) == (role, "192.0.2.8")  # the database role, not "first-user"
 
 
 def test_old_read_counts_go_with_their_own_retention(owner_dsn: str) -> None:

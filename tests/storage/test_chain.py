@@ -9,9 +9,9 @@ import anyio
 import psycopg
 import pytest
 
+from services.writer import Writer
 from storage.chain import GENESIS, link_hash, verify
 from storage.records import FrameRecord
-from storage.writer import Writer
 from tests.databases import owner_of
 from tests.storage.support import AT, new_mn, rows, running, upload
 

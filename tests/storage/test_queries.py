@@ -7,9 +7,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from services.writer import Writer
 from storage import queries
 from storage.stations import Station, upsert
-from storage.writer import Writer
 from tests.storage.support import AT, new_mn, running, upload
 
 pytestmark = [pytest.mark.db, pytest.mark.anyio]

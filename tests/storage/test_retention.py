@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from config.settings import StorageSettings
+from services.writer import Writer
 from storage import maintenance
 from storage.chain import verify
-from storage.writer import Writer
 from tests.storage.support import new_mn, rows, running, status_upload, upload
 
 pytestmark = [pytest.mark.db, pytest.mark.anyio]

@@ -14,14 +14,15 @@ from typing import ClassVar
 import psycopg
 import pytest
 
+from config.rules import RulesSettings, Webhook, load_settings, settings_from
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
 from rules.model import Alarm, Record
+from services.notify import deliver_due
+from services.rules_replay import replay
+from services.rules_runner import RulesRunner
 from storage import alarms as alarm_store
-from storage.notify import deliver_due
-from storage.rules_replay import replay
-from storage.rules_settings import RulesSettings, Webhook, load_settings, settings_from
-from storage.rules_store import RulesRunner, load_cursor
+from storage.rules_store import load_cursor
 from tests.rules.support import H, gas_station, hourly, record, varied, water_station
 from tests.rules_db import register, rules_dsn, store
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from services.writer import Writer
 from storage.migrate import MigrationError, available, migrate
 from storage.records import FrameRecord, MeasurementRow
-from storage.writer import Writer
 
 pytestmark = pytest.mark.db
 

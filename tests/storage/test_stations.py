@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from protocol import BEIJING
+from services import registry_file
 from storage import stations
 from tests.storage.support import new_mn, rows
 
@@ -37,7 +38,7 @@ def _csv(mn_a: str, mn_b: str) -> str:
 
 
 def test_csv_errors_name_their_lines_and_good_lines_still_parse() -> None:
-    parsed = stations.parse_csv(_csv("AAA1", "BBB2"))
+    parsed = registry_file.parse_csv(_csv("AAA1", "BBB2"))
     assert [s.mn for s in parsed.stations] == ["AAA1", "BBB2"]
     assert [e.split(":")[0] for e in parsed.errors] == ["line 3", "line 4", "line 5", "line 6"]
     assert "region_code" in parsed.errors[0]
@@ -71,7 +72,7 @@ mn = "TOML0002"
 name = "no region"
 medium = "water"
 """
-    parsed = stations.parse_toml(text)
+    parsed = registry_file.parse_toml(text)
     assert [s.mn for s in parsed.stations] == ["TOML0001"]
     assert parsed.stations[0].pollutants[0].range_high == 500.0
     assert len(parsed.errors) == 1
@@ -157,7 +158,7 @@ def test_monitored_since_sets_from_when_hours_are_expected_and_a_blank_keeps_it(
     """Stations migrated from an older platform: their past months count in the reports."""
     mn = new_mn()
     head = "mn,name,medium,region_code,password,monitored_since\n"
-    parsed = stations.parse_csv(
+    parsed = registry_file.parse_csv(
         head
         + f"{mn},Outlet,gas,420100,Pw0001,2026-09-01\n"
         + f"{mn},Outlet,gas,420100,Pw0001,1 Sept 2026\n"

@@ -9,8 +9,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from services.writer import Writer
 from storage.chain import verify
-from storage.writer import Writer
 from tests.databases import owner_of
 from tests.storage.support import AT, new_mn, rows, running, status_upload, upload
 

@@ -1,21 +1,11 @@
-"""The batched writer: frames in, one transaction per batch, a future per frame.
+"""One batch of frames in one transaction: the SQL of the batched writer
+(services/writer.py groups the frames and resolves their futures).
 
-:meth:`Writer.submit` returns a future that resolves, with the frame's archive status
-(``ok``, ``duplicate``, ``rejected``, ``garbage``), once the frame's archive row and
-its rows are committed (``synchronous_commit`` on: the WAL is flushed). The gateway
-acknowledges a frame only then. A database error fails the futures of that batch (the
-caller decides: the gateway does not acknowledge, the device sends again) and the
-writer reconnects with backoff; no frame is dropped silently. Text the database cannot
-hold is made storable first (:func:`storage.records.safe`), and a frame the database
-still refuses (a data error) is isolated by halving the batch: only its future fails.
-
-Group commit: a batch closes when it holds ``max_batch`` frames or when its oldest
-frame has waited ``max_delay`` seconds, whichever comes first; while one batch commits
-the next one fills, so under load batches grow without any added delay. ``lanes``
-connections do this side by side, each for its own share of the stations.
+:func:`write` stores the frames' archive rows and their measurements and device-status
+rows, and returns each frame's archive status (``ok``, ``duplicate``, ``rejected``,
+``garbage``) once committed (``synchronous_commit`` on: the WAL is flushed).
 
 One transaction per batch (storage/chain.py explains the chain):
-
 1. lock the ``hj212.chain_head`` row of every station in the batch, in key order (no
    deadlocks between gateway processes); the lock serializes all writers of a station;
 2. take frame ids (within a chain, id order is chain order);
@@ -35,13 +25,11 @@ One transaction per batch (storage/chain.py explains the chain):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
@@ -66,7 +54,7 @@ _NEW_HEADS = (
 )
 _NEXT_IDS = "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)"
 # Errors caused by the data of some frame (the rest of the batch is fine).
-_DATA_ERRORS = (
+DATA_ERRORS = (
     psycopg.errors.DataError,
     psycopg.errors.IntegrityError,
     psycopg.errors.ProgramLimitExceeded,
@@ -141,186 +129,29 @@ class _Head:
     refused: str | None = None  # the code of the last one refused
 
 
-@dataclass
-class _Item:
-    record: FrameRecord
-    future: asyncio.Future[str]
-    submitted: float  # loop time
+async def write(conn: Connection, records: Sequence[FrameRecord]) -> tuple[list[str], int]:
+    """Store ``records`` in one transaction: each one's archive status, and how many new
+    measurement rows. :raises DATA_ERRORS: a frame's data the database refuses."""
+    for r in records:
+        safe(r)
+    try:
+        return await _transaction(conn, records, trust_high_water=True)
+    except psycopg.errors.DeadlockDetected:
+        # two writers met new stations in opposite orders; PostgreSQL broke the tie
+        return await _transaction(conn, records, trust_high_water=True)
+    except psycopg.errors.UniqueViolation:
+        # A row the high-water mark did not know of (inserted by something other than
+        # this writer): redo the batch looking every record up. Rare, and exact.
+        log.warning("a stored record was not covered by the high-water mark; rechecking")
+        return await _transaction(conn, records, trust_high_water=False)
 
 
-@dataclass
-class _Lane:
-    """One connection and its queue; a station always goes to the same lane."""
-
-    queue: asyncio.Queue[_Item] = field(default_factory=asyncio.Queue)
-    inflight: list[_Item] = field(default_factory=list)
-    progress: asyncio.Event = field(default_factory=asyncio.Event)  # a batch settled
-
-    @property
-    def idle(self) -> bool:
-        return self.queue.empty() and not self.inflight
-
-
-class Writer:
-    """Group-committing writer into ``hj212.frame``, ``measurement`` and ``device_status``.
-
-    ``lanes`` connections write concurrently, each its own batches of its own stations
-    (a stable hash of the chain key picks the lane), so batches of different lanes never
-    wait for each other's chain locks; the server inserts on several cores. Two lanes
-    measured best on a 2-core machine (benchmarks/RESULTS.md).
-    """
-
-    def __init__(
-        self, dsn: str, *, max_batch: int = 2000, max_delay: float = 0.0, lanes: int = 1
-    ) -> None:
-        self.dsn = dsn
-        self.max_batch = max(1, max_batch)
-        self.max_delay = max(0.0, max_delay)  # seconds
-        self._lanes = [_Lane() for _ in range(max(1, lanes))]
-        self.committed_frames = 0
-        self.committed_batches = 0
-        self.committed_rows = 0  # new measurement rows
-        self.duplicate_frames = 0
-        self.failed_batches = 0  # whole batches failed (database unreachable, ...)
-        self.failed_frames = 0  # single frames the database refused (isolated)
-        self.last_batch_size = 0
-
-    @property
-    def queued(self) -> int:
-        return sum(lane.queue.qsize() for lane in self._lanes)
-
-    def submit(self, record: FrameRecord) -> asyncio.Future[str]:
-        """Queue one frame; the future resolves to its archive status once committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str] = loop.create_future()
-        lanes = self._lanes
-        lane = lanes[zlib.crc32(record.chain.encode()) % len(lanes)] if len(lanes) > 1 else lanes[0]
-        lane.queue.put_nowait(_Item(record, future, loop.time()))
-        return future
-
-    async def run(self) -> None:
-        """Write batches until cancelled; on cancellation, fail what is not yet written."""
-        await asyncio.gather(*(self._run_lane(lane) for lane in self._lanes))
-
-    async def _run_lane(self, lane: _Lane) -> None:
-        conn: Connection | None = None
-        backoff = 0.1
-        try:
-            while True:
-                await self._collect(lane)
-                try:
-                    if conn is None or conn.closed:
-                        conn = await _connect(self.dsn)
-                    await self._write_items(conn, lane.inflight)
-                except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
-                    self.failed_batches += 1
-                    log.error("write of %d frames failed: %s", len(lane.inflight), exc)
-                    self._fail(lane.inflight, exc)
-                    lane.inflight = []
-                    lane.progress.set()
-                    if conn is not None:
-                        await conn.close()
-                    conn = None
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    continue
-                backoff = 0.1
-                lane.inflight = []
-                lane.progress.set()
-        finally:
-            self._fail(lane.inflight, ConnectionError("writer stopped while writing the frame"))
-            lane.inflight = []
-            while not lane.queue.empty():
-                self._fail([lane.queue.get_nowait()], ConnectionError("writer stopped"))
-            lane.progress.set()
-            if conn is not None:
-                await conn.close()
-
-    async def _write_items(self, conn: Connection, items: list[_Item]) -> None:
-        """Write and resolve ``items``; a data error fails only the frame that causes it.
-
-        Bad data (a value the database refuses) is isolated by halving the batch, so one
-        broken frame never costs other stations their acknowledgement; any other error
-        (connection lost, schema missing) propagates and fails the whole batch.
-        """
-        try:
-            statuses = await self._write(conn, [item.record for item in items])
-        except _DATA_ERRORS as exc:
-            if len(items) == 1:
-                self.failed_frames += 1
-                log.error("frame from %s not stored: %s", items[0].record.peer, exc)
-                self._fail(items, exc)
-                return
-            half = len(items) // 2
-            await self._write_items(conn, items[:half])
-            await self._write_items(conn, items[half:])
-            return
-        self._committed(items, statuses)
-
-    async def drain(self) -> None:
-        """Wait until everything submitted so far has been written or failed."""
-        for lane in self._lanes:
-            while not lane.idle:
-                lane.progress.clear()
-                await lane.progress.wait()
-
-    def _committed(self, items: list[_Item], statuses: list[str]) -> None:
-        self.committed_batches += 1
-        self.committed_frames += len(statuses)
-        self.last_batch_size = len(statuses)
-        self.duplicate_frames += statuses.count("duplicate")
-        for item, status in zip(items, statuses, strict=True):
-            if not item.future.done():
-                item.future.set_result(status)
-
-    @staticmethod
-    def _fail(items: list[_Item], exc: BaseException) -> None:
-        for item in items:
-            if not item.future.done():
-                item.future.set_exception(exc)
-
-    async def _collect(self, lane: _Lane) -> None:
-        """Fill the lane's batch (drain() sees frames as soon as they leave the queue)."""
-        batch = lane.inflight
-        batch.append(await lane.queue.get())
-        deadline = batch[0].submitted + self.max_delay
-        loop = asyncio.get_running_loop()
-        while len(batch) < self.max_batch:
-            if not lane.queue.empty():
-                batch.append(lane.queue.get_nowait())
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                async with asyncio.timeout(remaining):
-                    batch.append(await lane.queue.get())
-            except TimeoutError:
-                break
-
-    async def _write(self, conn: Connection, records: Sequence[FrameRecord]) -> list[str]:
-        for r in records:
-            safe(r)
-        try:
-            statuses, new_rows = await _transaction(conn, records, trust_high_water=True)
-        except psycopg.errors.DeadlockDetected:
-            # two writers met new stations in opposite orders; PostgreSQL broke the tie
-            statuses, new_rows = await _transaction(conn, records, trust_high_water=True)
-        except psycopg.errors.UniqueViolation:
-            # A row the high-water mark did not know of (inserted by something other than
-            # this writer): redo the batch looking every record up. Rare, and exact.
-            log.warning("a stored record was not covered by the high-water mark; rechecking")
-            statuses, new_rows = await _transaction(conn, records, trust_high_water=False)
-        self.committed_rows += new_rows
-        return statuses
-
-
-async def _connect(dsn: str) -> Connection:
-    conn = await psycopg.AsyncConnection.connect(dsn)
+async def prepare(conn: Connection) -> None:
+    """Make ``conn`` ready for :func:`write`: its session tables (a connection of its
+    own, not in autocommit, held by one writer lane)."""
     await conn.execute(_KEYS_TABLE)
     await conn.execute(_HEADS_TABLE)
     await conn.commit()
-    return conn
 
 
 async def _transaction(

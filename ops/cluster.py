@@ -14,7 +14,8 @@ server's OS user cannot reach the home, e.g. a checkout under ``/root``.)
 
 Two database roles: the bootstrap superuser ``hj212`` owns the schema and runs the
 migrations (:meth:`Cluster.owner_url`); the application connects as ``hj212_app``, which
-may only insert into the evidence tables (:mod:`storage.roles`, :meth:`Cluster.url`).
+may only insert into the evidence tables (:mod:`storage.roles`, :mod:`ops.roles`,
+:meth:`Cluster.url`).
 
 PostgreSQL refuses to run as root, so when invoked as root every server command runs
 as the OS user ``hj212`` (created if missing). A production deployment does not use
@@ -37,8 +38,9 @@ from urllib.parse import quote
 
 import psycopg
 
-from storage import roles
-from storage.install import InstallError, Postgres, find_postgres
+from ops import roles as dsns
+from ops.install import InstallError, Postgres, find_postgres
+from storage import roles, server
 
 OS_USER = "hj212"
 DB_USER = "hj212"
@@ -75,7 +77,7 @@ class State:
     @property
     def app_dsn(self) -> str:
         """The application's DSN (role ``hj212_app``)."""
-        return roles.with_login(self.dsn, roles.APP_ROLE, self.app_password)
+        return dsns.with_login(self.dsn, roles.APP_ROLE, self.app_password)
 
 
 @dataclass(frozen=True)
@@ -321,11 +323,7 @@ class Cluster:
     def _ensure_database(self, state: State) -> None:
         admin = state.dsn.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)
-            ).fetchone()
-            if exists is None:
-                conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # constant name, no input
+            server.ensure_database(conn, DB_NAME)
             roles.ensure_login(conn, state.app_password)
 
 

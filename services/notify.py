@@ -3,7 +3,7 @@
 Notifications are queued in ``hj212.notification`` in the same transaction as their
 alarm (storage/alarms.py), so an alarm is never lost between the database and the
 webhook, and a restart resumes where it stopped. :func:`deliver_due` takes the due
-ones (``FOR UPDATE SKIP LOCKED``: several deliverers never send one twice), POSTs the
+ones (storage/notifications.py: several deliverers never send one twice), POSTs the
 JSON body (``Content-Type: application/json``; any 2xx answer is delivery), and on
 failure schedules the next attempt ``backoff x 2^(attempts-1)`` later (at most an
 hour), giving up after ``max_attempts`` (state ``failed``, the last error kept).
@@ -18,12 +18,11 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg.rows import TupleRow
+from storage import notifications
+from storage.db import Conn
 
 log = logging.getLogger(__name__)
 
-Conn = psycopg.Connection[TupleRow]
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -81,39 +80,26 @@ def deliver_due(
     delivered = retrying = failed = 0
     for _ in range(limit):
         with conn.transaction():
-            row = conn.execute(
-                "SELECT id, url, payload, attempts FROM hj212.notification"
-                " WHERE state = 'pending' AND next_at <= %s ORDER BY next_at, id"
-                " LIMIT 1 FOR UPDATE SKIP LOCKED",
-                (now,),
-            ).fetchone()
-            if row is None:
+            due = notifications.claim_due(conn, now)
+            if due is None:
                 break
-            ident, url, body, attempts = row
             try:
-                post_json(url, body, timeout)
+                post_json(due.url, due.payload, timeout)
             except DeliveryError as exc:
-                attempts += 1
+                attempts = due.attempts + 1
                 give_up = attempts >= max_attempts
-                conn.execute(
-                    "UPDATE hj212.notification SET attempts = %s, last_error = %s,"
-                    " state = %s, next_at = %s WHERE id = %s",
-                    (
-                        attempts,
-                        str(exc),
-                        "failed" if give_up else "pending",
-                        now + backoff(attempts, base_backoff),
-                        ident,
-                    ),
+                notifications.settle_failed(
+                    conn,
+                    due.id,
+                    attempts,
+                    str(exc),
+                    give_up=give_up,
+                    next_at=now + backoff(attempts, base_backoff),
                 )
-                log.warning("webhook %s attempt %d failed: %s", url, attempts, exc)
+                log.warning("webhook %s attempt %d failed: %s", due.url, attempts, exc)
                 failed += give_up
                 retrying += not give_up
             else:
-                conn.execute(
-                    "UPDATE hj212.notification SET attempts = attempts + 1, state = 'delivered',"
-                    " delivered_at = %s, last_error = NULL WHERE id = %s",
-                    (now, ident),
-                )
+                notifications.settle_delivered(conn, due.id, now)
                 delivered += 1
     return Delivery(delivered, retrying, failed)

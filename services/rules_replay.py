@@ -16,17 +16,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import psycopg
-from psycopg.rows import TupleRow
-
+from config.rules import RulesSettings
 from rules.engine import Engine
 from rules.model import Alarm, Clear
+from services.rules_runner import feed, load_states, read_inputs
 from storage import rules_inputs
-from storage.rules_settings import RulesSettings
-from storage.rules_store import feed, latest_snapshot, load_cursor, load_states, read_inputs
-
-Conn = psycopg.Connection[TupleRow]
-AlarmKey = tuple[object, ...]
+from storage.db import Conn
+from storage.rules_store import AlarmKey, latest_snapshot, load_cursor, stored_alarm_keys
 
 
 @dataclass
@@ -62,24 +58,6 @@ def _alarm_key(alarm: Alarm) -> AlarmKey:
     )
 
 
-def _stored(conn: Conn, start: datetime, end: datetime) -> list[AlarmKey]:
-    found: list[AlarmKey] = []
-    for row in conn.execute(
-        "SELECT key, mn, kind, severity, raised_at, pollutant, data_time, value, threshold,"
-        " detail FROM hj212.alarm WHERE raised_at > %s AND raised_at <= %s AND key IS NOT NULL",
-        (start, end),
-    ):
-        *head, detail = row
-        found.append(("alarm", *head, json.dumps(detail, sort_keys=True)))
-    for key, at in conn.execute(
-        "SELECT key, cleared_at FROM hj212.alarm WHERE cleared_at > %s AND cleared_at <= %s"
-        " AND key IS NOT NULL",
-        (start, end),
-    ):
-        found.append(("clear", key, at))
-    return found
-
-
 def replay(
     conn: Conn, start: datetime, end: datetime, settings: RulesSettings | None = None
 ) -> Replay:
@@ -108,7 +86,7 @@ def replay(
     result.clears = [o for o in outputs if isinstance(o, Clear)]
     recomputed = [_alarm_key(a) for a in result.alarms]
     recomputed += [("clear", c.key, c.at) for c in result.clears]
-    stored = _stored(conn, start, end)
+    stored = stored_alarm_keys(conn, start, end)
     result.stored = len(stored)
     result.missing = sorted(set(stored) - set(recomputed), key=repr)
     result.extra = sorted(set(recomputed) - set(stored), key=repr)
