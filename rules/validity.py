@@ -128,8 +128,12 @@ def valid_minute_counts(
     every record inside a mark's period as (pollutant, instant µs, reading), for the
     marks to take out. Hours without a valid record are left out."""
     out: dict[tuple[str, int], int] = {}
+    unmarked: dict[Reading, bool] = {}  # marks aside, the test depends on the reading only
     for code, hour, reading, n in groups:
-        if valid_value(reading, (), code, hour):
+        valid = unmarked.get(reading)
+        if valid is None:
+            valid = unmarked[reading] = valid_value(reading, (), code, hour)
+        if valid:
             out[(code, hour)] = out.get((code, hour), 0) + n
     for code, at, reading in marked:
         if valid_value(reading, (), code, at) and not valid_value(reading, marks, code, at):

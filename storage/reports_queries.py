@@ -22,21 +22,22 @@ _HOURS = (
     " WHERE cn = '2061' AND data_time >= %(start)s AND data_time < %(end)s"
     " AND mn = ANY(%(mns)s)"
 )
-# Minute records per hour, by flag and by whether they carry a value, with one of their
-# values; and each minute record inside a mark's period (revoked or not): the rules judge
-# which are valid (rules.validity.valid_minute_counts), this only fetches them.
+# Minute records per station, pollutant, hour (µs) and flag, and how many of them carry
+# a value; and each minute record inside a mark's period (revoked or not): the rules
+# judge which are valid (rules.validity.valid_minute_counts), this only fetches them.
 _MINUTES = (
-    "SELECT mn, pollutant, time_bucket('1 hour', data_time), flag,"
-    " max(coalesce(rtd, avg)), count(*)::int FROM hj212.measurement"
+    "SELECT mn, pollutant, (extract(epoch FROM time_bucket('1 hour', data_time))"
+    " * 1000000)::int8, flag, count(*)::int, count(coalesce(rtd, avg))::int"
+    " FROM hj212.measurement"
     " WHERE cn = '2051' AND data_time >= %(start)s AND data_time < %(end)s"
-    " AND mn = ANY(%(mns)s) GROUP BY 1, 2, 3, 4, coalesce(rtd, avg) IS NULL"
+    " AND mn = ANY(%(mns)s) GROUP BY 1, 2, 3, 4"
 )
 _MARKED_MINUTES = (
-    "SELECT m.mn, m.pollutant, m.data_time, m.rtd, m.avg, m.flag FROM hj212.measurement m"
-    " WHERE m.cn = '2051' AND m.data_time >= %(start)s AND m.data_time < %(end)s"
-    " AND m.mn = ANY(%(mns)s) AND EXISTS (SELECT 1 FROM hj212.data_mark d"
-    "   WHERE d.mn = m.mn AND coalesce(lower(d.period) <= m.data_time, true)"
-    "   AND coalesce(m.data_time <= upper(d.period), true))"
+    "SELECT DISTINCT m.mn, m.pollutant, m.data_time, m.rtd, m.avg, m.flag"
+    " FROM hj212.data_mark d JOIN hj212.measurement m ON m.mn = d.mn AND m.cn = '2051'"
+    " AND m.data_time >= greatest(lower(d.period), %(start)s)"
+    " AND m.data_time <= least(upper(d.period), %(end)s) AND m.data_time < %(end)s"
+    " WHERE d.mn = ANY(%(mns)s) AND d.period && tstzrange(%(start)s, %(end)s, '[]')"
 )
 _MINUTE_HOURS = (  # the hours in which minute records were received, from a day before
     "SELECT DISTINCT mn, time_bucket('1 hour', received_at) FROM hj212.measurement"
@@ -104,9 +105,21 @@ def _minutes(
     conn: Conn, params: dict[str, object], marks: dict[str, list[Mark]]
 ) -> dict[str, dict[tuple[str, int], int]]:
     """Valid minute records per (pollutant, hour), judged by rules.validity."""
+    like: dict[tuple[str | None, bool], Reading] = {}  # one reading per flag, value or not
+
+    def _like(flag: str | None, valued: bool) -> Reading:
+        found = like.get((flag, valued))
+        if found is None:  # 0.0 stands for "a value", None for none
+            found = like[(flag, valued)] = Reading(avg=0.0 if valued else None, flag=flag)
+        return found
+
     groups: dict[str, list[tuple[str, int, Reading, int]]] = defaultdict(list)
-    for mn, code, hour, flag, value, n in conn.execute(_MINUTES, params):
-        groups[mn].append((code, us(hour), Reading(avg=value, flag=flag), n))
+    for mn, code, hour, flag, n, valued in conn.execute(_MINUTES, params):
+        found = groups[mn]
+        if valued:
+            found.append((code, hour, _like(flag, True), valued))
+        if n > valued:
+            found.append((code, hour, _like(flag, False), n - valued))
     marked: dict[str, list[tuple[str, int, Reading]]] = defaultdict(list)
     for mn, code, at, rtd, avg, flag in conn.execute(_MARKED_MINUTES, params):
         marked[mn].append((code, us(at), Reading(rtd=rtd, avg=avg, flag=flag)))
