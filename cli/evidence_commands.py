@@ -54,7 +54,7 @@ def evidence_command(args: argparse.Namespace) -> int:
     try:
         out = export_bundle(
             dsn, args.mn, args.start, args.end, args.output, who=args.by or who_am_i(),
-            key_dir=args.key_dir,
+            key_dir=args.key_dir, ruleset=args.settings.rules.ruleset,
         )  # fmt: skip
     except ExportError as exc:
         return err(f"evidence export refused: {exc}")

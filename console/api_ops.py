@@ -25,14 +25,12 @@ from console.deps import (
 )
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
-from rules.rates import day_tallies, emission_totals
-from rules.times import dt, us
-from rules.transmission import Tally, counted_window
+from rules.transmission import Tally
+from services.figures import figures
 from storage import alarms as alarm_store
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
-from storage import reports_queries
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 Row = dict[str, Any]
@@ -181,42 +179,31 @@ def rates(
     ruleset = ctx.ruleset
     now = ctx.clock()
     start, end = _window(now, days, start, end)
-    stations = [
-        s
-        for s in reports_queries.stations(conn, scope.region_prefix)
-        if scope.enterprise is None or s.enterprise == scope.enterprise
-    ]
-    data = reports_queries.period_data(conn, [s.mn for s in stations], start, end)
+    found = figures(
+        conn, start, end, now=now, ruleset=ruleset,
+        region=scope.region_prefix, enterprise=scope.enterprise, emissions=False,
+    )  # fmt: skip
     rows: list[Row] = []
     trend: dict[int, Tally] = {}
-    for s in stations:
-        cfg = ruleset.for_region(s.region_code)
-        d = data[s.mn]
-        tallies = day_tallies(
-            s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours, now=us(now)
-        )
-        total, by_day = Tally(), dict[int, Tally]()
-        for days_of in tallies.values():
-            for day, t in days_of.items():
-                total, by_day[day] = total + t, by_day.get(day, Tally()) + t
-                trend[day] = trend.get(day, Tally()) + t
-        daily = [_rate(by_day[k])["etr"] for k in sorted(by_day)]
+    for one in found.stations:
+        s, by_day = one.station, one.daily_rates()
+        for day, t in by_day.items():
+            trend[day] = trend.get(day, Tally()) + t
         rows.append(
             {
                 "mn": s.mn,
                 "name": s.name,
                 "region_code": s.region_code,
-                "threshold": cfg.etr_threshold,
-                **_rate(total),
-                "daily": daily,
+                "threshold": one.cfg.etr_threshold,
+                **_rate(one.rate()),
+                "daily": [_rate(t)["etr"] for t in by_day.values()],
             }
         )
-    counted_to = dt(counted_window(us(start), us(end), None, us(now), ruleset.base)[1])
     return {
         "start": start.astimezone(BEIJING),
         "end": end.astimezone(BEIJING),
         # the hours counted end here: ended and judged by now, never past the window
-        "counted_to": counted_to.astimezone(BEIJING),
+        "counted_to": found.counted_to.astimezone(BEIJING),
         "threshold": ruleset.base.etr_threshold,
         "stations": rows,
         "trend": [
@@ -227,15 +214,22 @@ def rates(
 
 
 @router.get("/stations/{mn}/emissions", summary="Daily emission amounts (C x V)")
-def emissions(mn: StationDep, conn: DB, days: Annotated[int, Query(ge=1, le=31)] = 7) -> Row:
-    station = next((s for s in reports_queries.stations(conn) if s.mn == mn), None)
-    if station is None:
+def emissions(
+    mn: StationDep,
+    conn: DB,
+    ctx: CtxDep,
+    days: Annotated[int, Query(ge=1, le=31)] = 7,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Row:
+    """The last ``days`` days, or [start, end) (at most 92 days), counted as the rates
+    are: the hours ended and judged by now (services.figures)."""
+    now = ctx.clock()
+    start, end = _window(now, days, start, end)
+    found = figures(conn, start, end, now=now, ruleset=ctx.ruleset, mns={mn},
+                    rates=False)  # fmt: skip
+    if not found.stations:
         return {"mn": mn, "factors": {}}
-    end = _now().replace(minute=0, second=0, microsecond=0)
-    start = end - timedelta(days=days)
-    data = reports_queries.period_data(conn, [mn], start, end)[mn]
-    codes = sorted(station.pollutants)
-    totals = emission_totals(station, data.hours, codes, us(start), us(end))
     return {
         "mn": mn,
         "factors": {
@@ -248,7 +242,7 @@ def emissions(mn: StationDep, conn: DB, days: Annotated[int, Query(ge=1, le=31)]
                 }
                 for k, t in sorted(days_of.items())
             ]
-            for code, days_of in totals.items()
+            for code, days_of in found.stations[0].emissions.items()
         },
     }
 

@@ -17,6 +17,7 @@ from evidence import bundle, keys, report
 from evidence.figures import figures
 from evidence.reparse import decoded_rows, row_key
 from protocol import BEIJING
+from rules.config import Ruleset
 from rules.times import TIME_LABEL, shown
 from storage import audit, chain, station_history
 from storage.db import DictConn
@@ -123,13 +124,15 @@ def export_bundle(
     who: str,
     key_dir: Path | None = None,
     now: datetime | None = None,
+    ruleset: Ruleset | None = None,
 ) -> Path:
     """Write the evidence bundle of ``mn`` over [start, end) to ``out_path``.
 
     Verifies the stored chain from the window to its head first, and refuses to export
     (:class:`ExportError`) when it is broken. Every step is audited. Naive times are
     taken as Beijing time. ``now`` is the export's moment (the real clock unless a test
-    on simulated time gives its own): the rates count the hours judged by then.
+    on simulated time gives its own): the rates count the hours judged by then, with the
+    ``ruleset`` the rules engine runs with (the process's rules settings).
     """
     # a moment without an offset is Beijing time, as on the command line
     start, end = (t if t.tzinfo else t.replace(tzinfo=BEIJING) for t in (start, end))
@@ -151,7 +154,7 @@ def export_bundle(
             earlier = _earlier(conn, w)
     exported = now or datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:
-        figs = figures(plain, mn, start, end, now=exported)
+        figs = figures(plain, mn, start, end, now=exported, ruleset=ruleset)
     files = _files(w, earlier)
     links = _chain_links(w, verdict)
     files[bundle.CHAIN] = bundle.dumps(links).encode()

@@ -22,15 +22,10 @@ from reports.periods import Period, counted_to
 from rules.config import Ruleset
 from rules.emissions import Total
 from rules.model import GAS_FLOW, WATER_FLOW, StationInfo
-from rules.rates import emission_totals
 from rules.times import month_floor, period_label, us
-from rules.transmission import counted_until
-from storage import reports_queries
+from services.figures import DIRECT_REPORT, cou_check, figures
 
-ITEMS = {
-    "water": (WATER_FLOW, "w01018", "w21003"),  # waste water m³, COD, NH3-N
-    "gas": (GAS_FLOW, "a21026", "a21002", "a34013"),  # flue gas m³, SO2, NOx, particulates
-}
+ITEMS = DIRECT_REPORT  # waste water m³, COD, NH3-N; flue gas m³, SO2, NOx, particulates
 NAMES = {
     WATER_FLOW: "废水排放量 waste water",
     "w01018": "化学需氧量 COD",
@@ -72,8 +67,6 @@ def _row(
     total: Total,
     tolerance: float,
 ) -> tuple[object, ...]:
-    diff = total.difference
-    check = "" if diff is None else ("ok" if abs(diff) <= tolerance else "differs")
     is_flow = code in (GAS_FLOW, WATER_FLOW)
     return (
         level,
@@ -87,9 +80,9 @@ def _row(
         _unit(code),
         round(total.computed, 3),
         None if is_flow or not total.device_hours else round(total.device, 3),
-        None if is_flow else diff,
+        None if is_flow else total.difference,
         total.hours,
-        "" if is_flow else check,
+        cou_check(code, total, tolerance),
     )
 
 
@@ -137,29 +130,27 @@ def build(
     now: datetime,
 ) -> Report:
     ruleset = ruleset or Ruleset()
-    end = min(us(period.end), counted_until(us(now), ruleset.base))
-    stations = [s for s in reports_queries.stations(conn, region) if s.medium in ITEMS]
-    data = reports_queries.period_data(conn, [s.mn for s in stations], period.start, period.end)
+    found = figures(
+        conn, period.start, period.end, now=now, ruleset=ruleset, region=region, rates=False
+    )
+    outlets = [f for f in found.stations if f.station.medium in ITEMS]
     rows: list[tuple[object, ...]] = []
     enterprise: dict[tuple[str, str], Total] = defaultdict(Total)
     overall: dict[str, Total] = defaultdict(Total)
     monthly: dict[tuple[str, str], float] = defaultdict(float)
     tolerance = ruleset.base.cou_tolerance
-    for station in stations:
-        codes = ITEMS[station.medium]
-        totals = emission_totals(station, data[station.mn].hours, codes[1:], us(period.start), end)
-        for code in codes:
+    for one in outlets:
+        station, own = one.station, one.cfg.cou_tolerance
+        for code in ITEMS[station.medium]:
             by_month: dict[str, Total] = defaultdict(Total)
-            for day, total in totals[code].items():
+            for day, total in one.emissions.get(code, {}).items():
                 by_month[period_label("month", month_floor(day))] += total
             for month, total in sorted(by_month.items()):
-                rows.append(
-                    _row("month", station, station.enterprise, month, code, total, tolerance)
-                )
+                rows.append(_row("month", station, station.enterprise, month, code, total, own))
                 monthly[(month, code)] += total.computed
             whole = sum(by_month.values(), Total())
             rows.append(
-                _row("station", station, station.enterprise, period.label, code, whole, tolerance)
+                _row("station", station, station.enterprise, period.label, code, whole, own)
             )
             enterprise[(station.enterprise, code)] += whole
             overall[code] += whole
@@ -174,7 +165,7 @@ def build(
     where = f"region {region}" if region else "all regions"
     return Report(
         title=f"排放量 Emissions {period.label}",
-        subtitle=f"{where}; {len(stations)} outlets; {counted_to(period, now, ruleset)}",
+        subtitle=f"{where}; {len(outlets)} outlets; {counted_to(period, found.counted_to, now)}",
         tables=[Table("emissions", COLUMNS, rows, frozenset({"difference"}))],  # type: ignore[arg-type]
         charts=[
             chart

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from protocol import BEIJING
-from rules.config import Ruleset
-from rules.times import TIME_LABEL, TIME_LABEL_EN, dt, shown, us
-from rules.transmission import counted_until
+from rules.times import TIME_LABEL, TIME_LABEL_EN, shown
 
 
 class PeriodError(ValueError):
@@ -65,17 +63,17 @@ def parse(text: str) -> Period:
     raise PeriodError(f"{text!r}: use a day 2026-10-03, a month 2026-10 or a quarter 2026Q3")
 
 
-def counted_to(period: Period, now: datetime, ruleset: Ruleset) -> str:
+def counted_to(period: Period, until: datetime, now: datetime) -> str:
     """What a report on ``period`` covers, said in the subtitle: the whole period, or
-    (still running) up to the end of the last hour judged at ``now``."""
-    until = min(us(period.end), counted_until(us(now), ruleset.base))
-    if until >= us(period.end):
+    (still running) up to ``until``, the end of the last hour judged at ``now``
+    (services.figures)."""
+    if until >= period.end:
         return (
             f"{shown(period.start, False)} 至 {shown(period.end, False)}（{TIME_LABEL}）"
             f" / {TIME_LABEL_EN}, end exclusive"
         )
     return (
-        f"{shown(period.start, False)} 至 {shown(dt(until), False)}（{TIME_LABEL}，统计期未结束："
+        f"{shown(period.start, False)} 至 {shown(until, False)}（{TIME_LABEL}，统计期未结束："
         f"计至已结束并已判定的小时）/ {TIME_LABEL_EN}, period still running: counted to "
-        f"{shown(dt(until), False)}, the hours ended and judged by {shown(now)}"
+        f"{shown(until, False)}, the hours ended and judged by {shown(now)}"
     )

@@ -19,10 +19,8 @@ from reports.model import Chart, Report, Table
 from reports.periods import Period, counted_to
 from rules.config import Ruleset
 from rules.model import StationInfo
-from rules.rates import day_tallies
-from rules.times import us
 from rules.transmission import Tally
-from storage import reports_queries
+from services.figures import figures
 
 COLUMNS = (
     "level",
@@ -95,43 +93,27 @@ def build(
     now: datetime,
 ) -> Report:
     ruleset = ruleset or Ruleset()
-    stations = reports_queries.stations(conn, region)
-    data = reports_queries.period_data(conn, [s.mn for s in stations], period.start, period.end)
+    found = figures(
+        conn, period.start, period.end, now=now, ruleset=ruleset, region=region, emissions=False
+    )
+    stations = [f.station for f in found.stations]
     rows: list[tuple[object, ...]] = []
     by_day: dict[int, Tally] = defaultdict(Tally)
     enterprises: dict[str, tuple[Tally, float]] = {}
     total = Tally()
     chart_labels: list[str] = []
     chart_values: list[float | None] = []
-    for station in stations:
-        cfg = ruleset.for_region(station.region_code)
-        found = data[station.mn]
-        tallies = day_tallies(
-            station,
-            cfg,
-            found.hours,
-            found.minutes,
-            found.marks,
-            us(period.start),
-            us(period.end),
-            found.minute_hours,
-            now=us(now),
-        )
-        station_total = Tally()
-        for code, days in tallies.items():
-            factor = sum(days.values(), Tally())
-            rows.append(
-                _row("pollutant", station, station.enterprise, code, factor, cfg.etr_threshold)
-            )
-            station_total = station_total + factor
-            for day, tally in days.items():
-                by_day[day] = by_day[day] + tally
-        rows.append(
-            _row("station", station, station.enterprise, "", station_total, cfg.etr_threshold)
-        )
+    for one in found.stations:
+        station, threshold = one.station, one.cfg.etr_threshold
+        for code, factor in one.factor_rates().items():
+            rows.append(_row("pollutant", station, station.enterprise, code, factor, threshold))
+        for day, tally in one.daily_rates().items():
+            by_day[day] = by_day[day] + tally
+        station_total = one.rate()
+        rows.append(_row("station", station, station.enterprise, "", station_total, threshold))
         chart_labels.append(station.name or station.mn)
         chart_values.append(station_total.completion.etr)
-        sofar, threshold = enterprises.get(station.enterprise, (Tally(), cfg.etr_threshold))
+        sofar, threshold = enterprises.get(station.enterprise, (Tally(), threshold))
         enterprises[station.enterprise] = (sofar + station_total, threshold)
         total = total + station_total
     for name, (tally, threshold) in sorted(enterprises.items()):
@@ -154,7 +136,7 @@ def build(
     where = f"region {region}" if region else "all regions"
     return Report(
         title=f"有效传输率 Effective transmission rate {period.label}",
-        subtitle=f"{where}; {len(stations)} stations; {counted_to(period, now, ruleset)}",
+        subtitle=f"{where}; {len(stations)} stations; {counted_to(period, found.counted_to, now)}",
         tables=[
             Table("transmission", COLUMNS, rows, RATES),  # type: ignore[arg-type]
             Table("daily", DAILY, daily, frozenset({"etr", "etr_rt"})),  # type: ignore[arg-type]

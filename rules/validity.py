@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from rules.config import RulesConfig
 from rules.model import Mark, Reading
-from rules.times import HOUR, us
+from rules.times import HOUR, hour_floor, us
 
 SHUTDOWN = frozenset({"shutdown", "停运", "停产", "production-stop", "停运标记"})
 EXEMPT = frozenset(
@@ -108,6 +108,38 @@ def marked_invalid(marks: Sequence[Mark], pollutant: str, at: int) -> bool:
         if _kind(mark) is not None and us(mark.start) <= at < us(mark.end):
             return True
     return False
+
+
+def valid_value(reading: Reading, marks: Sequence[Mark], pollutant: str, at: int) -> bool:
+    """Whether a minute (or real-time) value at ``at`` counts as valid (docs/regulations.md
+    §2.1, §1.3): flagged normal, with a value, and under no mark in force that makes it
+    invalid. The engine counts an hour's valid minutes by this test as they arrive."""
+    return reading.normal and reading.value is not None and not marked_invalid(marks, pollutant, at)
+
+
+def valid_minute_counts(
+    groups: Iterable[tuple[str, int, Reading, int]],
+    marked: Iterable[tuple[str, int, Reading]],
+    marks: Sequence[Mark],
+) -> dict[tuple[str, int], int]:
+    """Valid minute records per (pollutant, hour start µs), by :func:`valid_value`, from
+    what storage fetched without judging: ``groups`` of (pollutant, hour, a reading like
+    each of the group's ``n`` records in flag and in having a value, n), marks aside; and
+    every record inside a mark's period as (pollutant, instant µs, reading), for the
+    marks to take out. Hours without a valid record are left out."""
+    out: dict[tuple[str, int], int] = {}
+    unmarked: dict[Reading, bool] = {}  # marks aside, the test depends on the reading only
+    for code, hour, reading, n in groups:
+        valid = unmarked.get(reading)
+        if valid is None:
+            valid = unmarked[reading] = valid_value(reading, (), code, hour)
+        if valid:
+            out[(code, hour)] = out.get((code, hour), 0) + n
+    for code, at, reading in marked:
+        if valid_value(reading, (), code, at) and not valid_value(reading, marks, code, at):
+            key = (code, hour_floor(at))
+            out[key] = out.get(key, 0) - 1
+    return {key: n for key, n in out.items() if n > 0}
 
 
 def stopped(flow: float | None, o2: float | None, cfg: RulesConfig) -> bool:
