@@ -1,7 +1,7 @@
 """One connection from a field data logger (TCP, or a serial port), as an asyncio Protocol.
 
-asyncio's Protocol under uvloop is the hot path: it measured about 2.5x the throughput of
-stream-based servers on this kind of loop (performance.md §3). Each chunk goes through
+asyncio's Protocol under uvloop is the hot path: in the gateway loop it measured about 2.5x
+stock asyncio and 1.3-1.9x uvloop streams (docs/performance.md §3). Each chunk goes through
 the sans-IO :class:`protocol.Connection`; every frame, valid or not, is archived; an
 answer (9014, 9013) is written only once the frame is durable (committed, or spooled).
 

@@ -1,5 +1,5 @@
 """Code tables of HJ 212 in one place (HJ 212-2017 §6.6, Tables 5-9; HJ/T 212-2005 §6.5;
-HJ 212-2025 additions as reported in ``shared/notes/hj212.md`` §13), and the names the
+HJ 212-2025 additions as reported in ``docs/protocol.md`` §13), and the names the
 rest of the code uses for them: :class:`Cn`, the CN groups, :class:`Reject` and
 :class:`Deviation`.
 

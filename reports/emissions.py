@@ -4,7 +4,7 @@ particulates for gas outlets, by month and for the period, per station, enterpri
 in total.
 
 Amounts are Σ over hours of measured concentration x that hour's flow volume
-(:mod:`rules.emissions`, regulations.md §4), next to the sum of the devices' own -Cou
+(:mod:`rules.emissions`, docs/regulations.md §4), next to the sum of the devices' own -Cou
 over the hours that had one; a difference over ``cou_tolerance`` (2 %) is flagged (A20).
 """
 
@@ -178,7 +178,7 @@ def build(
                 "Amount = Σ hourly measured concentration x the hour's flow volume (the flow's "
                 "-Cou, else its mean rate x 1 h); device_cou = Σ of the devices' own -Cou; "
                 "'differs' when they disagree by more than "
-                f"{tolerance:.0%} (regulations.md §4, A20)."
+                f"{tolerance:.0%} (docs/regulations.md §4, A20)."
             ),
             (
                 "Hours without data are not substituted (HJ 75-2017 修约 not applied); 'hours' "

@@ -1,7 +1,7 @@
 """``hj212 report transmission``: effective transmission rate by factor, station,
 enterprise and in total, realtime and completion, with the daily trend.
 
-Rates per regulations.md §1 (:mod:`rules.transmission`); each station is held to the
+Rates per docs/regulations.md §1 (:mod:`rules.transmission`); each station is held to the
 threshold of its region (``etr_threshold``, default 95 %, Hubei Art. 8), enterprises
 and the total to the threshold of their first station's region. A period still running
 is counted up to the last hour judged when the report is made, and says so.
@@ -160,7 +160,7 @@ def build(
 
 NOTES = [
     (
-        "ETR = TR x ER = valid / expected (regulations.md §1.1); rt = realtime (即时): "
+        "ETR = TR x ER = valid / expected (docs/regulations.md §1.1); rt = realtime (即时): "
         "data received by the end of the hour plus the grace; the other columns are the "
         "completion variant (补全), with data sent later."
     ),

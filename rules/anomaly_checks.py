@@ -1,4 +1,4 @@
-"""Consistency anomalies within one record (regulations.md §5, A15-A20).
+"""Consistency anomalies within one record (docs/regulations.md §5, A15-A17, A19, A20).
 
 Each function looks at the readings of one record (all factors of one DataTime) and
 returns what is inconsistent, or nothing. MEP Order 19 第十九条 treats "data obviously
@@ -34,7 +34,7 @@ def flow_zero_with_concentrations(
 
     Not when the flow is flagged F: the logger says the plant is stopped (HJ 212-2017
     Table 8), and a stopped plant's analysers read leftovers; whether the stop is real is
-    the rate's question (regulations.md §1.3), not an anomaly of every such record. Not
+    the rate's question (docs/regulations.md §1.3), not an anomaly of every such record. Not
     when O2 is at air level either: the unit is stopped (that is A19's business).
     """
     flow = readings.get(flow_code)

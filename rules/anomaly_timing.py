@@ -2,7 +2,7 @@
 
 HJ 212-2017 §6.3.3: DataTime is the station's clock (Beijing time) and, for minute,
 hour and day data, the **start** of the period, sent once the period is over
-(regulations.md §1.7). So a record is "from the future" when its period ends more
+(docs/regulations.md §1.7). So a record is "from the future" when its period ends more
 than ``drift_future_s`` after it was received: the station's clock is ahead. Real-time
 data (2011) should arrive at once; repeatedly late real-time data mean a clock
 behind (back-filled data after an outage are exempt: they belong to the gap).

@@ -1,4 +1,4 @@
-"""Value anomalies on a factor's hourly series (regulations.md §5, A5-A11).
+"""Value anomalies on a factor's hourly series (docs/regulations.md §5, A5-A11).
 
 Each function reads the recent hourly entries of one factor, oldest first, as
 ``(hour, value, running)`` with ``hour`` in µs, and answers whether the pattern holds

@@ -1,4 +1,4 @@
-"""Outage and facility cases: deadlines, reminders, escalation (regulations.md §6).
+"""Outage and facility cases: deadlines, reminders, escalation (docs/regulations.md §6).
 
 A case opens when a station goes silent (outage, A1) or its facility stops producing
 valid data (flags D/B, unmarked M/C, a factor missing: A22). From its opening:

@@ -1,6 +1,6 @@
 """Every parameter of the rules, with its default and where the number comes from.
 
-Tags as in ``shared/notes/regulations.md``: [P] primary text read, [S] secondary
+Tags as in ``docs/regulations.md``: [P] primary text read, [S] secondary
 source, [R] recalled (verify), [E] engineering default. The local rule the project
 implements is 湖北省污染源自动监控管理办法 (2021) 第十五条 (written report within 24 h;
 restore within 12 h gas / 48 h water) and 第八条 (effective transmission rate > 95 %).
@@ -21,8 +21,8 @@ from typing import Any
 @dataclass(frozen=True)
 class RulesConfig:
     # -- outage (A1) ------------------------------------------------------------------
-    silence_multiple: float = 3.0  # x the station's shortest upload interval [S] A1
-    silence_min_s: float = 600.0  # never less than 10 min [S] A1
+    silence_multiple: float = 3.0  # x the station's shortest upload interval [E] A1
+    silence_min_s: float = 600.0  # never less than 10 min [E] A1
     # -- cases and deadlines (Hubei Art. 15 [P seed]; national: 12 h / 5 working days) -
     report_due_h: float = 24.0  # written report to the bureau [P seed Art. 15]
     restore_due_gas_h: float = 12.0  # waste-gas facility running again [P seed Art. 15]
@@ -38,7 +38,7 @@ class RulesConfig:
     gas_min_valid_minutes: int = 45  # valid gas hour [S] HJ 76 App. B
     gas_min_valid_hours: int = 20  # valid gas day [S] HJ 76 App. B
     water_min_valid_fraction: float = 0.75  # valid water day, of expected hours [R] HJ 356
-    # -- anomalies (regulations.md §5; thresholds [E] unless noted) ---------------------
+    # -- anomalies (docs/regulations.md §5; thresholds [E] unless noted) ---------------------
     zero_hours: int = 1  # A5: hourly mean 0 while running
     constant_hours: int = 4  # A7: identical hourly means
     constant_minutes: float = 60.0  # A7: identical real-time/minute values

@@ -1,4 +1,4 @@
-"""Emission amounts (排放量, HJ 212 ``-Cou``), regulations.md §4.
+"""Emission amounts (排放量, HJ 212 ``-Cou``), docs/regulations.md §4.
 
 mass = concentration x volume x unit factor, with the **measured** (实测, not
 converted) concentration and the dry standard volume:

@@ -1,4 +1,4 @@
-"""Exceedance (超标), regulations.md §3 and A12.
+"""Exceedance (超标), docs/regulations.md §3 and A12.
 
 * **Gas:** the valid hourly **converted** concentration (折算, ZsAvg) against the hourly
   limit; HJ 76-2017 App. B requires the CEMS to alarm on the 1-hour converted average

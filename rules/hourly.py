@@ -1,7 +1,7 @@
 """Judging an hour, a day, a month and a quarter of one station.
 
 Hour H is judged at H + 1 h + ``hour_grace_min`` (A2's grace), from what arrived by
-then: every factor's hourly status (expected / received / valid, regulations.md §1.5
+then: every factor's hourly status (expected / received / valid, docs/regulations.md §1.5
 and §2.1), exceedance of gas hours (§3.1), the value anomalies of the hourly series
 (A5, A7-A9, A11), hour versus its minutes (A21), incomplete hours (A3), missing hours
 (A2), factors missing while others arrive (a facility case), retransmissions and

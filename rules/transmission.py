@@ -1,4 +1,4 @@
-"""Effective transmission rate (有效传输率), regulations.md §1.
+"""Effective transmission rate (有效传输率), docs/regulations.md §1.
 
 The counting unit is one hourly value of one assessed factor at one point (§1.2)::
 

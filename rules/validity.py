@@ -1,6 +1,6 @@
 """Valid hours and days, data marks, and the converted (折算) concentration.
 
-regulations.md §2 (HJ 76-2017 App. B [S], HJ 356-2019 [R]) and §1.2-1.3 (marks):
+docs/regulations.md §2 (HJ 76-2017 App. B [S], HJ 356-2019 [R]) and §1.2-1.3 (marks):
 
 * a **gas hour** is valid when its hourly record is flagged N, no invalidating mark
   covers it, and, for a station that sends minute data, at least 45 of its minutes
@@ -38,7 +38,7 @@ EXEMPT = frozenset(
     }
 )
 # Flags a device sends for data that are not normal (HJ 212-2017 Table 8); all of them
-# make the value invalid for the rate and for exceedance (regulations.md §1.3 table).
+# make the value invalid for the rate and for exceedance (docs/regulations.md §1.3 table).
 # F (instrument stopped) is a shutdown only when the unit really is stopped.
 DEVICE_PROBLEM_FLAGS = frozenset({"D", "B", "P"})  # fault, communication, power
 MAINTENANCE_FLAGS = frozenset({"M", "C"})
@@ -156,7 +156,7 @@ def hour_status(
     unit_stopped: bool,
     cfg: RulesConfig,
 ) -> HourStatus:
-    """How one factor's hour counts (regulations.md §1.5 loop body, §2.1).
+    """How one factor's hour counts (docs/regulations.md §1.5, §2.1).
 
     ``valid_minutes`` is None when the station sends no minute data (the 45-minute
     test cannot be made, so the hourly record's flag decides).
@@ -193,7 +193,7 @@ def day_valid(medium: str, valid_hours: int, expected_hours: int, cfg: RulesConf
 
 
 def converted(value: float, o2: float, o2_ref: float, o2_air: float = 21.0) -> float | None:
-    """C_ref = C x (21 - O2_ref) / (21 - O2_meas) (HJ 75/76, regulations.md §2.5 A7/A9).
+    """C_ref = C x (21 - O2_ref) / (21 - O2_meas) (HJ 75/76, docs/regulations.md §2.5 A7/A9).
 
     None when O2 is at or above that of the combustion air: nothing to convert.
     """

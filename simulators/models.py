@@ -178,7 +178,7 @@ class Station:
     seed: int
     o2_ref: float | None = None
     version: str = "2017"
-    crc: str = "hj212"  # or the legacy "modbus" / "modbus-swapped" (hj212.md §2)
+    crc: str = "hj212"  # or the legacy "modbus" / "modbus-swapped" (docs/protocol.md §2)
     sm4_key: bytes | None = None
     password: str = "123456"
     scale: float = 1.0

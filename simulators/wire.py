@@ -9,7 +9,7 @@ legacy CRCs old loggers send.
   and no Flag in uploads (HJ/T 212-2005 App. C examples 4-8), and responses inside a
   request flow carry the request's QN in CP;
 * legacy CRC: CRC-16/MODBUS, or the same byte-swapped, in place of the HJ 212 CRC
-  (hj212.md §2: real devices in the wild).
+  (docs/protocol.md §2: real devices in the wild).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Chunk intervals, retention and (where licensed) compression of the hypertables.
 
 TimescaleDB's Apache-2 edition has ``drop_chunks`` and ``set_chunk_time_interval`` but
-no jobs: no ``add_retention_policy``, no compression (performance.md §1). So retention
+no jobs: no ``add_retention_policy``, no compression (docs/performance.md §1). So retention
 is done here, by ``hj212 db retention`` (run it daily, from cron or a systemd timer) or
 by anything that calls :func:`apply_retention`. Compression is set up only when the
 server reports ``timescaledb.license = 'timescale'``; everything works without it.

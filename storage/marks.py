@@ -2,7 +2,7 @@
 
 A proposal (``hj212.mark_request``) changes nothing until a regulator approves it:
 approval writes the ``hj212.data_mark`` row that the rules engine and the reports
-apply (regulations.md §1.3; migration 0031). Every step is audited in the same
+apply (docs/regulations.md §1.3; migration 0031). Every step is audited in the same
 transaction (:func:`storage.audit.append`).
 """
 

@@ -1,4 +1,4 @@
-"""One room for each job, and imports point one way (house-style.md §1; issue 16).
+"""One room for each job, and imports point one way (docs/architecture.md §1; issue 16).
 
 The table :data:`ALLOWED` is the design: which top-level package may import which.
 Every top-level Python package of the repository is in it (or is free: ``tests`` and

@@ -1,5 +1,5 @@
 """Marks (标记): proposed by the enterprise, they change nothing until a regulator
-approves them; approved, they change the rates as regulations.md §1.3 says."""
+approves them; approved, they change the rates as docs/regulations.md §1.3 says."""
 
 from __future__ import annotations
 

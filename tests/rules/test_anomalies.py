@@ -1,4 +1,4 @@
-"""The anomaly catalogue of regulations.md §5, detector by detector, and in the engine."""
+"""The anomaly catalogue of docs/regulations.md §5, detector by detector, and in the engine."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def test_a20_cou_against_concentration_times_volume() -> None:
     assert mass_factor("w01018") == pytest.approx(1e-3)  # mg/L x m³ -> kg
     assert mass_factor("w20111") == pytest.approx(1e-3)  # µg/L x m³ -> g
     assert mass_factor("a19001") is None
-    # SO2 20 mg/m³ at 500,000 m³/h is 10 kg in the hour (regulations.md §4)
+    # SO2 20 mg/m³ at 500,000 m³/h is 10 kg in the hour (docs/regulations.md §4)
     m3 = volume("a00000", Reading(avg=500_000 / 3600), 3600)
     assert m3 == pytest.approx(500_000)
     assert amount("a21026", 20.0, m3) == pytest.approx(10.0)

@@ -147,7 +147,7 @@ def test_a_healthy_station_started_part_way_is_100_percent_in_the_engine_and_the
 
 def test_flag_f_hours_count_alike_in_the_engine_and_the_reports() -> None:
     """A water plant flagged F (stopped) for 8 hours of a day: with no flow the hours
-    leave the period (regulations.md §1.3: the unit really is stopped); with a flow
+    leave the period (docs/regulations.md §1.3: the unit really is stopped); with a flow
     still running they are expected and invalid. The engine and the reports agree."""
     for idle_flow, shutdown in ((0.0, 8), (0.3, 0)):
         station = water_station()

@@ -1,4 +1,4 @@
-"""Effective transmission rate: the worked examples of regulations.md §1.6."""
+"""Effective transmission rate: the worked examples of docs/regulations.md §1.6."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validity (regulations.md §2), marks (§1.3), conversion and exceedance (§3)."""
+"""Validity (docs/regulations.md §2), marks (§1.3), conversion and exceedance (§3)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_valid_days() -> None:
 
 
 def test_converted_concentration_worked_examples() -> None:
-    """regulations.md §3.3."""
+    """docs/regulations.md §3.3."""
     assert round(converted(38, 9.5, 6), 1) == 49.6  # type: ignore[arg-type]
     nox = (92 + 6) * 46.005 / 22.4
     assert round(nox, 1) == 201.3
