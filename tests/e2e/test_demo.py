@@ -70,9 +70,10 @@ def test_the_demo_honours_every_setting_and_its_psql_hint_works(
     assert f"http://127.0.0.1:{ports['console']}/" in stderr
     assert f":{ports['metrics']}/metrics" in stderr
     assert (tmp_path / "spool").is_dir()  # the spool where it was told, not var/spool
-    # the hint names this database: run it as printed
-    (hint,) = [line for line in stderr.splitlines() if "SELECT count(*)" in line]
-    counted = subprocess.run(shlex.split(hint), capture_output=True, text=True, check=False)
+    # the hint names this database: run it as printed (the part before its comment)
+    (hint,) = [line for line in stderr.splitlines() if line.strip().startswith("psql ")]
+    command = [*shlex.split(hint.split("(")[0]), "-c", "SELECT count(*) FROM hj212.measurement"]
+    counted = subprocess.run(command, capture_output=True, text=True, check=False)
     assert counted.returncode == 0, counted.stderr
     assert int(counted.stdout.split()[2]) > 0  # " count \n-------\n    123"
     assert f"export HJ212_DSN={shlex.quote(rules_dsn)}" in stderr
