@@ -38,6 +38,7 @@ from rules.validity import (
     mark_effect,
     marked_invalid,
     stopped,
+    valid_value,
 )
 
 FAR_FUTURE = 1 << 62
@@ -82,11 +83,7 @@ def handle(ctx: Ctx, record: Record) -> None:
     if cn == Cn.MINUTE:
         st.minutes_seen = t
     _timing(ctx, cn, at, previous)
-    valid = {
-        code
-        for code, r in readings.items()
-        if r.normal and r.value is not None and not marked_invalid(st.marks, code, at)
-    }
+    valid = {code for code, r in readings.items() if valid_value(r, st.marks, code, at)}
     if valid:
         _resume(ctx, valid, at)
     _flags(ctx, readings, at)
@@ -373,7 +370,7 @@ def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> 
         if r.cou is not None:
             m.sum_cou += r.cou
             m.n_cou += 1
-        if r.value is None or not r.normal or marked_invalid(st.marks, code, at):
+        if r.value is None or not valid_value(r, st.marks, code, at):  # None: for mypy
             continue
         m.n_valid += 1
         m.sum_c += r.value
