@@ -20,7 +20,6 @@ from config.rules import RulesSettings
 from protocol import BEIJING
 from reports import emissions, render, transmission
 from reports.periods import PeriodError, parse
-from rules.config import RulesConfigError
 from rules.lifecycle import LifecycleError
 from rules.times import TIME_LABEL, TIME_LABEL_EN, machine, shown
 from services.rules_replay import replay
@@ -43,8 +42,6 @@ def rules_command(args: argparse.Namespace) -> int:
             if args.action == "status":
                 return _status(conn)
             return _replay(conn, args, settings)
-    except RulesConfigError as exc:
-        return err(f"rules configuration: {exc}", 2)
     except psycopg.Error as exc:
         return err(str(exc))
 
@@ -125,7 +122,7 @@ def report_command(args: argparse.Namespace) -> int:
             detail = {"period": period.label, "region": args.region or "", "format": args.format,
                       "output": str(args.output) if args.output else "-"}  # fmt: skip
             audit.append(conn, who_am_i(), "download", f"report:{args.kind}", detail)
-    except (PeriodError, RulesConfigError) as exc:
+    except PeriodError as exc:
         return err(str(exc), 2)
     except psycopg.Error as exc:
         return err(str(exc))

@@ -114,9 +114,7 @@ def _alarms(conn: Conn, w: Window) -> list[Row]:
     actions = _all(
         conn, "SELECT * FROM hj212.alarm_action WHERE alarm_id = ANY(%s) ORDER BY at, id", (ids,)
     )
-    for alarm in alarms:
-        alarm["actions"] = [a for a in actions if a["alarm_id"] == alarm["id"]]
-    return alarms
+    return _attach(alarms, "actions", actions, "alarm_id")
 
 
 def _cases(conn: Conn, w: Window) -> list[Row]:
@@ -130,9 +128,19 @@ def _cases(conn: Conn, w: Window) -> list[Row]:
     events = _all(
         conn, "SELECT * FROM hj212.case_event WHERE case_id = ANY(%s) ORDER BY at", (ids,)
     )
-    for case in cases:
-        case["timeline"] = [e for e in events if e["case_id"] == case["id"]]
-    return cases
+    return _attach(cases, "timeline", events, "case_id")
+
+
+def _attach(parents: list[Row], name: str, children: list[Row], key: str) -> list[Row]:
+    """Each parent with its children (in their order) under ``name``, matched by the
+    children's ``key`` column: one pass over each list, not one over the children per
+    parent."""
+    grouped: dict[object, list[Row]] = {}
+    for child in children:
+        grouped.setdefault(child[key], []).append(child)
+    for parent in parents:
+        parent[name] = grouped.get(parent["id"], [])
+    return parents
 
 
 def _commands(conn: Conn, w: Window) -> list[Row]:
@@ -145,9 +153,7 @@ def _commands(conn: Conn, w: Window) -> list[Row]:
         " WHERE r.command_id = ANY(%s) ORDER BY r.received_at",
         (ids,),
     )
-    for command in commands:
-        command["replies"] = [r for r in replies if r["command_id"] == command["id"]]
-    return commands
+    return _attach(commands, "replies", replies, "command_id")
 
 
 def _marks(conn: Conn, w: Window) -> None:
