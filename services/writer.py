@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from storage import frame_batch
-from storage.frame_batch import Connection
+from storage.db import AsyncConn
 from storage.records import FrameRecord
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Writer:
         await asyncio.gather(*(self._run_lane(lane) for lane in self._lanes))
 
     async def _run_lane(self, lane: _Lane) -> None:
-        conn: Connection | None = None
+        conn: AsyncConn | None = None
         backoff = 0.1
         try:
             while True:
@@ -129,7 +129,7 @@ class Writer:
             if conn is not None:
                 await conn.close()
 
-    async def _write_items(self, conn: Connection, items: list[_Item]) -> None:
+    async def _write_items(self, conn: AsyncConn, items: list[_Item]) -> None:
         """Write and resolve ``items``; a data error fails only the frame that causes it.
 
         Bad data (a value the database refuses) is isolated by halving the batch, so one

@@ -36,11 +36,11 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from storage.chain import GENESIS, link_hash, micros
+from storage.db import AsyncConn
 from storage.records import FrameRecord, MeasurementRow, StatusRow, safe
 
 log = logging.getLogger(__name__)
 
-Connection = psycopg.AsyncConnection[TupleRow]
 Cursor = psycopg.AsyncCursor[TupleRow]
 
 _LOCK_HEADS = (
@@ -129,7 +129,7 @@ class _Head:
     refused: str | None = None  # the code of the last one refused
 
 
-async def write(conn: Connection, records: Sequence[FrameRecord]) -> tuple[list[str], int]:
+async def write(conn: AsyncConn, records: Sequence[FrameRecord]) -> tuple[list[str], int]:
     """Store ``records`` in one transaction: each one's archive status, and how many new
     measurement rows. :raises DATA_ERRORS: a frame's data the database refuses."""
     for r in records:
@@ -146,7 +146,7 @@ async def write(conn: Connection, records: Sequence[FrameRecord]) -> tuple[list[
         return await _transaction(conn, records, trust_high_water=False)
 
 
-async def prepare(conn: Connection) -> None:
+async def prepare(conn: AsyncConn) -> None:
     """Make ``conn`` ready for :func:`write`: its session tables (a connection of its
     own, not in autocommit, held by one writer lane)."""
     await conn.execute(_KEYS_TABLE)
@@ -155,7 +155,7 @@ async def prepare(conn: Connection) -> None:
 
 
 async def _transaction(
-    conn: Connection, records: Sequence[FrameRecord], *, trust_high_water: bool
+    conn: AsyncConn, records: Sequence[FrameRecord], *, trust_high_water: bool
 ) -> tuple[list[str], int]:
     """One batch in one transaction: statuses per record, new measurement rows."""
     async with conn.transaction():

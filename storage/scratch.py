@@ -19,8 +19,7 @@ from datetime import datetime
 
 from psycopg import AsyncCopy, Copy, sql
 
-from storage.db import Conn
-from storage.server import AsyncConn
+from storage.db import AsyncConn, Conn
 
 # hj212.measurement's columns and their types (migration 0001), for binary COPY
 MEASUREMENT_TYPES = {

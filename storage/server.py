@@ -14,11 +14,8 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import TupleRow
 
-from storage.db import Conn
-
-AsyncConn = psycopg.AsyncConnection[TupleRow]
+from storage.db import AsyncConn, Conn
 
 
 def database_exists(conn: Conn, name: str) -> bool:
