@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,9 +92,18 @@ def dsn(owner_dsn: str) -> str:
     return databases.app_dsn(owner_dsn)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's scratch goes with a green run; a red one keeps it to look into."""
+    if exitstatus == 0:
+        shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
     """The fault tests' counts, printed whether they passed or not."""
     from tests.faults.support import FAULT_COUNTS
+
+    if exitstatus != 0:
+        terminalreporter.write_line(f"this session's scratch (keys, spools) kept: {_SCRATCH}")
 
     if FAULT_COUNTS:
         terminalreporter.section("fault test counts")
