@@ -12,6 +12,7 @@ import psycopg
 
 from cli.common import resolve_dsn, run_async
 from gateway.spool import Spool, read_segment
+from rules.times import machine
 from storage.spool import database_id
 
 
@@ -45,8 +46,8 @@ def describe(directory: Path) -> dict[str, object]:
         "bytes": spool.size(),
         "pending_frames": pending,
         "stations": len(stations),
-        "oldest": first.isoformat() if first else None,
-        "newest": last.isoformat() if last else None,
+        "oldest": machine(first) if first else None,  # JSON: +08:00 (cli/output.py)
+        "newest": machine(last) if last else None,
     }
 
 

@@ -111,6 +111,7 @@ def test_a_spool_left_by_a_crash_goes_only_to_its_own_database(
             conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     left = _spool(tmp_path)
     assert int(str(left["pending_frames"])) > 0
+    assert str(left["oldest"]).endswith("+08:00")  # JSON times carry Beijing's offset
     [(owner,)] = rows(own_database, "SELECT id::text FROM hj212.instance")
     assert left["database"] == owner
     # a gateway on another database (this session's) refuses that spool, and keeps it
