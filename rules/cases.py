@@ -8,9 +8,14 @@ valid data (flags D/B, unmarked M/C, a factor missing: A22). From its opening:
   ``restore_due_water_h`` (48 h) for water (Hubei Art. 15; 环发〔2008〕6号: 48 h);
 * a **reminder** ``reminder_before_h`` ahead of each deadline, an **overdue**
   escalation at each deadline;
-* a **manual-sampling** reminder every ``manual_sampling_every_h`` (6 h) while the case
-  lasts: data are due from manual sampling meanwhile (Art. 15; 环发〔2008〕6号: at least
-  four a day, at most 6 h apart).
+* a **manual sample** due ``manual_sampling_every_h`` (6 h) after the case opened or the
+  last sample taken, whichever is later, while the case lasts (Art. 15; 环发〔2008〕6号
+  第十五条: at least four a day, at most 6 h apart): the first one missing is a
+  reminder, each further one in a row an escalation (``manual-sampling-missed-k``).
+
+What the enterprise files takes steps off (docs/regulations.md §6.5, rules/filings.py):
+a written report filed before the report deadline takes the report steps off; an
+advance notice of a planned stop covering the case's start makes the case planned.
 
 The case closes when valid data resume; its timeline stays in storage. Steps still
 pending at closing are dropped [E]. Deadlines are plain elapsed time (UTC
@@ -21,7 +26,11 @@ working days" (MEP Order 19) would need a holiday calendar and is not modelled.
 from __future__ import annotations
 
 from rules.config import RulesConfig
+from rules.state import CaseState
+from rules.state_parts import PlannedStop
 from rules.times import HOUR
+
+MISSED = "manual-sampling-missed"
 
 
 def deadlines(opened: int, medium: str, cfg: RulesConfig) -> tuple[int, int]:
@@ -48,17 +57,56 @@ def manual_due(opened: int, k: int, cfg: RulesConfig) -> int:
     return opened + k * round(cfg.manual_sampling_every_h * HOUR)
 
 
+def manual_step(
+    opened: int, k: int, cfg: RulesConfig, base: int | None = None, miss: int | None = None
+) -> tuple[int, str]:
+    """The ``k``-th manual-sampling step: ``miss`` samples missed since ``base`` (the
+    last sample taken; the opening when none was), so the next is due one interval
+    after the last that was or should have been taken."""
+    start = opened if base is None else base
+    missed = k - 1 if miss is None else miss
+    when = start + (missed + 1) * round(cfg.manual_sampling_every_h * HOUR)
+    return when, (f"manual-sampling-{k}" if missed == 0 else f"{MISSED}-{k}")
+
+
 def next_step(
-    opened: int, report_due: int, restore_due: int, done: list[str], k: int, cfg: RulesConfig
+    opened: int,
+    report_due: int,
+    restore_due: int,
+    done: list[str],
+    k: int,
+    cfg: RulesConfig,
+    *,
+    base: int | None = None,
+    miss: int | None = None,
 ) -> tuple[int, str]:
     """The next thing due for a case: a deadline step not yet taken, or manual sampling."""
     pending = [s for s in steps(opened, report_due, restore_due, cfg) if s[1] not in done]
-    manual = (manual_due(opened, k, cfg), f"manual-sampling-{k}")
-    return min([*pending[:1], manual])
+    return min([*pending[:1], manual_step(opened, k, cfg, base, miss)])
+
+
+def case_next(case: CaseState, cfg: RulesConfig) -> tuple[int, str]:
+    """:func:`next_step` of an open case, with the samples it has."""
+    return next_step(
+        case.opened,
+        case.report_due,
+        case.restore_due,
+        case.done,
+        case.manual_k,
+        cfg,
+        base=case.manual_base,
+        miss=case.manual_miss,
+    )
+
+
+def report_labels(case: CaseState, cfg: RulesConfig) -> list[str]:
+    """The case's report steps (reminders and overdue) not yet taken."""
+    found = steps(case.opened, case.report_due, case.restore_due, cfg)
+    return [label for _, label in found if label.startswith("report-") and label not in case.done]
 
 
 def severity(label: str) -> str:
-    if label.endswith("overdue"):
+    if label.endswith("overdue") or label.startswith(MISSED):
         return "critical"
     return "warning" if "reminder" in label else "info"
 
@@ -66,4 +114,13 @@ def severity(label: str) -> str:
 def alarm_kind(label: str) -> str:
     if label.endswith("overdue"):
         return "case-overdue"
+    if label.startswith(MISSED):
+        return MISSED
     return "case-reminder" if "reminder" in label else "manual-sampling-due"
+
+
+def covering_notice(notices: list[PlannedStop], start: int, now: int) -> PlannedStop | None:
+    """The advance notice, filed by ``now``, whose window holds ``start`` (the problem's
+    start): the case is then a planned stop, not a surprise (环发〔2008〕6号 第十四条)."""
+    found = [n for n in notices if n.filed <= now and n.start <= start < n.end]
+    return min(found, default=None, key=lambda n: (n.filed, n.id))

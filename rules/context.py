@@ -110,6 +110,9 @@ class Ctx:
             return existing
         medium = self.info.medium
         report_due, restore_due = cases.deadlines(self.now, medium, self.cfg)
+        notice = cases.covering_notice(self.st.notices, started or self.now, self.now)
+        if notice is not None:  # planned: restored by the end of the window it announced
+            restore_due = max(restore_due, notice.end)
         key = f"{self.mn}:{kind}:{pollutant or '*'}:{stamp(self.now)}"
         case = CaseState(key, kind, pollutant, medium, self.now, started, report_due, restore_due)
         case.cause = cause
@@ -123,8 +126,12 @@ class Ctx:
             "report_due": stamp(report_due),
             "restore_due": stamp(restore_due),
         }
+        if notice is not None:  # the notice was the report, made in advance
+            case.planned = notice.id
+            case.done += cases.report_labels(case, self.cfg)
+            detail["planned"] = {"notice": notice.id, "kind": notice.kind}
         self.out.append(CaseEvent(key, self.mn, "opened", dt(self.now), detail))
-        severity = "critical" if kind == "outage" else "warning"
+        severity = "critical" if kind == "outage" and notice is None else "warning"
         self.alarm(key, kind, severity, pollutant=pollutant, detail=detail, case_key=key)
         self.reschedule()
         return case
@@ -137,9 +144,6 @@ class Ctx:
 
     def reschedule(self) -> None:
         """The station's case timer: the earliest next step of its open cases."""
-        nexts = [
-            cases.next_step(c.opened, c.report_due, c.restore_due, c.done, c.manual_k, self.cfg)[0]
-            for c in self.st.cases.values()
-        ]
+        nexts = [cases.case_next(c, self.cfg)[0] for c in self.st.cases.values()]
         self.st.case_due = min(nexts) if nexts else None
         self.arm(self.st, "case")

@@ -13,6 +13,7 @@ Use::
     engine = Engine(ruleset, origin=start, stations=registry)
     outputs = engine.on_record(record)      # a frame of one station
     outputs += engine.on_mark(mark)         # a data mark, at its marked_at
+    outputs += engine.on_filing(filing)     # a report, review or sample, when filed
     outputs += engine.tick(now)             # time passes: deadlines, hour judgements
     engine.take_dirty()                     # MNs whose state changed: persist these
 
@@ -26,9 +27,10 @@ import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from rules import cases, hourly, intake, outage
+from rules import cases, filings, hourly, intake, outage
 from rules.config import Ruleset
 from rules.context import Ctx
+from rules.filings import Filing
 from rules.model import CaseEvent, Mark, Output, Record, StationInfo
 from rules.state import StationState
 from rules.state_parts import Gap
@@ -103,6 +105,15 @@ class Engine:
         self._dirty.add(mark.mn)
         return out
 
+    def on_filing(self, filing: Filing) -> list[Output]:
+        """A report, notice, review or manual sample, at the time it was filed."""
+        out = self.advance(us(filing.at))
+        state = self.states.get(filing.mn)
+        if state is not None:
+            filings.handle(self._ctx(state, out), filing)
+            self._dirty.add(filing.mn)
+        return out
+
     def tick(self, now: datetime) -> list[Output]:
         return self.advance(us(now))
 
@@ -156,9 +167,7 @@ class Engine:
         """The station's earliest pending case step: a reminder, escalation or sampling."""
         options = []
         for case in ctx.st.cases.values():
-            when, label = cases.next_step(
-                case.opened, case.report_due, case.restore_due, case.done, case.manual_k, ctx.cfg
-            )
+            when, label = cases.case_next(case, ctx.cfg)
             options.append((when, case.key, label))
         if options:
             when, key, label = min(options)
@@ -166,6 +175,8 @@ class Engine:
                 case = ctx.st.cases[key]
                 if label.startswith("manual-sampling"):
                     case.manual_k += 1
+                    if case.manual_miss is not None:
+                        case.manual_miss += 1
                 else:
                     case.done.append(label)
                 due = {"report": case.report_due, "restore": case.restore_due}

@@ -24,6 +24,7 @@ from rules.state_parts import (
     FlagRun,
     Gap,
     OpenHour,
+    PlannedStop,
     Receipts,
     Refusals,
     Run,
@@ -51,7 +52,21 @@ class CaseState:
     restore_due: int
     cause: str = ""
     done: list[str] = field(default_factory=list)
-    manual_k: int = 1  # the next manual-sampling reminder is opened + k x interval
+    manual_k: int = 1  # the label number of the next manual-sampling step
+    # manual sampling (rules/cases.py manual_step): the last sample's time and the
+    # steps missed since it (None: no sample yet, counted from the opening)
+    manual_base: int | None = None
+    manual_miss: int | None = None
+    samples: int = 0
+    # what was filed on the case (rules/filings.py): the written report in force and
+    # when, whether it came after the deadline, the regulator's answer, the alarm of a
+    # returned report not yet corrected, the advance notice that made the case planned
+    report_id: int | None = None
+    report_at: int | None = None
+    report_late: bool = False
+    review: str = ""
+    returned: str | None = None
+    planned: int | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +101,7 @@ class StationState:
     active: dict[str, Active] = field(default_factory=dict)  # condition ->
     cases: dict[str, CaseState] = field(default_factory=dict)
     marks: list[Mark] = field(default_factory=list)
+    notices: list[PlannedStop] = field(default_factory=list)  # advance notices filed
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -109,6 +125,8 @@ class StationState:
         data["refused"] = self.refused or []
         data["cases"] = {key: _case_out(case) for key, case in self.cases.items()}
         data["marks"] = [_mark_out(m) for m in self.marks]
+        if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
+            del data["notices"]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -132,6 +150,7 @@ class StationState:
         data["active"] = {k: Active._make(v) for k, v in data["active"].items()}
         data["cases"] = {k: CaseState(**c) for k, c in data["cases"].items()}
         data["marks"] = [_mark_in(m) for m in data["marks"]]
+        data["notices"] = [PlannedStop._make(n) for n in data.get("notices", [])]
         return cls(**data)
 
 
@@ -139,8 +158,27 @@ _FIELDS = tuple(f.name for f in fields(StationState))
 _CASE_FIELDS = tuple(f.name for f in fields(CaseState))
 
 
+# What the filings added to a case (rules/filings.py): left out of the JSON while at
+# their defaults, so that a state saved before them loads and dumps to the same bytes.
+_FILING_DEFAULTS: dict[str, Any] = {
+    "manual_base": None,
+    "manual_miss": None,
+    "samples": 0,
+    "report_id": None,
+    "report_at": None,
+    "report_late": False,
+    "review": "",
+    "returned": None,
+    "planned": None,
+}
+
+
 def _case_out(case: CaseState) -> dict[str, Any]:
-    return {name: getattr(case, name) for name in _CASE_FIELDS}
+    out = {name: getattr(case, name) for name in _CASE_FIELDS}
+    for name, default in _FILING_DEFAULTS.items():
+        if out[name] == default:
+            del out[name]
+    return out
 
 
 def _mark_out(mark: Mark) -> list[Any]:

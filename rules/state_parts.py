@@ -116,6 +116,17 @@ class DayCount(NamedTuple):
     expected: int = 0
 
 
+class PlannedStop(NamedTuple):
+    """An advance notice of a planned stop or maintenance (环发〔2008〕6号 第十四条):
+    a case that starts inside its window, after it was filed, is planned."""
+
+    id: int
+    start: int
+    end: int
+    kind: str  # planned-stop | planned-maintenance
+    filed: int
+
+
 class Active(NamedTuple):
     """A condition in force: its alarm's key, and the CN that must clear it ("" any)."""
 

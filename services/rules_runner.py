@@ -27,6 +27,7 @@ import psycopg
 
 from config.rules import RulesSettings
 from rules.engine import Engine
+from rules.filings import Filing
 from rules.model import Mark, Output, Record, StationInfo
 from rules.state import StationState
 from rules.times import DAY, day_floor, dt, us
@@ -34,6 +35,7 @@ from services.notify import deliver_due
 from storage import rules_inputs, rules_store
 from storage.alarms import Written, write_outputs
 from storage.db import Conn
+from storage.rules_inputs import Input
 from storage.rules_store import Cursor
 
 log = logging.getLogger(__name__)
@@ -55,21 +57,27 @@ def load_states(conn: Conn, snapshot: datetime | None = None) -> list[StationSta
     return [StationState.from_json(t) for t in rules_store.load_state_texts(conn, snapshot)]
 
 
-def feed(engine: Engine, inputs: Iterable[Record | Mark], until: datetime) -> list[Output]:
+def feed(engine: Engine, inputs: Iterable[Input], until: datetime) -> list[Output]:
     """Every input in order, then time up to ``until``: the engine's outputs."""
     out: list[Output] = []
     for item in inputs:
-        out += engine.on_mark(item) if isinstance(item, Mark) else engine.on_record(item)
+        if isinstance(item, Mark):
+            out += engine.on_mark(item)
+        elif isinstance(item, Filing):
+            out += engine.on_filing(item)
+        else:
+            out += engine.on_record(item)
     return out + engine.tick(until)
 
 
 def read_inputs(
     conn: Conn, after: datetime, until: datetime, settings: RulesSettings
-) -> list[Record | Mark]:
+) -> list[Input]:
     """Everything the engine takes in (after, until], in its order."""
     backfill = timedelta(days=settings.backfill_days)
-    items: list[Record | Mark] = [*rules_inputs.records(conn, after, until, backfill)]
+    items: list[Input] = [*rules_inputs.records(conn, after, until, backfill)]
     items += rules_inputs.marks(conn, after, until)
+    items += rules_inputs.filings(conn, after, until)
     return rules_inputs.ordered(items)
 
 

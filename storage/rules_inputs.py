@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from rules.filings import KINDS, Filing
 from rules.model import Mark, PollutantConfig, Reading, Record, StationInfo
 from storage.db import Conn
 
@@ -196,12 +197,56 @@ def marks(conn: Conn, after: datetime, until: datetime) -> list[Mark]:
     return found
 
 
-def ordered(items: list[Record | Mark]) -> list[Record | Mark]:
-    """Inputs in the order the engine takes them: by time, marks first, then by id."""
+Input = Record | Mark | Filing
 
-    def key(item: Record | Mark) -> tuple[datetime, int, int]:
+
+def ordered(items: list[Input]) -> list[Input]:
+    """Inputs in the order the engine takes them: by time, marks first, then what was
+    filed (by kind), then records, each by id."""
+
+    def key(item: Input) -> tuple[datetime, int, int, int]:
         if isinstance(item, Mark):
-            return (item.marked_at, 0, item.id)
-        return (item.received_at, 1, item.frame_id)
+            return (item.marked_at, 0, 0, item.id)
+        if isinstance(item, Filing):
+            return (item.at, 1, KINDS.index(item.kind), item.id)
+        return (item.received_at, 2, 0, item.frame_id)
 
     return sorted(items, key=key)
+
+
+# -- what the enterprise files and the regulator answers (rules/filings.py) -----------
+# Each by the time it was filed (migration 0100), with the key of its case.
+_REPORTS = (
+    "SELECT r.id, r.mn, r.kind, r.filed_at, c.key, r.corrects, lower(r.period),"
+    " upper(r.period) FROM hj212.case_report r LEFT JOIN hj212.case c ON c.id = r.case_id"
+    " WHERE r.filed_at > %(after)s AND r.filed_at <= %(until)s"
+)
+_REVIEWS = (
+    "SELECT v.id, r.mn, v.decision, v.reviewed_at, c.key, v.report_id FROM hj212.case_review v"
+    " JOIN hj212.case_report r ON r.id = v.report_id"
+    " LEFT JOIN hj212.case c ON c.id = r.case_id"
+    " WHERE v.reviewed_at > %(after)s AND v.reviewed_at <= %(until)s"
+)
+_SAMPLES = (
+    "SELECT s.id, s.mn, s.entered_at, c.key, s.sampled_at, s.pollutant"
+    " FROM hj212.manual_sample s JOIN hj212.case c ON c.id = s.case_id"
+    " WHERE s.entered_at > %(after)s AND s.entered_at <= %(until)s"
+)
+
+
+def filings(conn: Conn, after: datetime, until: datetime) -> list[Filing]:
+    """Reports, notices, reviews and manual samples filed in (after, until]."""
+    window = {"after": after, "until": until}
+    found = [
+        Filing(ident, mn, kind, at, case_key, ref, start, end)
+        for ident, mn, kind, at, case_key, ref, start, end in conn.execute(_REPORTS, window)
+    ]
+    found += [
+        Filing(ident, mn, decision, at, case_key, ref)
+        for ident, mn, decision, at, case_key, ref in conn.execute(_REVIEWS, window)
+    ]
+    found += [
+        Filing(ident, mn, "sample", at, case_key, None, taken, None, pollutant)
+        for ident, mn, at, case_key, taken, pollutant in conn.execute(_SAMPLES, window)
+    ]
+    return found

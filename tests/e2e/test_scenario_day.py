@@ -70,6 +70,7 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "case-reminder": (2, "a21026"),
     "case-overdue": (2, "a21026"),
     "manual-sampling-due": (2, "a21026"),
+    "manual-sampling-missed": (2, "a21026"),
     "hour-incomplete": (2, "a21026"),
     "day-incomplete": (2, "a21026"),
     "narrow-band": (3, "a21026"),
@@ -234,11 +235,11 @@ def _check_deadlines(dsn: str, mn: str) -> None:
         ("manual-sampling-1", 6 * hours),
         ("restore-reminder-2h", 10 * hours),
         ("restore-overdue", 12 * hours),
-        ("manual-sampling-2", 12 * hours),
-        ("manual-sampling-3", 18 * hours),
+        ("manual-sampling-missed-2", 12 * hours),  # none entered: escalated
+        ("manual-sampling-missed-3", 18 * hours),
         ("report-reminder-2h", 22 * hours),
         ("report-overdue", 24 * hours),
-        ("manual-sampling-4", 24 * hours),
+        ("manual-sampling-missed-4", 24 * hours),
     }
     steps = rows(
         dsn,

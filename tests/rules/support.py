@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from protocol import BEIJING
 from rules.config import RulesConfig, Ruleset
 from rules.engine import Engine
+from rules.filings import Filing
 from rules.model import (
     Alarm,
     CaseEvent,
@@ -113,10 +114,13 @@ def engine(*stations: StationInfo, start: datetime = START, **cfg: object) -> En
     return Engine(Ruleset(RulesConfig(**cfg)), origin=start, stations=stations)  # type: ignore[arg-type]
 
 
-def run(engine: Engine, inputs: Iterable[Record | Mark], until: datetime) -> list[Output]:
+def run(engine: Engine, inputs: Iterable[Record | Mark | Filing], until: datetime) -> list[Output]:
     out: list[Output] = []
     for item in inputs:
-        out += engine.on_mark(item) if isinstance(item, Mark) else engine.on_record(item)
+        if isinstance(item, Filing):
+            out += engine.on_filing(item)
+        else:
+            out += engine.on_mark(item) if isinstance(item, Mark) else engine.on_record(item)
     return out + engine.tick(until)
 
 

@@ -84,11 +84,12 @@ def test_an_outage_case_runs_its_whole_timeline_and_closes_when_data_resume() ->
         ("opened", "10-31 21:00:05"),  # 3 x the hourly interval after 18:00:05
         ("manual-sampling-1", "11-01 03:00:05"),
         ("restore-reminder-2h", "11-01 07:00:05"),
-        ("manual-sampling-2", "11-01 09:00:05"),
+        # no sample entered: the second one missing in a row escalates (docs/regulations.md §6.5)
+        ("manual-sampling-missed-2", "11-01 09:00:05"),
         ("restore-overdue", "11-01 09:00:05"),  # gas: 12 h, across midnight and month end
-        ("manual-sampling-3", "11-01 15:00:05"),
+        ("manual-sampling-missed-3", "11-01 15:00:05"),
         ("report-reminder-2h", "11-01 19:00:05"),
-        ("manual-sampling-4", "11-01 21:00:05"),
+        ("manual-sampling-missed-4", "11-01 21:00:05"),
         ("report-overdue", "11-01 21:00:05"),  # 24 h
     ]
     opened = case_events(out)[0]

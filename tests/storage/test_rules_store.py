@@ -130,11 +130,11 @@ def test_a_restart_loses_no_open_case_or_running_deadline(rules_dsn: str) -> Non
             "opened",
             "manual-sampling-1",
             "restore-reminder-2h",
-            "manual-sampling-2",
+            "manual-sampling-missed-2",  # none entered: escalated
             "restore-overdue",
-            "manual-sampling-3",
+            "manual-sampling-missed-3",
             "report-reminder-2h",
-            "manual-sampling-4",
+            "manual-sampling-missed-4",
             "report-overdue",
             "closed",
         ]
