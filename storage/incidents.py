@@ -1,0 +1,247 @@
+"""Reports and notices on cases, the regulator's reviews, and their attachments
+(migration 0100; docs/regulations.md §6.5).
+
+SQL only: the forms are checked and the transaction is opened by
+services/case_forms.py, which calls these functions inside it, with the audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from psycopg.types.range import Range
+
+from storage.db import Conn
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as a filing needs it: its station, its window, whether it is open."""
+
+    id: int
+    key: str
+    mn: str
+    kind: str
+    pollutant: str | None
+    state: str
+    opened_at: datetime
+    started_at: datetime | None
+    closed_at: datetime | None
+    report_due: datetime | None
+    restore_due: datetime | None
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    mn: str
+    case_id: int | None
+    kind: str
+    cause: str
+    started_at: datetime | None
+    expected_restore: datetime | None
+    measures: str
+    start: datetime | None  # a notice's window
+    end: datetime | None
+    corrects: int | None
+    filed_by: str
+    filed_at: datetime
+    state: str
+    late: bool  # a written report filed after its case's report deadline
+    review_note: str = ""
+    attachments: tuple[AttachmentRow, ...] = ()
+
+
+_CASE = (
+    "SELECT id, key, mn, kind, pollutant, state, opened_at, started_at, closed_at,"
+    " report_due, restore_due FROM hj212.case"
+)
+
+
+def case(conn: Conn, case_id: int) -> CaseRow | None:
+    row = conn.execute(_CASE + " WHERE id = %s", (case_id,)).fetchone()
+    return CaseRow(*row) if row is not None else None
+
+
+def case_for_update(conn: Conn, case_id: int) -> CaseRow | None:
+    """The case, locked until the transaction ends (a filing and its case agree)."""
+    row = conn.execute(_CASE + " WHERE id = %s FOR SHARE", (case_id,)).fetchone()
+    return CaseRow(*row) if row is not None else None
+
+
+def station_exists(conn: Conn, mn: str) -> bool:
+    return conn.execute("SELECT 1 FROM hj212.station WHERE mn = %s", (mn,)).fetchone() is not None
+
+
+def insert_report(
+    conn: Conn,
+    *,
+    mn: str,
+    case_id: int | None,
+    kind: str,
+    who: str,
+    at: datetime,
+    cause: str = "",
+    started_at: datetime | None = None,
+    expected_restore: datetime | None = None,
+    measures: str = "",
+    window: tuple[datetime, datetime] | None = None,
+    corrects: int | None = None,
+) -> int:
+    period = Range(window[0], window[1], "[)") if window is not None else None
+    values = (mn, case_id, kind, cause, started_at, expected_restore, measures, period)
+    row = conn.execute(
+        "INSERT INTO hj212.case_report (mn, case_id, kind, cause, started_at,"
+        " expected_restore, measures, period, corrects, filed_by, filed_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (*values, corrects, who, at),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def insert_attachment(
+    conn: Conn,
+    owner: str,
+    owner_id: int,
+    *,
+    name: str,
+    content_type: str,
+    sha256: bytes,
+    content: bytes,
+) -> int:
+    """An attachment of a report (``owner`` "report") or a sample ("sample"); the
+    database checks the SHA-256 against the content (migration 0100)."""
+    column = {"report": "report_id", "sample": "sample_id"}[owner]
+    row = conn.execute(
+        f"INSERT INTO hj212.case_attachment ({column}, name, content_type, sha256, size,"  # the column: from the table above
+        " content) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id".encode(),
+        (owner_id, name, content_type, sha256, len(content), content),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def report_for_update(conn: Conn, report_id: int) -> Report | None:
+    found = _reports(conn, "r.id = %(id)s", {"id": report_id}, lock=True)
+    return found[0] if found else None
+
+
+def insert_review(
+    conn: Conn,
+    report_id: int,
+    *,
+    decision: str,
+    note: str,
+    who: str,
+    at: datetime,
+    mark_id: int | None = None,
+) -> int:
+    row = conn.execute(
+        "INSERT INTO hj212.case_review (report_id, decision, note, reviewed_by, reviewed_at,"
+        " mark_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (report_id, decision, note, who, at, mark_id),
+    ).fetchone()
+    assert row is not None
+    conn.execute("UPDATE hj212.case_report SET state = %s WHERE id = %s", (decision, report_id))
+    return int(row[0])
+
+
+def insert_notice_mark(
+    conn: Conn, mn: str, window: tuple[datetime, datetime], category: str, reason: str, who: str
+) -> int:
+    """The data mark an acknowledged advance notice gives its window (docs/regulations.md
+    §6.5: a planned stop is 停运, planned maintenance 自动监测设备维护)."""
+    row = conn.execute(
+        "INSERT INTO hj212.data_mark (mn, pollutant, period, category, invalidates, reason,"
+        " source, marked_by) VALUES (%s, NULL, %s, %s, true, %s, 'manual', %s) RETURNING id",
+        (mn, Range(window[0], window[1], "[)"), category, reason, who),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+_REPORT = (
+    "SELECT r.id, r.mn, r.case_id, r.kind, r.cause, r.started_at, r.expected_restore,"
+    " r.measures, lower(r.period), upper(r.period), r.corrects, r.filed_by, r.filed_at,"
+    " r.state, (r.kind = 'written' AND r.filed_at > c.report_due) IS TRUE,"
+    " coalesce((SELECT v.note FROM hj212.case_review v WHERE v.report_id = r.id"
+    " ORDER BY v.id DESC LIMIT 1), '')"
+    " FROM hj212.case_report r LEFT JOIN hj212.case c ON c.id = r.case_id"
+)
+
+
+def _reports(
+    conn: Conn, where: str, params: dict[str, object], *, lock: bool = False
+) -> list[Report]:
+    sql = f"{_REPORT} WHERE {where} ORDER BY r.id" + (" FOR UPDATE OF r" if lock else "")
+    rows = conn.execute(sql.encode(), params).fetchall()
+    files = attachments(conn, "report", [r[0] for r in rows])
+    return [replace(Report(*r), attachments=tuple(files.get(r[0], []))) for r in rows]
+
+
+def reports(
+    conn: Conn,
+    *,
+    mns: list[str] | None = None,
+    case_id: int | None = None,
+    state: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Report]:
+    """Reports and notices, oldest first: of these stations, this case, in this state,
+    filed in [start, end)."""
+    where, params = ["true"], dict[str, object]()
+    if mns is not None:
+        where.append("r.mn = ANY(%(mns)s)")
+        params["mns"] = mns
+    if case_id is not None:
+        where.append("r.case_id = %(case)s")
+        params["case"] = case_id
+    if state is not None:
+        where.append("r.state = %(state)s")
+        params["state"] = state
+    if start is not None and end is not None:
+        where.append("r.filed_at >= %(start)s AND r.filed_at < %(end)s")
+        params.update(start=start, end=end)
+    return _reports(conn, " AND ".join(where), params)
+
+
+def attachments(conn: Conn, owner: str, ids: list[int]) -> dict[int, list[AttachmentRow]]:
+    """The attachments of these reports or samples, by owner id, in the order added."""
+    if not ids:
+        return {}
+    column = {"report": "report_id", "sample": "sample_id"}[owner]
+    found: dict[int, list[AttachmentRow]] = {}
+    for owner_id, ident, name, content_type, digest, size in conn.execute(
+        f"SELECT {column}, id, name, content_type, sha256, size FROM hj212.case_attachment"  # the column: from the table above
+        f" WHERE {column} = ANY(%s) ORDER BY id".encode(),
+        (ids,),
+    ):
+        row = AttachmentRow(ident, name, content_type, bytes(digest).hex(), size)
+        found.setdefault(owner_id, []).append(row)
+    return found
+
+
+def attachment(conn: Conn, attachment_id: int) -> tuple[str, str, str, bytes] | None:
+    """(station, name, content type, content) of one attachment."""
+    row = conn.execute(
+        "SELECT coalesce(r.mn, s.mn), a.name, a.content_type, a.content"
+        " FROM hj212.case_attachment a"
+        " LEFT JOIN hj212.case_report r ON r.id = a.report_id"
+        " LEFT JOIN hj212.manual_sample s ON s.id = a.sample_id WHERE a.id = %s",
+        (attachment_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], row[2], bytes(row[3])
