@@ -24,7 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.rules import RulesSettings
 from config.settings import ConsoleSettings
-from console import api_auth, api_ops, api_stations, api_users
+from console import api_auth, api_cases, api_ops, api_stations, api_users
 from console.deps import Context
 from console.limits import RequestLimits
 from storage.sign_in import Limits
@@ -112,6 +112,7 @@ def create_app(
     )
     app.include_router(api_stations.router)
     app.include_router(api_ops.router)
+    app.include_router(api_cases.router)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     _security_headers(app)

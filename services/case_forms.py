@@ -291,7 +291,7 @@ def _check_factor(conn: Conn, mn: str, form: SampleForm) -> list[str]:
     if registered is None:
         return [f"pollutant: {form.pollutant} is not registered for station {mn}"]
     errors = []
-    unit = registered.unit or factor.unit
+    unit = unit_spelling(registered.unit or factor.unit)
     if unit_spelling(form.unit) != unit:
         errors.append(f"unit: {form.pollutant} is measured in {unit}, not {form.unit}")
     low, high = registered.range_low, registered.range_high

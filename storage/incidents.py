@@ -12,6 +12,7 @@ from datetime import datetime
 
 from psycopg.types.range import Range
 
+from storage.console_queries import SCOPE
 from storage.db import Conn
 
 
@@ -30,6 +31,8 @@ class CaseRow:
     closed_at: datetime | None
     report_due: datetime | None
     restore_due: datetime | None
+    region_code: str = ""
+    enterprise: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,38 @@ class Report:
 
 
 _CASE = (
-    "SELECT id, key, mn, kind, pollutant, state, opened_at, started_at, closed_at,"
-    " report_due, restore_due FROM hj212.case"
+    "SELECT c.id, c.key, c.mn, c.kind, c.pollutant, c.state, c.opened_at, c.started_at,"
+    " c.closed_at, c.report_due, c.restore_due, coalesce(s.region_code, ''),"
+    " coalesce(s.enterprise, '') FROM hj212.case c LEFT JOIN hj212.station s ON s.mn = c.mn"
 )
 
 
 def case(conn: Conn, case_id: int) -> CaseRow | None:
-    row = conn.execute(_CASE + " WHERE id = %s", (case_id,)).fetchone()
+    row = conn.execute(_CASE + " WHERE c.id = %s", (case_id,)).fetchone()
     return CaseRow(*row) if row is not None else None
 
 
 def case_for_update(conn: Conn, case_id: int) -> CaseRow | None:
     """The case, locked until the transaction ends (a filing and its case agree)."""
-    row = conn.execute(_CASE + " WHERE id = %s FOR SHARE", (case_id,)).fetchone()
+    row = conn.execute(_CASE + " WHERE c.id = %s FOR SHARE OF c", (case_id,)).fetchone()
     return CaseRow(*row) if row is not None else None
+
+
+def open_cases(conn: Conn, mns: list[str]) -> list[CaseRow]:
+    """The open cases of these stations, oldest first."""
+    rows = conn.execute(
+        _CASE + " WHERE c.state = 'open' AND c.mn = ANY(%s) ORDER BY c.opened_at, c.id", (mns,)
+    ).fetchall()
+    return [CaseRow(*r) for r in rows]
+
+
+def stations_in(conn: Conn, prefix: str, enterprise: str | None) -> list[str]:
+    """The stations of a jurisdiction (storage/console_queries.py SCOPE)."""
+    rows = conn.execute(
+        f"SELECT s.mn FROM hj212.station s WHERE {SCOPE} ORDER BY s.mn".encode(),
+        {"prefix": prefix, "enterprise": enterprise},
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def station_exists(conn: Conn, mn: str) -> bool:
@@ -195,6 +216,7 @@ def reports(
     *,
     mns: list[str] | None = None,
     case_id: int | None = None,
+    report_id: int | None = None,
     state: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -208,6 +230,9 @@ def reports(
     if case_id is not None:
         where.append("r.case_id = %(case)s")
         params["case"] = case_id
+    if report_id is not None:
+        where.append("r.id = %(id)s")
+        params["id"] = report_id
     if state is not None:
         where.append("r.state = %(state)s")
         params["state"] = state

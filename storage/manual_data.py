@@ -100,6 +100,7 @@ def samples(
     *,
     mns: list[str] | None = None,
     case_id: int | None = None,
+    sample_id: int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     pollutant: str | None = None,
@@ -111,6 +112,7 @@ def samples(
     for name, value, clause in (
         ("mns", mns, "mn = ANY(%(mns)s)"),
         ("case", case_id, "case_id = %(case)s"),
+        ("id", sample_id, "id = %(id)s"),
         ("pollutant", pollutant, "pollutant = %(pollutant)s"),
         ("state", state, "state = %(state)s"),
     ):
