@@ -34,6 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _parser() -> argparse.ArgumentParser:
     from cli import (
         audit_commands,
+        cases_commands,
         commands,
         console_commands,
         decode,
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     storage_commands.add_parsers(sub)
     rules_commands.add_parsers(sub)
     audit_commands.add_parsers(sub)
+    cases_commands.add_parsers(sub)
     evidence_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
     users_commands.add_parsers(sub)

@@ -6,12 +6,15 @@ filing at the time it was filed, live as in a replay."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from cli.main import main
 from protocol import BEIJING
 from services import case_forms as forms
 from services.case_forms import FormError, NoticeForm, ReportForm, SampleForm, Upload
@@ -247,3 +250,37 @@ def test_an_acknowledged_notice_marks_its_window_and_plans_the_outage(
     ).fetchall()
     assert severity == "warning"
     assert detail["planned"] == {"notice": ident, "kind": "planned-stop"}  # type: ignore[index]
+
+
+def test_the_cli_files_reviews_and_shows_with_the_same_checks(
+    rules_dsn: str, conn: Db, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, conn, case_id, opened = _opened(rules_dsn, conn)
+    lab = tmp_path / "检测报告.pdf"
+    lab.write_bytes(PDF.content)
+    base = ["--dsn", rules_dsn, "--by", "ent-cli"]
+    assert main(["cases", "report", str(case_id), *base, "--measures", "x"]) == 1
+    refused = capsys.readouterr().err.splitlines()
+    assert refused == [
+        "hj212: cause: required",
+        "hj212: started_at: required",
+        "hj212: expected_restore: required",
+    ]
+    assert _count(conn, "case_report") == 0
+    report = ["cases", "report", str(case_id), *base, "--cause", "泵故障", "--measures", "换泵"]
+    report += ["--started", (opened - H).isoformat(), "--expected-restore", "2026-11-03T12:00"]
+    assert main([*report, "--attach", str(lab)]) == 0
+    report_id = json.loads(capsys.readouterr().out)["id"]
+    sample = ["cases", "sample", str(case_id), *base, "--pollutant", "a21026", "--value", "18"]
+    sample += ["--at", (opened + H).isoformat(), "--unit", "mg/m3", "--method", "HJ 57-2017"]
+    assert main([*sample, "--lab", "武汉检测", "--attach", str(lab)]) == 0
+    capsys.readouterr()
+    review = ["cases", "review", str(report_id), "--dsn", rules_dsn, "--by", "reg-cli"]
+    assert main([*review, "--return", "--note", "请补充原因"]) == 0
+    capsys.readouterr()
+    assert main(["cases", "show", str(case_id), "--dsn", rules_dsn]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [r["state"] for r in shown["reports"]] == ["returned"]
+    assert shown["samples"][0]["unit"] == "mg/m³"
+    assert {d["what"]: d["state"] for d in shown["due"]}["report"] == "returned"
+    assert shown["samples"][0]["attachments"][0]["name"] == "检测报告.pdf"
