@@ -20,6 +20,11 @@ A bundle is a ZIP::
     clock/clock_drift.jsonl    measured clock drift
     marks/data_marks.jsonl     marks in force or revoked over the window
     marks/requests.jsonl       proposed marks and their reviews; marks/attachments/*
+    cases/reports.jsonl        reports and notices on the station's cases, with the
+                               regulator's reviews (docs/regulations.md §6.5)
+    cases/samples.jsonl        manual monitoring results (their own series)
+    cases/attachments.jsonl    their attachments: name, type, the SHA-256 recorded when
+                               filed; the files themselves in cases/attachments/<id>-<name>
     figures/figures.json       transmission rates and emissions of the window
     audit/entries.jsonl        the audit log's entries about this station since the window
                                began (marks, reviews, commands, exports ...), each hash-checked
@@ -49,11 +54,20 @@ DAILY = "data/daily.jsonl"
 EARLIER = "data/earlier.jsonl"
 AUDIT = "audit/entries.jsonl"
 UNSIGNED = frozenset({MANIFEST, SIGNATURE})
+CASE_REPORTS = "cases/reports.jsonl"
+CASE_SAMPLES = "cases/samples.jsonl"
+CASE_ATTACHMENTS = "cases/attachments.jsonl"
 MEASUREMENT_FILES = {"2011": VALUES, "2051": VALUES, "2061": HOURLY, "2031": DAILY}
 
 
 def raw_name(frame_id: int) -> str:
     return f"{RAW_DIR}{frame_id}.hj212"
+
+
+def case_attachment_name(ident: int, name: str) -> str:
+    """Where a report's or sample's attachment is kept (no directories from its name)."""
+    safe = name.replace("/", "_").replace("\\", "_")
+    return f"cases/attachments/{ident}-{safe}"
 
 
 def iso(moment: datetime) -> str:

@@ -19,7 +19,7 @@ from evidence.reparse import decoded_rows, row_key
 from protocol import BEIJING
 from rules.config import Ruleset
 from rules.times import TIME_LABEL, shown
-from storage import audit, chain, station_history
+from storage import audit, chain, incidents, station_history
 from storage.db import DictConn
 from storage.station_history import Window
 
@@ -77,6 +77,19 @@ def _hourly_series(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"labels": labels, "values": {k: values[k] for k in top}}
 
 
+def _case_files(filings: dict[str, Any]) -> dict[str, bytes]:
+    """Reports, samples and their attachments (docs/regulations.md §6.5)."""
+    files = {
+        bundle.CASE_REPORTS: bundle.jsonl(filings["reports"]),
+        bundle.CASE_SAMPLES: bundle.jsonl(filings["samples"]),
+    }
+    for a in filings["attachments"]:
+        files[bundle.case_attachment_name(a["id"], a["name"])] = bytes(a["content"])
+    lines = [{k: v for k, v in a.items() if k != "content"} for a in filings["attachments"]]
+    files[bundle.CASE_ATTACHMENTS] = bundle.jsonl(lines)
+    return files
+
+
 def _files(w: Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {bundle.FRAMES: bundle.jsonl(_frame_line(f) for f in w.frames)}
     files.update({bundle.raw_name(f["id"]): bytes(f["raw"]) for f in w.frames})
@@ -97,6 +110,16 @@ def _files(w: Window, earlier: list[dict[str, Any]]) -> dict[str, bytes]:
     files["marks/attachments.jsonl"] = bundle.jsonl(lines)
     files[bundle.AUDIT] = bundle.jsonl(w.audit)
     return files
+
+
+def _report_line(r: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "kind", "filed_at", "filed_by", "state", "late", "case_id")
+    return {k: r.get(k) for k in keep}
+
+
+def _sample_line(x: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "pollutant", "sampled_at", "value", "unit", "laboratory", "state")
+    return {k: x.get(k) for k in keep}
 
 
 def _chain_links(w: Window, verdict: str) -> dict[str, Any]:
@@ -152,10 +175,11 @@ def export_bundle(
         with conn.transaction():
             w = station_history.window(conn, mn, start, end)
             earlier = _earlier(conn, w)
+            filings = incidents.window_filings(conn, mn, start, end)
     exported = now or datetime.now(UTC)  # the figures count the hours judged by then
     with psycopg.connect(dsn) as plain:
         figs = figures(plain, mn, start, end, now=exported, ruleset=ruleset)
-    files = _files(w, earlier)
+    files = _files(w, earlier) | _case_files(filings)
     links = _chain_links(w, verdict)
     files[bundle.CHAIN] = bundle.dumps(links).encode()
     files["figures/figures.json"] = bundle.dumps(figs).encode()
@@ -176,11 +200,15 @@ def export_bundle(
             "commands": len(w.commands),
             "data_marks": len(w.data_marks),
             "mark_requests": len(w.mark_requests),
+            "case_reports": len(filings["reports"]),
+            "manual_samples": len(filings["samples"]),
         },
         "alarms": [
             {k: a.get(k) for k in ("raised_at", "kind", "pollutant", "state")} for a in w.alarms
         ],
         "mark_requests": w.mark_requests,
+        "case_reports": [_report_line(r) for r in filings["reports"]],
+        "manual_samples": [_sample_line(x) for x in filings["samples"]],
         "hourly_series": _hourly_series(w.measurements),
         "key_fingerprint": keys.fingerprint(signer.public_key()),
     }

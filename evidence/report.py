@@ -64,6 +64,52 @@ def _counts(summary: dict[str, Any], *names: str) -> str:
     return " / ".join(str(summary["counts"][n]) for n in names)
 
 
+_REPORT_KIND = {
+    "written": "书面报告",
+    "restoration": "恢复通知",
+    "planned-stop": "计划停运预告",
+    "planned-maintenance": "计划维护预告",
+}
+_STATE = {"filed": "待审核", "acknowledged": "已确认", "returned": "已退回"}
+_STATE |= {"pending": "待审核", "accepted": "已采纳", "rejected": "未采纳"}
+
+
+def _case_tables(summary: dict[str, Any]) -> list[ReportTable]:
+    """The enterprise's reports and manual samples (docs/regulations.md §6.5)."""
+    reports: list[tuple[Cell, ...]] = [
+        (
+            r["id"],
+            _REPORT_KIND.get(r["kind"], r["kind"]),
+            _when(r["filed_at"]),
+            r["filed_by"],
+            _STATE.get(r["state"], r["state"]) + ("（逾期）" if r.get("late") else ""),
+        )
+        for r in summary.get("case_reports", [])
+    ]
+    samples: list[tuple[Cell, ...]] = [
+        (
+            _when(x["sampled_at"]),
+            x["pollutant"],
+            f"{x['value']:g} {x['unit']}",
+            x["laboratory"],
+            _STATE.get(x["state"], x["state"]),
+        )
+        for x in summary.get("manual_samples", [])
+    ]
+    return [
+        ReportTable(
+            "故障报告与通知",
+            ("编号", "类型", f"提交时间（{TIME_LABEL}）", "提交人", "状态"),
+            reports,
+        ),
+        ReportTable(
+            "人工监测数据（手工监测值录入，不参与超标判定）",
+            (f"采样时间（{TIME_LABEL}）", "因子", "数值", "检测单位", "审核"),
+            samples,
+        ),
+    ]
+
+
 def build(summary: dict[str, Any]) -> Report:
     """The report model from the export's summary (see evidence.export)."""
     w, figs, chain = summary["window"], summary["figures"], summary["chain"]
@@ -167,6 +213,7 @@ def build(summary: dict[str, Any]) -> Report:
             marks,
         )
     )
+    tables += _case_tables(summary)
     notes = [
         (
             "本报告由证据包自动生成；原始报文、解析数值、哈希链与清单签名见包内文件，"

@@ -90,6 +90,7 @@ def _check(b: _Bundle, trusted_key: bytes | None) -> None:
     contents = _hashes(b, files)
     _frames(b, contents)
     _audit(b, contents)
+    _case_attachments(b, contents)
 
 
 def _signature(
@@ -288,3 +289,15 @@ def _audit(b: _Bundle, contents: Mapping[str, bytes]) -> None:
             continue
         if computed.hex() != entry["hash"]:
             b.problems.append(f"{bundle.AUDIT}: entry id {entry['id']} does not match its hash")
+
+
+def _case_attachments(b: _Bundle, contents: Mapping[str, bytes]) -> None:
+    """Each report's and sample's attachment against the SHA-256 recorded when it was
+    filed (docs/regulations.md §6.5): a file changed and re-signed still fails here."""
+    for line in _lines(b, contents, bundle.CASE_ATTACHMENTS):
+        name = bundle.case_attachment_name(line.get("id", 0), str(line.get("name", "")))
+        data = contents.get(name)
+        if data is None:
+            b.problems.append(f"{name}: listed in {bundle.CASE_ATTACHMENTS} but missing")
+        elif bundle.sha256(data) != line.get("sha256") or len(data) != line.get("size"):
+            b.problems.append(f"{name}: SHA-256 differs from the one recorded when it was filed")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from psycopg.types.range import Range
 
 from storage.console_queries import SCOPE
-from storage.db import Conn
+from storage.db import Conn, DictConn
 
 
 @dataclass(frozen=True)
@@ -270,3 +271,44 @@ def attachment(conn: Conn, attachment_id: int) -> tuple[str, str, str, bytes] | 
     if row is None:
         return None
     return row[0], row[1], row[2], bytes(row[3])
+
+
+# -- the evidence bundle's part (evidence/export.py, on its dict-row snapshot) --------
+_WINDOW_REPORTS = (
+    "SELECT r.id, r.mn, r.case_id, c.key AS case_key, r.kind, r.cause, r.started_at,"
+    " r.expected_restore, r.measures, lower(r.period) AS start, upper(r.period) AS end,"
+    " r.corrects, r.filed_by, r.filed_at, r.state,"
+    " (r.kind = 'written' AND r.filed_at > c.report_due) IS TRUE AS late"
+    " FROM hj212.case_report r LEFT JOIN hj212.case c ON c.id = r.case_id"
+    " WHERE r.mn = %(mn)s AND ((r.filed_at >= %(start)s AND r.filed_at < %(end)s)"
+    " OR r.period && tstzrange(%(start)s, %(end)s)"
+    " OR (c.opened_at < %(end)s AND (c.closed_at IS NULL OR c.closed_at >= %(start)s)))"
+    " ORDER BY r.id"
+)
+_WINDOW_SAMPLES = (
+    "SELECT s.*, c.key AS case_key FROM hj212.manual_sample s JOIN hj212.case c"
+    " ON c.id = s.case_id WHERE s.mn = %(mn)s AND ((s.sampled_at >= %(start)s"
+    " AND s.sampled_at < %(end)s) OR (c.opened_at < %(end)s"
+    " AND (c.closed_at IS NULL OR c.closed_at >= %(start)s))) ORDER BY s.sampled_at, s.id"
+)
+
+
+def window_filings(conn: DictConn, mn: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """The reports (with their reviews), samples and attachments (with their content)
+    of ``mn`` that concern [start, end): filed in it, or on a case open in it."""
+    window = {"mn": mn, "start": start, "end": end}
+    reports = conn.execute(_WINDOW_REPORTS, window).fetchall()
+    ids = [r["id"] for r in reports]
+    reviews = conn.execute(
+        "SELECT * FROM hj212.case_review WHERE report_id = ANY(%s) ORDER BY id", (ids,)
+    ).fetchall()
+    for report in reports:
+        report["reviews"] = [v for v in reviews if v["report_id"] == report["id"]]
+    samples = conn.execute(_WINDOW_SAMPLES, window).fetchall()
+    files = conn.execute(
+        "SELECT id, report_id, sample_id, name, content_type, sha256, size, content, added_at"
+        " FROM hj212.case_attachment WHERE report_id = ANY(%s) OR sample_id = ANY(%s)"
+        " ORDER BY id",
+        (ids, [s["id"] for s in samples]),
+    ).fetchall()
+    return {"reports": reports, "samples": samples, "attachments": files}
