@@ -51,7 +51,7 @@ class AttachmentIn(BaseModel):
     content_base64: str = Field(max_length=14_000_000, description="the file, base64")
 
 
-def _uploads(items: list[AttachmentIn]) -> tuple[forms.Upload, ...]:
+def uploads(items: list[AttachmentIn]) -> tuple[forms.Upload, ...]:
     out = []
     for i, item in enumerate(items, 1):
         try:
@@ -114,7 +114,7 @@ def file_report(
         body.expected_restore,
         body.measures,
         body.corrects,
-        _uploads(body.attachments),
+        uploads(body.attachments),
     )
     try:
         ident = forms.file_report(conn, form, user.name, ctx.clock())
@@ -138,7 +138,7 @@ class NoticeIn(BaseModel):
 def file_notice(mn: StationDep, body: NoticeIn, conn: DB, user: UserDep, ctx: CtxDep) -> Row:
     _proposer(user)
     form = forms.NoticeForm(
-        mn, body.kind, body.start, body.end, body.cause, body.measures, _uploads(body.attachments)
+        mn, body.kind, body.start, body.end, body.cause, body.measures, uploads(body.attachments)
     )
     try:
         ident = forms.file_notice(conn, form, user.name, ctx.clock())
@@ -171,7 +171,7 @@ def file_sample(
         body.unit,
         body.method,
         body.laboratory,
-        _uploads(body.attachments),
+        uploads(body.attachments),
     )
     try:
         ident = forms.file_sample(conn, form, user.name, ctx.clock())

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from console.api_cases import AttachmentIn, uploads
 from console.auth import CAN_ADMIN, CAN_PROPOSE
 from console.deps import (
     DB,
@@ -28,6 +29,7 @@ from protocol import LocalProtocolError, encode, masking
 from rules.config import RulesConfig, Ruleset
 from rules.exceedance import gas_value, judge_hour
 from rules.model import OXYGEN, Reading, StationInfo
+from services.case_forms import check_uploads
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
@@ -221,12 +223,16 @@ class MarkIn(BaseModel):
     kind: Literal["shutdown", "maintenance", "calibration", "force-majeure", "other"]
     pollutant: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{2,12}$")
     reason: Text = Field(min_length=1, max_length=500)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
 
 
 @router.post("/stations/{mn}/marks", summary="Propose a mark; a regulator reviews it")
 def propose_mark(mn: StationDep, body: MarkIn, conn: DB, user: UserDep) -> Row:
     if user.role not in CAN_PROPOSE:
         raise HTTPException(403, "this role may only read")
+    files = uploads(body.attachments)  # checked as the case forms check theirs
+    if errors := check_uploads(files):
+        raise HTTPException(422, errors)
     try:
         ident = mark_store.add(
             conn,
@@ -237,6 +243,7 @@ def propose_mark(mn: StationDep, body: MarkIn, conn: DB, user: UserDep) -> Row:
             reason=body.reason,
             who=user.name,
             pollutant=body.pollutant,
+            contents=tuple((f.name, f.content) for f in files),
         )
     except mark_store.MarkError as exc:
         raise HTTPException(422, str(exc)) from None

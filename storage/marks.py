@@ -66,15 +66,17 @@ def add(
     who: str,
     pollutant: str | None = None,
     attachments: tuple[Path, ...] = (),
+    contents: tuple[tuple[str, bytes], ...] = (),
 ) -> int:
-    """Propose a mark; returns its id. Commits (with its audit entry)."""
+    """Propose a mark; returns its id. Commits (with its audit entry). Attachments are
+    files (``attachments``) or (name, bytes) sent through the console (``contents``)."""
     if kind not in KINDS:
         raise MarkError(f"kind must be one of {', '.join(KINDS)}")
     if not end > start:
         raise MarkError("the period is empty: --to must be after --from")
     if not reason.strip():
         raise MarkError("a mark needs a reason")
-    files = [(p.name, p.read_bytes()) for p in attachments]
+    files = [(p.name, p.read_bytes()) for p in attachments] + list(contents)
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO hj212.mark_request (mn, pollutant, period, kind, reason, requested_by)"

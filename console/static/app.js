@@ -331,6 +331,7 @@ async function station(main, mn) {
       return h("tr", {}, h("td", {}, code), h("td", { class: "num" }, fmtNum(sum("computed"))),
         h("td", { class: "num" }, fmtNum(sum("device"))), h("td", { class: "num" }, sum("hours")));
     })),
+    await manualPanel(mn, view.pollutant),  // cases.js: the manual samples' own series
     commandPanel(mn, cmds),
     h("h3", {}, t("frames")),
     table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
@@ -635,6 +636,7 @@ async function refresh() {
     else if (route === "/audit") await audit(main);
     else if (route === "/users") await users(main);
     else if (route === "/account") await account(main);
+    else if (route === "/cases") await casesPage(main);  // cases.js
     else await overview(main);
     document.getElementById("updated").textContent = `${t("updated")} ${fmtTime(new Date().toISOString())}${zone()}`;
   } catch (e) {
