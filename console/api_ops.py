@@ -239,6 +239,7 @@ def emissions(
                     "computed": t.computed,
                     "device": t.device,
                     "hours": t.hours,
+                    "manual_hours": t.manual_hours,  # rules/manual.py
                 }
                 for k, t in sorted(days_of.items())
             ]

@@ -62,6 +62,7 @@ def figures(
                 "computed": t.computed,
                 "device": t.device,
                 "hours": t.hours,
+                "manual_hours": t.manual_hours,  # from manual samples (rules/manual.py)
                 "difference": t.difference,
                 "check": one.check(code, t),
             }

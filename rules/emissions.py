@@ -68,6 +68,7 @@ class Total:
     device: float = 0.0
     hours: int = 0  # hours with both a concentration and a volume
     device_hours: int = 0  # hours with a -Cou from the device
+    manual_hours: int = 0  # of ``hours``, those from a manual value (rules/manual.py)
 
     def __add__(self, other: Total) -> Total:
         return Total(
@@ -75,6 +76,7 @@ class Total:
             self.device + other.device,
             self.hours + other.hours,
             self.device_hours + other.device_hours,
+            self.manual_hours + other.manual_hours,
         )
 
     @property
@@ -94,6 +96,12 @@ def hour_total(code: str, reading: Reading | None, m3: float | None) -> Total:
         return Total()
     device = reading.cou
     return Total(computed, device or 0.0, 1, int(device is not None))
+
+
+def manual_total(code: str, value: float, m3: float | None) -> Total:
+    """One hour of one factor from a manual value (rules/manual.py), marked manual."""
+    computed = amount(code, value, m3)
+    return Total() if computed is None else Total(computed, 0.0, 1, 0, 1)
 
 
 def total(hours: Iterable[Total]) -> Total:

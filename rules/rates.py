@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rules.config import RulesConfig
-from rules.emissions import Total, hour_total, volume
+from rules.emissions import Total, hour_total, manual_total, volume
+from rules.manual import Manual
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, Mark, Reading, StationInfo
 from rules.times import DAY, HOUR, MINUTE, day_floor
 from rules.transmission import Tally, counted_window, exempt_check_hours, tally_hour
@@ -55,6 +56,7 @@ def day_tallies(
     minute_hours: Sequence[int],
     *,
     now: int,
+    manual: Manual | None = None,
 ) -> dict[str, dict[int, Tally]]:
     """Per assessed factor, per Beijing day (start µs): its tally over the hours of
     [start, end) counted at ``now`` (:func:`rules.transmission.counted_window`).
@@ -64,6 +66,10 @@ def day_tallies(
     minutes when minute records came within the day before it, as the engine judges it
     (:func:`rules.hourly.close_hour`, on receipt time): a station whose minute data stop
     part-way through a period is judged by its flags from a day after the last of them.
+
+    ``manual``: the hours accepted manual samples stand for (rules/manual.py); an
+    expected hour without a valid automatic value counts valid in the completion
+    variant when one covers it.
     """
     start, end = counted_window(start, end, station.created_at, now, cfg)
     flow_code = _flow_code(station)
@@ -95,7 +101,10 @@ def day_tallies(
             )
             on_time = record is not None and record.received <= hour + HOUR + grace
             day = day_floor(hour)
-            days[day] = days.get(day, Tally()) + tally_hour(status, on_time)
+            one = tally_hour(status, on_time)
+            if manual and one.expected and not one.valid and (code, hour) in manual:
+                one = replace(one, received=1, valid=1)  # 手工监测值录入, 补全 only
+            days[day] = days.get(day, Tally()) + one
         if station.medium == "water" and code in cfg.water_check_factors:
             days = {d: exempt_check_hours(t, cfg.water_check_exempt_hours) for d, t in days.items()}
         out[code] = days
@@ -103,9 +112,16 @@ def day_tallies(
 
 
 def emission_totals(
-    station: StationInfo, hours: Hours, codes: Sequence[str], start: int, end: int
+    station: StationInfo,
+    hours: Hours,
+    codes: Sequence[str],
+    start: int,
+    end: int,
+    manual: Manual | None = None,
 ) -> dict[str, dict[int, Total]]:
-    """Per factor in ``codes``, per Beijing day: amounts from C x V (and the flow's m³)."""
+    """Per factor in ``codes``, per Beijing day: amounts from C x V (and the flow's m³);
+    an hour without a normal automatic value that a manual sample covers from the manual
+    value, counted as a manual hour (rules/manual.py)."""
     flow_code = _flow_code(station)
     out: dict[str, dict[int, Total]] = {code: {} for code in (flow_code, *codes)}
     for hour in hours_in(start, end):
@@ -119,7 +135,12 @@ def emission_totals(
             volumes[day] = volumes.get(day, Total()) + Total(m3, 0.0, 1, 0)
         for code in codes:
             record = hours.get((code, hour))
-            found = hour_total(code, record.reading if record else None, m3)
+            reading = record.reading if record else None
+            value = manual.get((code, hour)) if manual else None
+            if value is not None and (reading is None or not reading.normal):
+                found = manual_total(code, value, m3)
+            else:
+                found = hour_total(code, reading, m3)
             if found.hours:
                 out[code][day] = out[code].get(day, Total()) + found
     return out

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rules.config import RulesConfig, Ruleset
 from rules.emissions import Total, mass_factor
+from rules.manual import Manual, ManualValue, hourly
 from rules.model import GAS_FLOW, WATER_FLOW, Mark, StationInfo
 from rules.rates import day_tallies, emission_totals
-from rules.times import dt, us
+from rules.times import HOUR, dt, us
 from rules.transmission import Tally, counted_window
-from storage import reports_queries
+from storage import manual_data, reports_queries
 from storage.db import Conn
 
 # What the quarterly direct report asks of every outlet (docs/regulations.md §11, seed
@@ -138,23 +139,35 @@ def figures(
         hours = {mn: d.hours for mn, d in data.items()}
     else:
         data, hours = {}, reports_queries.hours(conn, wanted, start, end)
+    # a sample taken before the period may still stand for its first hours
+    every = [ruleset.for_region(s.region_code).manual_sampling_every_h for s in found]
+    reach = timedelta(hours=max(every, default=0.0))
+    samples = manual_data.accepted(conn, wanted, start - reach, end) if wanted else {}
     out = []
     for s in found:
         cfg = ruleset.for_region(s.region_code)
         first, last = counted_window(us(start), us(end), s.created_at, us(now), cfg)
+        manual = _manual(samples.get(s.mn, []), cfg)
         tallies: dict[str, dict[int, Tally]] = {}
         marks: tuple[Mark, ...] = ()
         if rates:
             d = data[s.mn]
             tallies = day_tallies(
                 s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours,
-                now=us(now),
+                now=us(now), manual=manual,
             )  # fmt: skip
             marks = tuple(d.marks)
         totals = {}
         if emissions:
-            totals = emission_totals(s, hours[s.mn], emission_codes(s)[1:], first, last)
+            codes = emission_codes(s)[1:]
+            totals = emission_totals(s, hours[s.mn], codes, first, last, manual)
         out.append(StationFigures(s, cfg, first, last, tallies, totals, marks))
     cfg = ruleset.for_region(region or "")
     ends = [f.last for f in out] or [counted_window(us(start), us(end), None, us(now), cfg)[1]]
     return Figures(start, end, now, out, dt(max(ends)))
+
+
+def _manual(samples: list[tuple[str, datetime, float]], cfg: RulesConfig) -> Manual:
+    """The hours accepted manual samples stand for (docs/regulations.md §1.3, §6.5)."""
+    every = round(cfg.manual_sampling_every_h * HOUR)
+    return hourly((ManualValue(code, us(taken), value) for code, taken, value in samples), every)

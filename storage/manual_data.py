@@ -126,3 +126,19 @@ def samples(
     rows = conn.execute(sql.encode(), params).fetchall()
     files = attachments(conn, "sample", [r[0] for r in rows])
     return [replace(Sample(*r), attachments=tuple(files.get(r[0], []))) for r in rows]
+
+
+def accepted(
+    conn: Conn, mns: list[str], start: datetime, end: datetime
+) -> dict[str, list[tuple[str, datetime, float]]]:
+    """Accepted samples of these stations taken in [start, end): (pollutant, time,
+    value) per station, by time (the figures' manual values, rules/manual.py)."""
+    found: dict[str, list[tuple[str, datetime, float]]] = {}
+    for mn, pollutant, taken, value in conn.execute(
+        "SELECT mn, pollutant, sampled_at, value FROM hj212.manual_sample"
+        " WHERE state = 'accepted' AND mn = ANY(%s) AND sampled_at >= %s AND sampled_at < %s"
+        " ORDER BY sampled_at, id",
+        (mns, start, end),
+    ):
+        found.setdefault(mn, []).append((pollutant, taken, value))
+    return found
