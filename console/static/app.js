@@ -237,6 +237,8 @@ function chart(series) {
   const t0 = Math.max(new Date(series.start).getTime(), first - 0.02 * (t1 - first)) || t1 - 3.6e6;
   const vals = series.points.flatMap((p) => [p.value, p.converted]).filter((v) => v !== null && v !== undefined);
   if (series.limit !== null) vals.push(series.limit);
+  const manual = series.manual || [];  // manual samples: their own series (cases.js)
+  vals.push(...manual.map((m) => m.value));
   const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
   const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
   const y = (v) => H - B - ((v - lo) / (hi - lo)) * (H - T - B);
@@ -278,6 +280,12 @@ function chart(series) {
     c.append(s("title", {}, `${fmtTime(p.data_time)} ${p.value} ${p.flag || ""}`));
     svg.append(c);
   }
+  for (const m of manual) {
+    const r = s("rect", { class: "manual", width: 7, height: 7,
+      x: x(new Date(m.sampled_at).getTime()) - 3.5, y: y(m.value) - 3.5 });
+    r.append(s("title", {}, `${t("manual")} ${fmtTime(m.sampled_at)} ${m.value} ${m.unit}`));
+    svg.append(r);
+  }
   return svg;
 }
 
@@ -294,6 +302,7 @@ async function station(main, mn) {
   }
   const series = view.pollutant ? await api(`/stations/${enc}/series?pollutant=${view.pollutant}` +
     `&cn=${view.cn}&hours=${HOURS[view.cn]}`) : null;
+  if (series) series.manual = await manualSeries(mn, view.pollutant, series.start, series.end);  // cases.js
   const limits = Object.fromEntries(st.limits.map((l) => [l.pollutant, l]));
   const pick = h("select", { id: "pick-factor", onchange: (e) => { view.pollutant = e.target.value; refresh(); } },
     factors.map((f) => h("option", { value: f, selected: f === view.pollutant }, f)));

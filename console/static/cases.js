@@ -249,10 +249,17 @@ async function casesPage(main) {
   main.replaceChildren(...parts.flat());
 }
 
-// The station page's own series of manual samples (hooked in by app.js).
+// Manual samples of a factor in a chart's window, drawn by app.js's chart as their own series.
+async function manualSeries(mn, pollutant, start, end) {
+  if (!pollutant || !start || !end) return [];
+  return api(`/stations/${encodeURIComponent(mn)}/samples?pollutant=${pollutant}` +
+    `&start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`);
+}
+
+// The station page's list of manual samples (hooked in by app.js).
 async function manualPanel(mn, pollutant) {
   const end = new Date(), start = new Date(end - 30 * 864e5);
-  const found = await api(`/stations/${encodeURIComponent(mn)}/samples?start=${start.toISOString()}&end=${end.toISOString()}` +
+  const found = await api(`/stations/${encodeURIComponent(mn)}/samples?start=${encodeURIComponent(start.toISOString())}&end=${encodeURIComponent(end.toISOString())}` +
     (pollutant ? `&pollutant=${pollutant}` : ""));
   return h("div", { id: "manual-samples" }, h("h3", {}, t("manual")),
     found.length ? table(["sampled_at", "factor", "value", "unit", "laboratory", "sample_state"], found.map((x) =>

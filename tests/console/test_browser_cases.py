@@ -167,3 +167,8 @@ def test_the_enterprise_files_and_the_regulator_reviews(
     expect(card.locator("tr[data-due='report']")).to_contain_text("已退回，待更正")
     expect(card.locator(".report-state")).to_contain_text("请补充故障原因与维修记录")
     shot(page, "cases-07-enterprise-returned")
+    # the accepted sample: its own series in the station's chart and list
+    page.goto(page.url.split("#")[0] + f"#/station/{world['yichang']}")
+    expect(page.locator("svg.chart rect.manual")).to_have_count(1)
+    expect(page.locator("#manual-samples")).to_contain_text("已采纳")
+    shot(page, "cases-08-station-manual-series")
