@@ -178,3 +178,21 @@ def test_the_filings_survive_the_state_round_trip() -> None:
     assert again.to_json() == text
     assert again.cases[case.case_key].report_id == 1
     assert again.cases[case.case_key].manual_base is not None
+
+
+def test_a_manual_sample_stands_for_the_hours_until_the_next_at_most_six() -> None:
+    from rules.manual import ManualValue, hourly
+    from rules.times import HOUR, us
+
+    t0 = us(START)
+    samples = [
+        ManualValue("a21026", t0 + HOUR // 2, 10.0),  # 00:30: hours 0-5 (6 h reach: 06:30)
+        ManualValue("a21026", t0 + 6 * HOUR + HOUR // 4, 12.0),  # 06:15: up to 08:00
+        ManualValue("a21026", t0 + 8 * HOUR, 14.0),  # 08:00: hours 8-13
+        ManualValue("a21002", t0, 5.0),
+    ]
+    covered = hourly(samples, 6 * HOUR)
+    so2 = {(h - t0) // HOUR: v for (code, h), v in covered.items() if code == "a21026"}
+    expected = dict.fromkeys(range(6), 10.0) | {6: 12.0, 7: 12.0}
+    assert so2 == expected | dict.fromkeys(range(8, 14), 14.0)
+    assert sorted((h - t0) // HOUR for (code, h) in covered if code == "a21002") == list(range(6))
