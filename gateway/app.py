@@ -5,12 +5,11 @@ station binding, backpressure)."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import anyio
@@ -19,10 +18,10 @@ from anyio.abc import TaskStatus
 
 from config.settings import GatewaySettings, StorageSettings
 from gateway.clock import Clock
-from gateway.commands import Commands
+from gateway.commands import Commands, Linked
 from gateway.guard import Guard
 from gateway.metrics import Metrics, serve_http
-from gateway.registry import Registry
+from gateway.registry import Registry, after_command
 from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
@@ -115,7 +114,8 @@ class Gateway:
             now=now,
             spawn=self.spawn,
             metrics=self.metrics,
-            adopted=functools.partial(self.registry.refresh, self.db),
+            adopt=self.adopt,
+            adopted=self.adopted,
         )
         self.clock = Clock(self.db, settings, now, self.commands.send_auto)
         self.connections: set[StationSession] = set()
@@ -179,6 +179,31 @@ class Gateway:
         if old is not None and old is not session:
             old.mn = None  # its release must not unbind the new one
             old.close("replaced by a new connection of the same station")
+
+    def adopt(self, session: Linked, cn: str, params: dict[str, object]) -> frozenset[str]:
+        """A confirmed command's effect on the live session and registry, at once: the
+        device's next frame carries its new password, key or MN (docs/forwarding.md §1).
+        The MNs touched are held in memory until the database has the change."""
+        old = session.station or self.registry.get(session.mn)
+        if old is None:
+            return frozenset()
+        new = after_command(old, cn, params)
+        if new == old:
+            return frozenset()
+        self.registry.hold(new)
+        session.station = new
+        session.conn.options = new.options
+        if new.mn != old.mn:  # 1002: the connection now speaks for the new MN
+            self.registry.hold(replace(old, active=False))
+            session.mn = new.mn
+            live = self.sessions.pop(old.mn, None)
+            if live is not None:
+                self.sessions[new.mn] = live
+        return frozenset({old.mn, new.mn})
+
+    async def adopted(self, mns: frozenset[str]) -> None:
+        self.registry.release(mns)
+        await self.registry.refresh(self.db)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         future = self.sink.submit(record)
