@@ -5,6 +5,7 @@ station binding, backpressure)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter as Tally
@@ -16,9 +17,10 @@ import anyio
 import psycopg
 from anyio.abc import TaskStatus
 
-from config.settings import GatewaySettings, StorageSettings
+from config.settings import GatewaySettings, StorageSettings, UpstreamSettings
 from gateway.clock import Clock
 from gateway.commands import Commands, Linked
+from gateway.forwarding import Forwarding
 from gateway.guard import Guard
 from gateway.metrics import Metrics, serve_http
 from gateway.registry import Registry, after_command
@@ -26,6 +28,7 @@ from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
+from services.forwarding import holder_name
 from services.writer import Writer
 from storage.db import async_pool
 from storage.records import FrameRecord
@@ -76,6 +79,8 @@ class Gateway:
         storage: StorageSettings | None = None,
         *,
         now: Callable[[], datetime] = utcnow,
+        upstreams: Sequence[UpstreamSettings] = (),
+        worker: int = 0,
     ) -> None:
         """``now`` is the platform's clock: receive times, the time a 1012 sets, QNs of
         commands. Real UTC time, except in accelerated runs (tests, demos), where the
@@ -89,6 +94,7 @@ class Gateway:
             max_batch=storage.max_batch,
             max_delay=storage.max_delay_ms / 1000,
             lanes=storage.writer_lanes,
+            forward=bool(upstreams),
         )
         # One pool for the bookkeeping (registry, commands, clock drift, spool checks),
         # opened in run(); the writer's lanes keep connections of their own (their
@@ -118,6 +124,8 @@ class Gateway:
             adopted=self.adopted,
         )
         self.clock = Clock(self.db, settings, now, self.commands.send_auto)
+        self.upstreams = tuple(upstreams)
+        self.forwarding = Forwarding(dsn, self.upstreams, holder_name(worker), self._key, now)
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False
@@ -201,6 +209,11 @@ class Gateway:
                 self.sessions[new.mn] = live
         return frozenset({old.mn, new.mn})
 
+    def _key(self, mn: str) -> bytes | None:
+        """A station's own SM4 key (to read a frame it encrypted, for an upstream)."""
+        station = self.registry.get(mn)
+        return station.options.sm4_key if station else None
+
     async def adopted(self, mns: frozenset[str]) -> None:
         self.registry.release(mns)
         await self.registry.refresh(self.db)
@@ -273,6 +286,7 @@ class Gateway:
             await self._serve(task_status)
         finally:
             with anyio.CancelScope(shield=True):
+                await self.forwarding.close()
                 await self.db.close(timeout=1.0)
 
     async def _serve(self, task_status: TaskStatus[int]) -> None:
@@ -288,6 +302,7 @@ class Gateway:
             await self.registry.refresh(self.db)
         except Exception as exc:  # noqa: BLE001 - start without a registry, retry later
             log.error("station registry not loaded (%s); retrying in the background", exc)
+        await self.forwarding.open()  # before any frame is stored: they select against it
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._run_writer)
             tg.start_soon(supervised, "spool drain", self.sink.run_drain)
@@ -295,6 +310,9 @@ class Gateway:
             tg.start_soon(supervised, "connection sweep", self._sweep)
             tg.start_soon(supervised, "command dispatcher", self.commands.run)
             tg.start_soon(supervised, "clock keeper", self.clock.run)
+            for sender in self.forwarding.senders:
+                run = functools.partial(self.forwarding.run_sender, sender)
+                tg.start_soon(supervised, f"upstream {sender.up.name}", run)
             loop = asyncio.get_running_loop()
             server = await loop.create_server(
                 lambda: StationSession(self),
@@ -397,3 +415,4 @@ class Gateway:
             self.metrics.spool_bytes.set(self.spool.size())
             self.metrics.db_up.set(1 if self.sink.db_up else 0)
             self.metrics.db_errors.set(self.writer.failed_batches)
+            self.forwarding.export(self.metrics)
