@@ -37,8 +37,9 @@ def _count(dsn: str, mn: str) -> int:
     return int(rows(dsn, sql, mn)[0][0])
 
 
-def _queued(dsn: str) -> int:
-    return int(rows(dsn, "SELECT count(*) FROM hj212.upstream_queue")[0][0])
+def _queued(dsn: str, mn: str) -> int:
+    sql = "SELECT count(*) FROM hj212.upstream_queue WHERE upstream = 'province' AND mn = %s"
+    return int(rows(dsn, sql, mn)[0][0])
 
 
 async def test_frames_reach_the_province_once_even_across_its_outage(
@@ -59,9 +60,9 @@ async def test_frames_reach_the_province_once_even_across_its_outage(
             await _send(city.port, mn, range(5, 12))  # the province is down
             await anyio.sleep(2)
             assert _count(province, mn) == 5
-            assert _queued(dsn) == 7  # kept, visible
+            assert _queued(dsn, mn) == 7  # kept, visible
             async with gateway(province, settings(tmp_path, "province", port)):
-                await eventually(lambda: _queued(dsn) == 0, 40)
+                await eventually(lambda: _queued(dsn, mn) == 0, 40)
         assert _count(province, mn) == 12
         stored = rows(
             province,
