@@ -33,7 +33,8 @@ from storage import upstream_queue as queue
 from storage.db import AsyncPool
 
 log = logging.getLogger(__name__)
-POLL = 0.5  # seconds between looks at the queue
+POLL = 0.5  # seconds between looks at a station's queue
+LEASE_EVERY = 2.0  # seconds between leasing rounds
 LINGER = 30.0  # an idle station's connection stays open this long for its next frame
 MAX_PAUSE = 30.0  # longest wait before a station tries a silent upstream again
 BATCH = 200  # rows read at once per station
@@ -122,6 +123,10 @@ class Sender:
         self.held: set[str] = set()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._key = bytes.fromhex(upstream.sm4_key) if upstream.sm4_key else None
+        # the upstream unreachable: every station waits until then (one breaker, not
+        # thousands of connection attempts and failure rows)
+        self.down_until = 0.0
+        self._down_pause = 1.0
 
     async def run(self) -> None:
         """Until cancelled: lease, send, look at the backlog."""
@@ -140,7 +145,7 @@ class Sender:
                 if loop.time() - last_status >= STATUS_EVERY:
                     last_status = loop.time()
                     await self._look()
-                await asyncio.sleep(POLL)
+                await asyncio.sleep(LEASE_EVERY)
         finally:
             for task in self.tasks.values():
                 task.cancel()
@@ -174,8 +179,12 @@ class Sender:
         """One station's queue, in order, over one connection."""
         link: Link | None = None
         pause, idle_since = 1.0, asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
         try:
             while mn in self.held:
+                if (wait := self.down_until - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                    continue
                 async with self.db.connection() as conn:
                     rows = await queue.next_rows(conn, self.up.name, mn, BATCH)
                 if not rows:
@@ -185,6 +194,10 @@ class Sender:
                     continue
                 try:
                     link = link or await self._open()
+                except (OSError, TimeoutError) as exc:
+                    await self._unreachable(str(exc) or type(exc).__name__)
+                    continue
+                try:
                     await self._send_rows(link, rows)
                     pause = 1.0
                 except (OSError, ConnectionError, _Unanswered) as exc:
@@ -203,7 +216,17 @@ class Sender:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.up.host, self.up.port), self.up.overtime
         )
+        self._down_pause = 1.0
         return Link(reader, writer, self.counters)
+
+    async def _unreachable(self, why: str) -> None:
+        """No connection to the upstream: every station waits, the wait doubling."""
+        now = asyncio.get_running_loop().time()
+        if now < self.down_until:
+            return  # another station found it first
+        self.down_until = now + self._down_pause
+        self._down_pause = min(self._down_pause * 2, MAX_PAUSE)
+        await self._failed("*", [], f"unreachable: {why}")
 
     async def _send_rows(self, link: Link, rows: list[queue.Queued]) -> None:
         for row in rows:

@@ -98,6 +98,26 @@ async def sync(conn: AsyncConn, upstreams: Sequence[Upstream]) -> None:
         )
 
 
+# The stations with rows queued, by a skip scan of upstream_queue_station (one index
+# probe per station, not a scan of the backlog), leased to the holder unless another
+# holds them.
+_LEASE = """
+WITH RECURSIVE s(mn) AS (
+    (SELECT mn FROM hj212.upstream_queue WHERE upstream = %(u)s ORDER BY mn LIMIT 1)
+    UNION ALL
+    SELECT (SELECT q.mn FROM hj212.upstream_queue q WHERE q.upstream = %(u)s AND q.mn > s.mn
+            ORDER BY q.mn LIMIT 1)
+    FROM s WHERE s.mn IS NOT NULL
+)
+INSERT INTO hj212.upstream_lease AS l (upstream, mn, holder, until)
+SELECT %(u)s, mn, %(h)s, now() + make_interval(secs => %(s)s)
+FROM (SELECT mn FROM s WHERE mn IS NOT NULL LIMIT %(n)s) q
+ON CONFLICT (upstream, mn) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+WHERE l.until < now() OR l.holder = EXCLUDED.holder
+RETURNING mn
+"""
+
+
 async def lease_stations(
     conn: AsyncConn, upstream: str, holder: str, seconds: float, limit: int
 ) -> list[str]:
@@ -106,13 +126,7 @@ async def lease_stations(
     async with conn.transaction():
         rows = await (
             await conn.execute(
-                "INSERT INTO hj212.upstream_lease AS l (upstream, mn, holder, until)"
-                " SELECT %(u)s, q.mn, %(h)s, now() + make_interval(secs => %(s)s)"
-                " FROM (SELECT DISTINCT mn FROM hj212.upstream_queue WHERE upstream = %(u)s"
-                " LIMIT %(n)s) q"
-                " ON CONFLICT (upstream, mn) DO UPDATE SET holder = EXCLUDED.holder,"
-                " until = EXCLUDED.until WHERE l.until < now() OR l.holder = EXCLUDED.holder"
-                " RETURNING mn",
+                _LEASE,
                 {"u": upstream, "h": holder, "s": seconds, "n": limit},
             )
         ).fetchall()
