@@ -20,6 +20,7 @@ from typing import Any
 
 from config.rules import load_settings as load_rules
 from config.settings import (
+    BackfillSettings,
     ConsoleSettings,
     DatabaseSettings,
     GatewaySettings,
@@ -35,6 +36,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "gateway": GatewaySettings,
     "storage": StorageSettings,
     "console": ConsoleSettings,
+    "backfill": BackfillSettings,
 }
 
 

@@ -140,6 +140,21 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """Back-fill (补传) requests to connected stations (docs/forwarding.md §6). Times are
+    of the platform's clock, except ``every``."""
+
+    enabled: bool = True
+    every: float = 5 * MINUTES  # real seconds between two looks at the connected stations
+    lookback_hours: int = 48  # how far back a missing hour is asked for
+    grace: float = 10 * MINUTES  # an hour is missing once this long past its end
+    min_interval: float = 30 * MINUTES  # one request per station at most this often
+    max_hours: int = 24  # hours one request asks for at most (the oldest first)
+    max_tries: int = 3  # requests in a row bringing nothing: then the station is reported
+    retry_after: float = 24 * 60 * MINUTES  # ... and asked again only after this
+
+
+@dataclass(frozen=True)
 class Rewrite:
     """What a station is called towards one upstream (its MN and PW there)."""
 
@@ -186,3 +201,4 @@ class Settings:
     # read by the same load() once per process.
     rules: RulesSettings = field(default_factory=RulesSettings)
     upstreams: tuple[UpstreamSettings, ...] = ()  # [[upstream]] tables
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)

@@ -17,7 +17,12 @@ import anyio
 import psycopg
 from anyio.abc import TaskStatus
 
-from config.settings import GatewaySettings, StorageSettings, UpstreamSettings
+from config.settings import (
+    BackfillSettings,
+    GatewaySettings,
+    StorageSettings,
+    UpstreamSettings,
+)
 from gateway.clock import Clock
 from gateway.commands import Commands, Linked
 from gateway.forwarding import Forwarding
@@ -28,6 +33,7 @@ from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
+from services.backfill import Backfill
 from services.forwarding import holder_name
 from services.writer import Writer
 from storage.db import async_pool
@@ -81,6 +87,7 @@ class Gateway:
         now: Callable[[], datetime] = utcnow,
         upstreams: Sequence[UpstreamSettings] = (),
         worker: int = 0,
+        backfill: BackfillSettings | None = None,
     ) -> None:
         """``now`` is the platform's clock: receive times, the time a 1012 sets, QNs of
         commands. Real UTC time, except in accelerated runs (tests, demos), where the
@@ -126,6 +133,9 @@ class Gateway:
         self.clock = Clock(self.db, settings, now, self.commands.send_auto)
         self.upstreams = tuple(upstreams)
         self.forwarding = Forwarding(dsn, self.upstreams, holder_name(worker), self._key, now)
+        self.backfill = None
+        if backfill is not None and backfill.enabled:
+            self.backfill = Backfill(self.db, backfill, self._connected, now)
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False
@@ -184,6 +194,8 @@ class Gateway:
         """A second connection with the same MN replaces the first."""
         old = self.sessions.get(mn)
         self.sessions[mn] = session
+        if self.backfill is not None and old is not session:
+            self.backfill.reconnected(mn)
         if old is not None and old is not session:
             old.mn = None  # its release must not unbind the new one
             old.close("replaced by a new connection of the same station")
@@ -208,6 +220,14 @@ class Gateway:
             if live is not None:
                 self.sessions[new.mn] = live
         return frozenset({old.mn, new.mn})
+
+    def _connected(self) -> dict[str, str]:
+        """Registered stations with a live connection, and their ST (back-fill)."""
+        return {
+            mn: s.station.st
+            for mn, s in self.sessions.items()
+            if s.transport is not None and s.station is not None
+        }
 
     def _key(self, mn: str) -> bytes | None:
         """A station's own SM4 key (to read a frame it encrypted, for an upstream)."""
@@ -310,6 +330,8 @@ class Gateway:
             tg.start_soon(supervised, "connection sweep", self._sweep)
             tg.start_soon(supervised, "command dispatcher", self.commands.run)
             tg.start_soon(supervised, "clock keeper", self.clock.run)
+            if self.backfill is not None:
+                tg.start_soon(supervised, "back-fill", self.backfill.run)
             for sender in self.forwarding.senders:
                 run = functools.partial(self.forwarding.run_sender, sender)
                 tg.start_soon(supervised, f"upstream {sender.up.name}", run)

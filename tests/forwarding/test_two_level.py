@@ -5,11 +5,12 @@ simulated stations and forwards to a provincial instance (the same gateway, in t
 process, its own database). The province is stopped for 30 s, and while it is away the
 city gateway is killed with SIGKILL and started again. At the end every frame stored
 at the city is stored exactly once at the province (counted per station), and the
-city's queue is empty. About 70 s; every wait is bounded.
+city's queue is empty. About 60 s; every wait is bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -34,7 +35,8 @@ from tests.gateway.support import eventually, register, rows
 pytestmark = [pytest.mark.db, pytest.mark.e2e, pytest.mark.anyio]
 ROOT = Path(__file__).resolve().parents[2]
 STATIONS = 20
-FLEET_SECONDS = 22.0  # 0.2 s between frames: about 110 real-time frames a station
+FLEET_SECONDS = 150.0  # at most: the stations stop once the city has stored 2,000 frames
+FRAMES = 2000
 PROVINCE_DOWN = 30.0
 
 
@@ -87,6 +89,7 @@ async def test_a_city_forwards_everything_once_through_an_outage_and_a_sigkill(
     mns = [s.mn for s in build_stations(scenario, STATIONS, 19, prefix)]
     city_port, province_port = free_port(), free_port()
     province_gw = settings(tmp_path, "province", province_port)
+    enough = asyncio.Event()  # the stations stop: the city has FRAMES frames
     fleet = partial(
         run_fleet,
         STATIONS,
@@ -98,6 +101,7 @@ async def test_a_city_forwards_everything_once_through_an_outage_and_a_sigkill(
         start=datetime.now(UTC) - timedelta(hours=3),  # DataTime stays in the past
         scenario=scenario,
         uploads=frozenset({"2011"}),
+        stop=enough,
     )
     with province_database(server_dsn) as city, province_database(server_dsn) as province:
         for mn in mns:
@@ -108,7 +112,7 @@ async def test_a_city_forwards_everything_once_through_an_outage_and_a_sigkill(
             async with anyio.create_task_group() as tg:
                 first = anyio.Event()
                 tg.start_soon(_province, province, province_gw, first)
-                await eventually(lambda: city_gw.poll() is None and _listening(city_port), 30)
+                await eventually(lambda: city_gw.poll() is None and _listening(city_port), 90)
                 tg.start_soon(fleet)
                 await anyio.sleep(5)
                 first.set()  # the province stops ...
@@ -121,7 +125,9 @@ async def test_a_city_forwards_everything_once_through_an_outage_and_a_sigkill(
                 assert _queued(city) > 0  # the backlog waits for the province
                 second = anyio.Event()
                 tg.start_soon(_province, province, province_gw, second)  # ... and returns
-                await anyio.sleep(FLEET_SECONDS)  # the fleet has long finished
+                await eventually(lambda: sum(_per_station(city).values()) >= FRAMES, 120)
+                enough.set()
+                await anyio.sleep(3)  # the last answers in flight
                 await eventually(lambda: _queued(city) == 0, 90)
                 second.set()
         finally:
@@ -135,7 +141,7 @@ async def test_a_city_forwards_everything_once_through_an_outage_and_a_sigkill(
             f" (+{resent[0][0]} resent copies archived as duplicates)"
         )
         assert set(at_city) == set(mns)
-        assert sum(at_city.values()) >= 2000
+        assert sum(at_city.values()) >= FRAMES
         assert at_province == at_city  # every one, once, per station
         twice = rows(
             province,
