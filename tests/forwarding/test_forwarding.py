@@ -94,7 +94,7 @@ async def test_an_upstream_that_never_answers_keeps_the_backlog_visible(
 
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port = listener.extra(anyio.abc.SocketAttribute.local_port)
-    up = (upstream(port, name="silent"),)
+    up = (upstream(port, name="silent", behind_alarm=1.0),)
     async with anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, silent)
         async with gateway(dsn, settings(tmp_path, "city"), up) as city:
@@ -106,6 +106,7 @@ async def test_an_upstream_that_never_answers_keeps_the_backlog_visible(
             await eventually(lambda: sender.counters.backlog == 3, 20)
             assert sender.counters.delivered == 0
             assert sender.counters.failures >= 1
+            await eventually(lambda: sender.counters.behind, 20)  # older than 1 s: behind
         tg.cancel_scope.cancel()
     queued = rows(
         dsn, "SELECT count(*), min(attempts) FROM hj212.upstream_queue WHERE upstream = 'silent'"
@@ -116,3 +117,9 @@ async def test_an_upstream_that_never_answers_keeps_the_backlog_visible(
     )
     assert (delivered, failures >= 1) == (0, True)
     assert "no 9014" in error
+    noticed = rows(
+        dsn,
+        "SELECT detail FROM hj212.audit_log WHERE action = 'upstream-behind'"
+        " AND object = 'upstream:silent'",
+    )
+    assert [d["backlog"] for (d,) in noticed] == [3]
