@@ -39,7 +39,7 @@ from ops import roles
 from ops.cluster import Cluster
 from protocol import encode
 from protocol.codes import Cn
-from storage import measurements, scratch, server
+from storage import measurements, scratch, server, upstream_queue
 from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,6 +220,14 @@ def run(args: argparse.Namespace) -> None:
         "HJ212_GATEWAY_MAX_UNIDENTIFIED_PER_IP": "19000",
         "HJ212_GATEWAY_ANCHOR_INTERVAL": "0",
     }
+    if args.forward:  # docs/forwarding.md §3: the queue filled in the writer's transaction
+        config = spool / "forward.toml"
+        config.write_text(
+            f'[[upstream]]\nname = "bench"\nhost = "127.0.0.1"\nport = {free_port()}\n'
+            'cns = ["2011"]\n',
+            "utf-8",
+        )
+        env["HJ212_CONFIG"] = str(config)  # an upstream nobody answers: every frame queued
     gateway = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
     )
@@ -320,6 +328,7 @@ async def bench(
         stored_keys = scratch.measurement_keys(conn, "w01018")
         stored_rows = measurements.count(conn)
         stored_frames = scratch.count_frames(conn, "ok", Cn.REALTIME)
+        queued = sum(int(str(u["backlog"])) for u in upstream_queue.status_sync(conn))
     missing = len(acked_keys - stored_keys)
 
     print(f"""
@@ -339,6 +348,7 @@ async def bench(
 | all-in per connection | {per_conn_rss + per_conn_slab:,.0f} B | ≤ 8 KB |
 | frames acknowledged / acknowledged but not stored | {acked_total:,} / {missing} | 0 lost |
 | 2011 frames stored ('ok'; includes any sent but not yet answered at the stop) | {stored_frames:,} | |
+| frames queued for the upstream (--forward) | {queued:,} | = frames stored with --forward |
 | measurement rows stored | {stored_rows:,} | 6 per frame |
 | gateway RSS: fresh / with idle connections / after the load (MB) \
 | {rss0 / 1024:.0f} / {rss1 / 1024:.0f} / {rss2 / 1024:.0f} | |
@@ -352,6 +362,9 @@ def main() -> None:
     parser.add_argument("--storm", type=int, default=2000)
     parser.add_argument("--idle", type=int, default=10000)
     parser.add_argument("--workers", type=int, default=1, help="gateway processes")
+    parser.add_argument(
+        "--forward", action="store_true", help="forward every 2011 to an upstream (queued)"
+    )
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -132,7 +132,15 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
     assert isinstance(gw, GatewaySettings)
 
     async def main() -> None:
-        gateway = Gateway(gw, dsn, settings.storage)
+        worker = int(os.environ.get("HJ212_WORKER_INDEX", "0"))
+        gateway = Gateway(
+            gw,
+            dsn,
+            settings.storage,
+            upstreams=settings.upstreams,
+            worker=worker,
+            backfill=settings.backfill,
+        )
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":

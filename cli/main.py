@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         simulate,
         spool_commands,
         storage_commands,
+        upstream_commands,
         users_commands,
     )
     from cli.common import moment
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     console_commands.add_parsers(sub)
     users_commands.add_parsers(sub)
     spool_commands.add_parsers(sub)
+    upstream_commands.add_parsers(sub)
     return parser
 
 

@@ -20,11 +20,14 @@ from typing import Any
 
 from config.rules import load_settings as load_rules
 from config.settings import (
+    BackfillSettings,
     ConsoleSettings,
     DatabaseSettings,
     GatewaySettings,
+    Rewrite,
     Settings,
     StorageSettings,
+    UpstreamSettings,
 )
 from rules.config import RulesConfigError
 
@@ -33,6 +36,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "gateway": GatewaySettings,
     "storage": StorageSettings,
     "console": ConsoleSettings,
+    "backfill": BackfillSettings,
 }
 
 
@@ -65,7 +69,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "unknown_station": ("quarantine", "accept", "archive", "close"),
     "bad_password": ("archive", "close"),
     "log_format": ("text", "json"),
+    "version": ("2017", "2025"),
+    "mode": ("passthrough", "rewrite"),
 }
+_HEX_KEY = frozenset("0123456789abcdefABCDEF")
 
 
 def _to(option: Any, value: object) -> object:
@@ -98,6 +105,31 @@ def _section(cls: type[Any], name: str, values: Mapping[str, object]) -> Any:
     return cls(**converted)
 
 
+def _upstreams(tables: object) -> tuple[UpstreamSettings, ...]:
+    """The ``[[upstream]]`` tables (docs/forwarding.md §2), checked."""
+    if not isinstance(tables, list):
+        raise ConfigError("upstream: write [[upstream]] tables")
+    out: list[UpstreamSettings] = []
+    for index, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ConfigError(f"[[upstream]] #{index + 1} is not a table")
+        values = dict(table)
+        rewrite = values.pop("rewrite", {})
+        if not isinstance(rewrite, dict) or not all(
+            isinstance(v, dict) and set(v) == {"mn", "pw"} for v in rewrite.values()
+        ):
+            raise ConfigError(f"[[upstream]] #{index + 1}: rewrite.<MN> needs mn and pw")
+        upstream: UpstreamSettings = _section(UpstreamSettings, "upstream", values)
+        key = upstream.sm4_key
+        if key is not None and (len(key) != 32 or not set(key) <= _HEX_KEY):
+            raise ConfigError(f"[[upstream]] {upstream.name}: sm4_key is not 32 hex digits")
+        if any(u.name == upstream.name for u in out):
+            raise ConfigError(f"[[upstream]] {upstream.name} is named twice")
+        changes = {mn: Rewrite(str(v["mn"]), str(v["pw"])) for mn, v in rewrite.items()}
+        out.append(dataclasses.replace(upstream, rewrite=changes))
+    return tuple(out)
+
+
 def load(
     path: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -120,6 +152,7 @@ def load(
             data = tomllib.loads(path.read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from None
+    upstreams = _upstreams(data.pop("upstream", []))
     unknown = set(data) - set(_SECTIONS)
     if unknown:
         raise ConfigError(f"{path}: unknown sections: {', '.join(sorted(unknown))}")
@@ -137,4 +170,4 @@ def load(
             if value is not None:
                 data.setdefault(section, {})[key] = value
     sections = {s: _section(cls, s, data.get(s, {})) for s, cls in _SECTIONS.items()}
-    return Settings(**sections, rules=rules)
+    return Settings(**sections, rules=rules, upstreams=upstreams)

@@ -140,6 +140,58 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """Back-fill (补传) requests to connected stations (docs/forwarding.md §6). Times are
+    of the platform's clock, except ``every``."""
+
+    enabled: bool = True
+    every: float = 5 * MINUTES  # real seconds between two looks at the connected stations
+    lookback_hours: int = 48  # how far back a missing hour is asked for
+    grace: float = 10 * MINUTES  # an hour is missing once this long past its end
+    min_interval: float = 30 * MINUTES  # one request per station at most this often
+    max_hours: int = 24  # hours one request asks for at most (the oldest first)
+    max_tries: int = 3  # requests in a row bringing nothing: then the station is reported
+    retry_after: float = 24 * 60 * MINUTES  # ... and asked again only after this
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """What a station is called towards one upstream (its MN and PW there)."""
+
+    mn: str
+    pw: str
+
+
+# the uploads forwarded by default: real-time, minute, hourly, daily data and daily
+# run times, and the device states (HJ 212-2017 Table 9)
+FORWARDED_CNS = ("2011", "2051", "2061", "2031", "2041", "3020")
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    """One ``[[upstream]]`` table: a platform above this one (docs/forwarding.md §2)."""
+
+    name: str
+    host: str
+    port: int
+    version: str = "2017"  # the upstream's protocol: 2017 | 2025 (RF=1, SM4)
+    cns: tuple[str, ...] = FORWARDED_CNS
+    stations: tuple[str, ...] = ()  # MNs forwarded; empty = every station
+    # passthrough: the original bytes (the ack bit of Flag set, so that the upstream
+    # answers 9014); rewrite: MN/PW replaced per station ([upstream.rewrite.<MN>])
+    mode: str = "passthrough"
+    password: str | None = None  # rewrite: the PW for stations without their own entry
+    rewrite: dict[str, Rewrite] = field(default_factory=dict)
+    sm4_key: str | None = None  # 2025: the upstream's key (32 hex digits)
+    overtime: float = 10 * SECONDS  # wait this long for the upstream's 9014 ...
+    recount: int = 3  # ... and resend this many times (HJ 212-2017 Table 1)
+    lease: float = 60 * SECONDS  # a station's queue held by one sender this long
+    backlog_after: float = 60 * SECONDS  # older when sent: backlog (RF=1 to 2025)
+    behind_alarm: float = 60 * MINUTES  # oldest queued frame older than this: notice
+    max_stations: int = 5000  # stations sent to at once (one connection each)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
@@ -148,3 +200,5 @@ class Settings:
     # The rules engine's settings come from a TOML file of their own (config/rules.py),
     # read by the same load() once per process.
     rules: RulesSettings = field(default_factory=RulesSettings)
+    upstreams: tuple[UpstreamSettings, ...] = ()  # [[upstream]] tables
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)

@@ -35,6 +35,7 @@ from storage import console_queries as q
 from storage import marks as mark_store
 from storage import queries, rules_inputs
 from storage.db import Conn
+from storage.stations import key_age
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 CN = Literal["2011", "2051", "2061", "2031"]  # real-time, minute, hour, day (Table 9)
@@ -95,7 +96,8 @@ def station(mn: StationDep, conn: DB, scope: ScopeDep) -> Row:
     found = q.station_statuses(conn, _now(), scope.region_prefix, scope.enterprise, mn)
     if not found:
         raise HTTPException(404, "no such station")
-    return {**asdict(found[0]), "limits": [asdict(x) for x in q.limits(conn, mn)]}
+    limits = [asdict(x) for x in q.limits(conn, mn)]
+    return {**asdict(found[0]), "limits": limits, "key": key_age(conn, mn, _now())}
 
 
 @router.get("/stations/{mn}/latest", summary="Newest value of each factor, with its flag")

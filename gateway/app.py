@@ -10,23 +10,31 @@ import logging
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import anyio
 import psycopg
 from anyio.abc import TaskStatus
 
-from config.settings import GatewaySettings, StorageSettings
+from config.settings import (
+    BackfillSettings,
+    GatewaySettings,
+    StorageSettings,
+    UpstreamSettings,
+)
 from gateway.clock import Clock
-from gateway.commands import Commands
+from gateway.commands import Commands, Linked
+from gateway.forwarding import Forwarding
 from gateway.guard import Guard
 from gateway.metrics import Metrics, serve_http
-from gateway.registry import Registry
+from gateway.registry import Registry, after_command
 from gateway.serial_port import open_serial
 from gateway.session import StationSession
 from gateway.sink import DurableSink, SpoolMismatch
 from gateway.spool import Spool
+from services.backfill import Backfill
+from services.forwarding import holder_name
 from services.writer import Writer
 from storage.db import async_pool
 from storage.records import FrameRecord
@@ -77,6 +85,9 @@ class Gateway:
         storage: StorageSettings | None = None,
         *,
         now: Callable[[], datetime] = utcnow,
+        upstreams: Sequence[UpstreamSettings] = (),
+        worker: int = 0,
+        backfill: BackfillSettings | None = None,
     ) -> None:
         """``now`` is the platform's clock: receive times, the time a 1012 sets, QNs of
         commands. Real UTC time, except in accelerated runs (tests, demos), where the
@@ -90,6 +101,7 @@ class Gateway:
             max_batch=storage.max_batch,
             max_delay=storage.max_delay_ms / 1000,
             lanes=storage.writer_lanes,
+            forward=bool(upstreams),
         )
         # One pool for the bookkeeping (registry, commands, clock drift, spool checks),
         # opened in run(); the writer's lanes keep connections of their own (their
@@ -115,9 +127,15 @@ class Gateway:
             now=now,
             spawn=self.spawn,
             metrics=self.metrics,
-            adopted=functools.partial(self.registry.refresh, self.db),
+            adopt=self.adopt,
+            adopted=self.adopted,
         )
         self.clock = Clock(self.db, settings, now, self.commands.send_auto)
+        self.upstreams = tuple(upstreams)
+        self.forwarding = Forwarding(dsn, self.upstreams, holder_name(worker), self._key, now)
+        self.backfill = None
+        if backfill is not None and backfill.enabled:
+            self.backfill = Backfill(self.db, backfill, self._connected, now)
         self.connections: set[StationSession] = set()
         self.per_ip: Tally[str] = Tally()
         self.reading_paused = False
@@ -176,9 +194,49 @@ class Gateway:
         """A second connection with the same MN replaces the first."""
         old = self.sessions.get(mn)
         self.sessions[mn] = session
+        if self.backfill is not None and old is not session:
+            self.backfill.reconnected(mn)
         if old is not None and old is not session:
             old.mn = None  # its release must not unbind the new one
             old.close("replaced by a new connection of the same station")
+
+    def adopt(self, session: Linked, cn: str, params: dict[str, object]) -> frozenset[str]:
+        """A confirmed command's effect on the live session and registry, at once: the
+        device's next frame carries its new password, key or MN (docs/forwarding.md §1).
+        The MNs touched are held in memory until the database has the change."""
+        old = session.station or self.registry.get(session.mn)
+        if old is None:
+            return frozenset()
+        new = after_command(old, cn, params)
+        if new == old:
+            return frozenset()
+        self.registry.hold(new)
+        session.station = new
+        session.conn.options = new.options
+        if new.mn != old.mn:  # 1002: the connection now speaks for the new MN
+            self.registry.hold(replace(old, active=False))
+            session.mn = new.mn
+            live = self.sessions.pop(old.mn, None)
+            if live is not None:
+                self.sessions[new.mn] = live
+        return frozenset({old.mn, new.mn})
+
+    def _connected(self) -> dict[str, str]:
+        """Registered stations with a live connection, and their ST (back-fill)."""
+        return {
+            mn: s.station.st
+            for mn, s in self.sessions.items()
+            if s.transport is not None and s.station is not None
+        }
+
+    def _key(self, mn: str) -> bytes | None:
+        """A station's own SM4 key (to read a frame it encrypted, for an upstream)."""
+        station = self.registry.get(mn)
+        return station.options.sm4_key if station else None
+
+    async def adopted(self, mns: frozenset[str]) -> None:
+        self.registry.release(mns)
+        await self.registry.refresh(self.db)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         future = self.sink.submit(record)
@@ -248,6 +306,7 @@ class Gateway:
             await self._serve(task_status)
         finally:
             with anyio.CancelScope(shield=True):
+                await self.forwarding.close()
                 await self.db.close(timeout=1.0)
 
     async def _serve(self, task_status: TaskStatus[int]) -> None:
@@ -263,6 +322,7 @@ class Gateway:
             await self.registry.refresh(self.db)
         except Exception as exc:  # noqa: BLE001 - start without a registry, retry later
             log.error("station registry not loaded (%s); retrying in the background", exc)
+        await self.forwarding.open()  # before any frame is stored: they select against it
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._run_writer)
             tg.start_soon(supervised, "spool drain", self.sink.run_drain)
@@ -270,6 +330,11 @@ class Gateway:
             tg.start_soon(supervised, "connection sweep", self._sweep)
             tg.start_soon(supervised, "command dispatcher", self.commands.run)
             tg.start_soon(supervised, "clock keeper", self.clock.run)
+            if self.backfill is not None:
+                tg.start_soon(supervised, "back-fill", self.backfill.run)
+            for sender in self.forwarding.senders:
+                run = functools.partial(self.forwarding.run_sender, sender)
+                tg.start_soon(supervised, f"upstream {sender.up.name}", run)
             loop = asyncio.get_running_loop()
             server = await loop.create_server(
                 lambda: StationSession(self),
@@ -372,3 +437,4 @@ class Gateway:
             self.metrics.spool_bytes.set(self.spool.size())
             self.metrics.db_up.set(1 if self.sink.db_up else 0)
             self.metrics.db_errors.set(self.writer.failed_batches)
+            self.forwarding.export(self.metrics)

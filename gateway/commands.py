@@ -24,6 +24,7 @@ import psycopg
 from gateway.metrics import Metrics
 from gateway.registry import SessionStation
 from protocol import Connection, LocalProtocolError, RequestFinished, encode
+from protocol.codes import Cn
 from storage import commands as store
 from storage.db import AsyncConn, AsyncPool
 
@@ -47,8 +48,9 @@ class Linked(Protocol):
 
 class Commands:
     """``sessions`` is the gateway's live map of bound stations; ``spawn`` runs database
-    bookkeeping in the background; ``adopted`` reloads the registry after a command
-    that changed a station's password or key."""
+    bookkeeping in the background; ``adopt`` applies a confirmed command's effect to the
+    live session and registry at once (the MNs it touched back), ``adopted`` reloads the
+    registry once the database has recorded it (docs/forwarding.md §1)."""
 
     def __init__(
         self,
@@ -59,7 +61,8 @@ class Commands:
         now: Callable[[], datetime],
         spawn: Callable[[Coroutine[object, object, object]], object],
         metrics: Metrics,
-        adopted: Callable[[], Awaitable[None]],
+        adopt: Callable[[Linked, str, dict[str, object]], frozenset[str]],
+        adopted: Callable[[frozenset[str]], Awaitable[None]],
     ) -> None:
         self.db = db
         self.poll = poll
@@ -67,8 +70,12 @@ class Commands:
         self.now = now
         self.spawn = spawn
         self.metrics = metrics
+        self.adopt = adopt
         self.adopted = adopted
         self.sent: dict[tuple[str, str], int] = {}  # (mn, qn) -> command id
+        # (mn, qn) -> CN and parameters (secrets included, in memory only) of a command
+        # whose confirmation changes the registry
+        self.effects: dict[tuple[str, str], tuple[str, dict[str, object]]] = {}
         self.finished_early: dict[tuple[str, str], RequestFinished] = {}
         self._wake = asyncio.Event()
 
@@ -111,10 +118,13 @@ class Commands:
                 await self._stored(store.finish, command.id, "timeout", None, None, [])
                 continue
             self.sent[(command.mn, command.qn)] = command.id  # before the answers can come
+            if command.cn in store.EFFECTS:
+                self.effects[(command.mn, command.qn)] = (command.cn, command.params)
             try:  # encoded again here: whoever queued it, a bad command fails alone
                 wire = self._send(session, command.cn, command.params, command.qn)
             except LocalProtocolError as exc:
                 self.sent.pop((command.mn, command.qn), None)
+                self.effects.pop((command.mn, command.qn), None)
                 log.error("command %d to %s not sent: %s", command.id, command.mn, exc)
                 await self._stored(store.refuse, command.id, str(exc))
                 continue
@@ -122,6 +132,8 @@ class Commands:
 
     def _send(self, session: Linked, cn: str, params: dict[str, object], qn: str) -> bytes:
         station = session.station
+        # HJ 212-2025 §6.4.4: 1014 travels encrypted, with the key it replaces
+        key = station.options.sm4_key if station and cn == Cn.NEW_KEY else None
         wire = session.conn.send_request(
             cn,
             params,
@@ -131,6 +143,7 @@ class Commands:
             mn=session.mn or "",
             now=time.monotonic(),
             version=station.version if station else "2017",
+            sm4_key=key,
         )
         session.flush()
         return wire
@@ -164,9 +177,14 @@ class Commands:
 
     def finished(self, session: Linked, event: RequestFinished) -> None:
         self.metrics.commands.labels(event.cn, event.outcome).inc()
-        command_id = self.sent.pop((session.mn or "", event.qn), None)
+        key = (session.mn or "", event.qn)
+        effect = self.effects.pop(key, None)
+        touched: frozenset[str] = frozenset()
+        if effect is not None and event.outcome == "ok":
+            touched = self.adopt(session, *effect)  # before the device's next frame
+        command_id = self.sent.pop(key, None)
         if command_id is None:
-            self.finished_early[(session.mn or "", event.qn)] = event
+            self.finished_early[key] = event
             return
         qns = sorted({event.qn, *(m.qn for m in event.responses if m.qn)})
         durable = session.last_future
@@ -182,7 +200,7 @@ class Commands:
                 event.exe_rtn,
                 qns,
             )
-            if event.cn in store.ADOPT and event.outcome == "ok":
-                await self.adopted()  # its new PW/key, at once
+            if touched:
+                await self.adopted(touched)  # the registry as the database now has it
 
         self.spawn(record())

@@ -56,6 +56,29 @@ class Metrics:
         self.commands = Counter(
             "hj212_commands", "Platform commands", ["cn", "outcome"], registry=r
         )
+        # per upstream (services/forwarding.py, docs/forwarding.md §4)
+        up = ["upstream"]
+        self.upstream_backlog = Gauge(
+            "hj212_upstream_backlog", "Frames queued for an upstream", up, registry=r
+        )
+        self.upstream_lag = Gauge(
+            "hj212_upstream_lag_seconds", "Age of the oldest frame queued", up, registry=r
+        )
+        self.upstream_delivered = Gauge(
+            "hj212_upstream_delivered",
+            "Frames the upstream answered 9014 (process)",
+            up,
+            registry=r,
+        )
+        self.upstream_failures = Gauge(
+            "hj212_upstream_failures", "Sends without a 9014 or a connection", up, registry=r
+        )
+        self.upstream_connected = Gauge(
+            "hj212_upstream_connections", "Connections open to an upstream", up, registry=r
+        )
+        self.upstream_behind = Gauge(
+            "hj212_upstream_behind", "1 while the backlog is older than its alarm", up, registry=r
+        )
 
         self._frame_children: dict[tuple[str, str], Counter] = {}
 

@@ -6,9 +6,11 @@ stations are kept, to be refused."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from protocol import DecodeOptions
+from protocol.codes import Cn
 from storage.db import AsyncPool
 from storage.stations import Station, list_stations_async
 
@@ -59,17 +61,42 @@ def session_station(station: Station) -> SessionStation:
     )
 
 
+def after_command(station: SessionStation, cn: str, params: Mapping[str, object]) -> SessionStation:
+    """The station as a confirmed command leaves it, for the live session: the device
+    uses its new password (1072, HJ 212-2017 C.9: from the frame after the 9012), its
+    new key (HJ 212-2025 1014) or its new MN (1002) at once (docs/forwarding.md §1)."""
+    if cn == Cn.SET_PASSWORD and params.get("NewPW"):
+        return replace(station, password=str(params["NewPW"]))
+    if cn == Cn.NEW_KEY and params.get("NewSK"):
+        key = bytes.fromhex(str(params["NewSK"]))
+        return replace(station, options=replace(station.options, sm4_key=key))
+    if cn == Cn.SET_MN and params.get("i23005-Info"):
+        return replace(station, mn=str(params["i23005-Info"]))
+    return station
+
+
 class Registry:
+    """``held`` are stations a confirmed command changed in memory before the database
+    has recorded it: a refresh in between must not bring the old password back."""
+
     def __init__(self) -> None:
         self.stations: dict[str, SessionStation] = {}
+        self.held: dict[str, SessionStation] = {}
         self.loaded = False
 
     def get(self, mn: str | None) -> SessionStation | None:
         return self.stations.get(mn) if mn is not None else None
 
+    def hold(self, station: SessionStation) -> None:
+        self.held[station.mn] = self.stations[station.mn] = station
+
+    def release(self, mns: Iterable[str]) -> None:
+        for mn in mns:
+            self.held.pop(mn, None)
+
     async def refresh(self, db: AsyncPool) -> None:
         async with db.connection() as conn:
             found = await list_stations_async(conn)
-        self.stations = {s.mn: session_station(s) for s in found}
+        self.stations = {s.mn: session_station(s) for s in found} | self.held
         self.loaded = True
         log.debug("registry: %d stations", len(self.stations))

@@ -145,13 +145,17 @@ class Connection:
         overtime: float = 10.0,
         recount: int = 3,
         ack: bool = True,
+        sm4_key: bytes | None = None,
     ) -> bytes:
-        """Queue a platform request (or notification) and follow it by its QN.
+        """Queue a platform request (or notification) and follow it by its QN;
+        ``sm4_key`` encrypts its CP area (:func:`protocol.encode.command`).
 
         Defaults follow HJ 212-2017 Table 1 for mobile networks: 10 s, 3 retries.
         """
         self._now = now
-        wire = encode.command(cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
+        wire = encode.command(
+            cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack, sm4_key=sm4_key
+        )
         self._requests.start(
             qn,
             cn,

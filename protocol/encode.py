@@ -124,8 +124,10 @@ def command(
     mn: str,
     version: str = "2017",
     ack: bool = True,
+    sm4_key: bytes | None = None,
 ) -> bytes:
-    """A platform request or notification (``cn`` in :data:`PLATFORM_PARAMS`).
+    """A platform request or notification (``cn`` in :data:`PLATFORM_PARAMS`);
+    ``sm4_key`` encrypts its CP area (HJ 212-2025 §6.4.4: 1014 is sent encrypted).
 
     :raises LocalProtocolError: for an unknown CN, a missing or unknown parameter, or a
         value its format (HJ 212-2017 Table 4) does not allow.
@@ -144,7 +146,11 @@ def command(
         raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown)}")
     for key, value in params.items():  # HJ 212-2017 §6.3.3, Table 4
         check_value(cn, key, text(value))
-    return _single(cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
+    wire = _single(cn, params, qn=qn, st=st, pw=pw, mn=mn, version=version, ack=ack)
+    if sm4_key is None:
+        return wire
+    plain = wire[6:-6]  # the segment between ``##LLLL`` and ``CRC\r\n``
+    return frame(encrypt_segment(plain, sm4_key), plaintext=plain)
 
 
 STATION_MESSAGES = frozenset(

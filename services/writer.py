@@ -63,9 +63,16 @@ class Writer:
     """
 
     def __init__(
-        self, dsn: str, *, max_batch: int = 2000, max_delay: float = 0.0, lanes: int = 1
+        self,
+        dsn: str,
+        *,
+        max_batch: int = 2000,
+        max_delay: float = 0.0,
+        lanes: int = 1,
+        forward: bool = False,
     ) -> None:
         self.dsn = dsn
+        self.forward = forward  # queue stored frames for the upstreams (docs/forwarding.md §3)
         self.max_batch = max(1, max_batch)
         self.max_delay = max(0.0, max_delay)  # seconds
         self._lanes = [_Lane() for _ in range(max(1, lanes))]
@@ -137,7 +144,9 @@ class Writer:
         (connection lost, schema missing) propagates and fails the whole batch.
         """
         try:
-            statuses, rows = await frame_batch.write(conn, [item.record for item in items])
+            statuses, rows = await frame_batch.write(
+                conn, [item.record for item in items], forward=self.forward
+            )
             self.committed_rows += rows
         except frame_batch.DATA_ERRORS as exc:
             if len(items) == 1:

@@ -199,7 +199,7 @@ class Device:
         fleet, backoff = self.fleet, BACKOFF_MIN
         self.tick()
         while not fleet.stopping:
-            if (outage := self.fault("disconnect")) is not None:
+            if (outage := self.fault("disconnect") or self.fault("cut_off")) is not None:
                 await fleet.sleep(fleet.real_delay(outage.end))
                 continue
             try:
@@ -261,6 +261,8 @@ class Device:
         now = fleet.sim_now()
         late = self.link is None and self.outage
         for record in self._reorder(self.logger.due(now), now):
+            if self.fault("cut_off", record.t) is not None:
+                continue  # lost to the upload queue; the logger's history still has it
             record.resent = late
             if len(self.outbox) == MAX_BACKLOG:
                 fleet.counts.dropped += 1
@@ -273,7 +275,7 @@ class Device:
                 # drop the link `every` simulated seconds from now, on a timer of its own
                 self._storm_at = now + storm.every
                 fleet.loop.call_later(storm.every / fleet.speed, self.link.close)
-            if self.fault("disconnect", now) is not None:
+            if self.fault("disconnect", now) or self.fault("cut_off", now):
                 self.link.close()
             elif self.logger.station.version == "2025" and now - self.last_sent >= HEARTBEAT:
                 self.link.write(self.logger.heartbeat(now))

@@ -67,6 +67,7 @@ VALUE_KINDS: dict[str, dict[str, float]] = {
 }
 LINK_KINDS: dict[str, dict[str, float]] = {
     "disconnect": {},  # the platform is unreachable: records wait, then go with RF=1
+    "cut_off": {},  # unreachable, and the records due meanwhile are never sent by themselves
     "clock_drift": {"factor": 120.0},  # the logger clock gains `factor` s per hour
     "bad_crc": {"every": 1.0},  # every `every`-th frame is first sent with a wrong CRC
     "garbage": {"every": 1.0},  # garbage bytes before every `every`-th frame

@@ -3,7 +3,8 @@
 Secrets (1072 ``NewPW``, HJ 212-2025 1014 ``NewSK``) are never kept in the command: they
 wait in the station's row (``pending_password``/``pending_sm4_key``, migration 0054) and
 the command's CP holds asterisks; the gateway reads them back when it sends, and the
-registry takes them when the device confirms (9012 ExeRtn=1). Frames as sent and as
+registry takes them when the device confirms (9012 ExeRtn=1), in the transaction that
+records the outcome, with the other effects of storage/command_effects.py. Frames as sent and as
 replied are stored or shown with their secrets masked (:func:`protocol.masking.mask`).
 """
 
@@ -14,13 +15,18 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from protocol.codes import Cn
 from protocol.masking import mask, mask_text
 from rules.times import machine
+from storage.command_effects import take_effect
 from storage.db import AsyncConn
 
 # secret CP key -> the station column it waits in until the device confirms
 PENDING = {"NewPW": "pending_password", "NewSK": "pending_sm4_key"}
-ADOPT = {"1072": ("password", "pending_password"), "1014": ("sm4_key", "pending_sm4_key")}
+# commands whose confirmation changes the registry (storage/command_effects.py)
+EFFECTS = frozenset(
+    {Cn.SET_RTD_INTERVAL, Cn.SET_MIN_INTERVAL, Cn.SET_PASSWORD, Cn.NEW_KEY, Cn.SET_MN}
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ async def finish(
             await conn.execute(
                 "UPDATE hj212.command SET state = %s, qn_rtn = %s, exe_rtn = %s,"
                 " finished_at = now() WHERE id = %s"
-                " RETURNING mn, coalesce(sent_at, created_at), cn",
+                " RETURNING mn, coalesce(sent_at, created_at), cn, cp",
                 (
                     state,
                     None if qn_rtn is None else str(qn_rtn),
@@ -125,15 +131,11 @@ async def finish(
                 ),
             )
         ).fetchone()
-        if row is not None and state == "done" and row[2] in ADOPT:
-            column, pending = ADOPT[row[2]]  # the device confirmed: the registry takes it
-            await conn.execute(
-                f"UPDATE hj212.station SET {column} = {pending}, {pending} = NULL"
-                f" WHERE mn = %s AND {pending} IS NOT NULL".encode(),
-                (row[0],),
-            )
+        if row is not None and state == "done" and row[2] in EFFECTS:
+            # the device confirmed: the registry takes it, in this same transaction
+            await take_effect(conn, command_id, row[0], row[2], parse_cp(row[3]))
         if row is not None and qns:
-            mn, since, _ = row
+            mn, since, _, _ = row
             await conn.execute(
                 "INSERT INTO hj212.command_reply (command_id, received_at, frame_id, cn, qn)"
                 " SELECT %s, f.received_at, f.id, f.cn, f.qn FROM hj212.frame f"

@@ -35,6 +35,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
+from storage import upstream_queue
 from storage.chain import GENESIS, link_hash, micros
 from storage.db import AsyncConn
 from storage.records import FrameRecord, MeasurementRow, StatusRow, safe
@@ -129,21 +130,25 @@ class _Head:
     refused: str | None = None  # the code of the last one refused
 
 
-async def write(conn: AsyncConn, records: Sequence[FrameRecord]) -> tuple[list[str], int]:
+async def write(
+    conn: AsyncConn, records: Sequence[FrameRecord], *, forward: bool = False
+) -> tuple[list[str], int]:
     """Store ``records`` in one transaction: each one's archive status, and how many new
-    measurement rows. :raises DATA_ERRORS: a frame's data the database refuses."""
+    measurement rows. With ``forward``, the stored frames also enter the upstreams'
+    queues in it (storage/upstream_queue.py). :raises DATA_ERRORS: a frame's data the
+    database refuses."""
     for r in records:
         safe(r)
     try:
-        return await _transaction(conn, records, trust_high_water=True)
+        return await _transaction(conn, records, trust_high_water=True, forward=forward)
     except psycopg.errors.DeadlockDetected:
         # two writers met new stations in opposite orders; PostgreSQL broke the tie
-        return await _transaction(conn, records, trust_high_water=True)
+        return await _transaction(conn, records, trust_high_water=True, forward=forward)
     except psycopg.errors.UniqueViolation:
         # A row the high-water mark did not know of (inserted by something other than
         # this writer): redo the batch looking every record up. Rare, and exact.
         log.warning("a stored record was not covered by the high-water mark; rechecking")
-        return await _transaction(conn, records, trust_high_water=False)
+        return await _transaction(conn, records, trust_high_water=False, forward=forward)
 
 
 async def prepare(conn: AsyncConn) -> None:
@@ -155,7 +160,7 @@ async def prepare(conn: AsyncConn) -> None:
 
 
 async def _transaction(
-    conn: AsyncConn, records: Sequence[FrameRecord], *, trust_high_water: bool
+    conn: AsyncConn, records: Sequence[FrameRecord], *, trust_high_water: bool, forward: bool
 ) -> tuple[list[str], int]:
     """One batch in one transaction: statuses per record, new measurement rows."""
     async with conn.transaction():
@@ -168,8 +173,23 @@ async def _transaction(
         statuses = [_status(r, new_m[i], new_s[i]) for i, r in enumerate(records)]
         await _copy_frames(cur, records, ids, statuses, heads)
         await _copy_measurements(cur, records, ids, new_m)
+        if forward:  # docs/forwarding.md §3: queued in the transaction that stores them
+            await _enqueue(cur, records, ids, statuses)
         await _advance_heads(cur, heads)
     return statuses, sum(len(rows) for rows in new_m)
+
+
+async def _enqueue(
+    cur: Cursor, records: Sequence[FrameRecord], ids: list[int], statuses: list[str]
+) -> None:
+    ok = [i for i, status in enumerate(statuses) if status == "ok" and records[i].qn]
+    await upstream_queue.enqueue(
+        cur,
+        [ids[i] for i in ok],
+        [records[i].mn for i in ok],
+        [records[i].cn for i in ok],
+        [records[i].received_at for i in ok],
+    )
 
 
 def _status(record: FrameRecord, new_m: list[MeasurementRow], new_s: int) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from psycopg.rows import class_row
 
-from storage.db import Conn
+from storage.db import AsyncConn, Conn
 
 # The period each data upload describes (HJ 212-2017 Table 9): what "expected" means.
 # 2011 and 2051 follow the station's RtdInterval / MinInterval (hj212.station).
@@ -142,19 +142,36 @@ def gaps(
     missing records.
     """
     step = interval or expected_interval(conn, mn, cn)
-    rows = conn.execute(
-        "WITH t AS (SELECT DISTINCT data_time FROM hj212.measurement"
-        " WHERE mn = %(mn)s AND cn = %(cn)s AND data_time >= %(start)s AND data_time < %(end)s),"
-        " edges AS (SELECT data_time FROM t"
-        " UNION ALL SELECT %(start)s::timestamptz - %(step)s::interval"
-        " UNION ALL SELECT %(end)s::timestamptz),"
-        " pairs AS (SELECT lag(data_time) OVER (ORDER BY data_time) AS after,"
-        " data_time AS before FROM edges)"
-        " SELECT after, before FROM pairs"
-        " WHERE after IS NOT NULL AND before - after > %(step)s::interval * 1.5"
-        " ORDER BY after",
-        {"mn": mn, "cn": cn, "start": start, "end": end, "step": step},
-    ).fetchall()
+    params = {"mn": mn, "cn": cn, "start": start, "end": end, "step": step}
+    return _gaps(conn.execute(_GAPS, params).fetchall(), start, step)
+
+
+async def gaps_async(
+    conn: AsyncConn, mn: str, start: datetime, end: datetime, cn: str, interval: timedelta
+) -> list[Gap]:
+    """:func:`gaps` on an async connection, the interval given (the back-fill loop:
+    services/backfill.py)."""
+    params = {"mn": mn, "cn": cn, "start": start, "end": end, "step": interval}
+    async with conn.transaction():
+        rows = await (await conn.execute(_GAPS, params)).fetchall()
+    return _gaps(rows, start, interval)
+
+
+_GAPS = (
+    "WITH t AS (SELECT DISTINCT data_time FROM hj212.measurement"
+    " WHERE mn = %(mn)s AND cn = %(cn)s AND data_time >= %(start)s AND data_time < %(end)s),"
+    " edges AS (SELECT data_time FROM t"
+    " UNION ALL SELECT %(start)s::timestamptz - %(step)s::interval"
+    " UNION ALL SELECT %(end)s::timestamptz),"
+    " pairs AS (SELECT lag(data_time) OVER (ORDER BY data_time) AS after,"
+    " data_time AS before FROM edges)"
+    " SELECT after, before FROM pairs"
+    " WHERE after IS NOT NULL AND before - after > %(step)s::interval * 1.5"
+    " ORDER BY after"
+)
+
+
+def _gaps(rows: Sequence[tuple[datetime, datetime]], start: datetime, step: timedelta) -> list[Gap]:
     out = []
     for after, before in rows:
         missing = round((before - after) / step) - 1

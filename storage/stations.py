@@ -182,3 +182,27 @@ async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[S
     """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
     rows = await (await conn.execute(_STATIONS)).fetchall()
     return _stations(rows, await (await conn.execute(_POLLUTANTS)).fetchall())
+
+
+KEY_DAYS = 90  # HJ 212-2025 §6.4.3: the SM4 key is changed every 90 days
+
+
+def key_age(conn: psycopg.Connection[TupleRow], mn: str, now: datetime) -> dict[str, object]:
+    """The station's SM4 key, as far as it may be shown: whether it has one, since
+    when (migration 0110), its age in days and whether it is due for a change."""
+    row = conn.execute(
+        "SELECT sm4_key IS NOT NULL, sm4_key_set_at, pending_sm4_key IS NOT NULL"
+        " FROM hj212.station WHERE mn = %s",
+        (mn,),
+    ).fetchone()
+    if row is None or not row[0]:
+        return {"encrypted": False}
+    set_at: datetime | None = row[1]
+    age = None if set_at is None else (now - set_at).total_seconds() / 86400
+    return {
+        "encrypted": True,
+        "set_at": set_at.isoformat() if set_at else None,
+        "age_days": None if age is None else round(age, 1),
+        "due": age is None or age >= KEY_DAYS,
+        "change_pending": bool(row[2]),
+    }

@@ -644,6 +644,7 @@ async function refresh() {
     else if (route === "/rates") await rates(main);
     else if (route === "/audit") await audit(main);
     else if (route === "/users") await users(main);
+    else if (route === "/upstreams") await upstreams(main);  // upstream.js
     else if (route === "/account") await account(main);
     else if (route === "/cases") await casesPage(main);  // cases.js
     else await overview(main);
@@ -667,6 +668,8 @@ async function start() {
   document.getElementById("logout").hidden = false;
   document.getElementById("nav-audit").hidden = !["administrator", "enterprise"].includes(me.role);
   document.getElementById("nav-users").hidden = me.role !== "administrator";
+  document.getElementById("nav-upstreams").hidden = me.role === "enterprise" ||
+    (me.role !== "administrator" && me.region_prefix !== "");
   showWho();
   refresh();
 }

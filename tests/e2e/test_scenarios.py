@@ -250,6 +250,13 @@ def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> 
     outage = _window(dsn, mn[3], "a21026", t0 + 600 * s, t0 + 1200 * s)
     assert len(outage) == 20  # every 30-s reading of the outage arrived afterwards
     assert counts.resent_acked >= 10
+    # station 12: cut off 00:05-00:10, its real-time records of then never sent by itself
+    sql = (
+        "SELECT count(DISTINCT data_time) FROM hj212.measurement WHERE mn = %s AND cn = '2011'"
+        " AND data_time >= %s AND data_time < %s"
+    )
+    assert rows(dsn, sql, mn[12], t0 + 1500 * s, t0 + 1800 * s) == [(0,)]
+    assert rows(dsn, sql, mn[12], t0 + 1200 * s, t0 + 1500 * s) == [(10,)]
     # station 4: bad CRC copies rejected, garbage archived as such; the data still arrived
     crc = rows(
         dsn,
@@ -311,7 +318,7 @@ def check_link_faults(dsn: str, mn: list[str], t0: datetime, counts: Counts) -> 
     back = [b for a, b in pairwise(order) if b < a]
     assert len(back) >= 5
     assert all(t0 + 300 * s <= b < t0 + 900 * s for b in back)
-    assert len(set(order)) == len(order) == 80
+    assert len(set(order)) == len(order) == 80 - 10  # 10 cut off 00:05-00:10 (above)
     # station 7: a drifting clock stamps DataTime off the 30-s grid
     off_grid = rows(
         dsn,
