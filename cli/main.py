@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         console_commands,
         decode,
         evidence_commands,
+        frames_commands,
         gateway_commands,
         rules_commands,
         simulate,
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     console_commands.add_parsers(sub)
     users_commands.add_parsers(sub)
     spool_commands.add_parsers(sub)
+    frames_commands.add_parsers(sub)
     return parser
 
 

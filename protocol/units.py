@@ -1,4 +1,4 @@
-"""HJ/T 212-2005 values in HJ 212-2017 units (docs/protocol.md §14).
+"""HJ/T 212-2005 values in HJ 212-2017 units (docs/protocol.md §16).
 
 The 2005 appendix gives water metals in mg/L where the 2017 Table B.1 uses µg/L or
 ng/L, flue-gas pressures (S04 动压, S08 压力) in MPa where Table B.2 uses kPa, and every
