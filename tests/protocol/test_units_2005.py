@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from protocol import Connection, DataUpload, Message, Rejected, Role
-from protocol.encode import frame
 from protocol.codes import Deviation
+from protocol.encode import frame
 from protocol.pollutants import CODE_2005_TO_2017, FACTORS, TABLE_2005
 from protocol.units import AMOUNT_2005, CONCENTRATION_2005, NOT_CONVERTED, to_2005_value
 

@@ -208,9 +208,7 @@ async def test_which_stations_sent_legacy_crcs(dsn: str) -> None:
     assert none == []
 
 
-def test_the_cli_lists_deviations_and_events(
-    dsn: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_cli_lists_deviations_and_events(dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     from cli.main import main
 
     mn = new_mn()
