@@ -61,6 +61,10 @@ class RulesConfig:
     drift_behind_s: float = 600.0  # real-time data this late, repeatedly [E]
     drift_records: int = 3
     duplicates_per_hour: int = 3  # retransmitted frames per hour before an alarm [E]
+    # -- limits beyond the upper emission limit (docs/regulations.md §3, A13, A14) ------
+    ph_range: tuple[float, ...] = (6.0, 9.0)  # pH judged on its range [P] GB 8978-1996 Table 4
+    lower_bounds: Mapping[str, float] = field(default_factory=dict)  # A13 per code [S]
+    upper_bounds: Mapping[str, float] = field(default_factory=dict)  # A13 per code [S]
     # -- effective transmission rate (§1) -----------------------------------------------
     etr_threshold: float = 0.95  # [P seed Art. 8]; national 0.75 (2014), 0.90 (later)
     water_check_exempt_hours: int = 1  # 自动标样核查 hour per day [S]

@@ -19,7 +19,16 @@ from protocol.codes import Cn
 from rules import anomaly_values
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
-from rules.exceedance import gas_value, judge_day, judge_hour, suspected
+from rules.exceedance import (
+    PH,
+    Outside,
+    bounds_outside,
+    gas_value,
+    judge_day,
+    judge_hour,
+    ph_outside,
+    suspected,
+)
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading
 from rules.state_parts import DayCount, HourRecord, MinuteSums, OpenHour, Receipts, SeriesPoint
 from rules.times import (
@@ -147,6 +156,8 @@ def close_hour(ctx: Ctx, hour: int) -> None:
             )
         if counted is not None and reading is not None:
             _hour_vs_minutes(ctx, code, hour, reading, counted)
+        if counted is not None:  # A14: the hour is judged now; its warning has done its work
+            ctx.condition(f"early-warning:{code}", False, "early-warning", cn=Cn.MINUTE)
         _absent(ctx, code, hour, bool(records or minutes), reading is None and counted is None)
     _station_hour(ctx, hour, bool(records), statuses)
     for code in list(st.series):
@@ -250,6 +261,19 @@ def _hour_checks(
     )
     if not status.valid:
         return  # invalid data are not judged (公告2022年第21号)
+    _outside(ctx, f"limit-violation:{code}:hour", bounds_outside(code, value, cfg), common)
+    if code == PH:  # judged on its range, hour by hour (GB 8978-1996 Table 4)
+        ph = ph_outside(code, value, cfg)
+        ctx.condition(
+            f"exceedance:{code}",
+            ph is not None,
+            "exceedance",
+            "critical",
+            value=value,
+            threshold=ph.bound if ph else None,
+            detail={"period": "hour", "basis": "range", "side": ph.side} if ph else None,
+            **common,
+        )
     judgement = judge_hour(pollutant, judged, ctx.info.medium)
     if judgement is not None:
         ctx.condition(
@@ -262,6 +286,20 @@ def _hour_checks(
             detail={"period": "hour", "basis": judgement.basis},
             **common,
         )
+
+
+def _outside(ctx: Ctx, name: str, found: Outside | None, common: dict[str, Any]) -> None:
+    """A13: a valid value under its lower or over its upper bound, raised and cleared
+    by values of the same period."""
+    ctx.condition(
+        name,
+        found is not None,
+        "limit-violation",
+        value=found.value if found else None,
+        threshold=found.bound if found else None,
+        detail={"period": name.rsplit(":", 1)[1], "side": found.side} if found else None,
+        **common,
+    )
 
 
 def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: MinuteSums) -> None:
@@ -398,6 +436,9 @@ def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> Non
         mean = flow_weighted([(float(e.value), _num(e.q)) for e in hours])
     else:
         mean = sum(float(e.judged) for e in hours) / len(hours)
+    if mean is not None:
+        common: dict[str, Any] = {"cn": Cn.DAILY, "pollutant": code, "data_time": day}
+        _outside(ctx, f"limit-violation:{code}:day", bounds_outside(code, mean, ctx.cfg), common)
     judgement = judge_day(pollutant, mean, ctx.info.medium)
     if judgement is None:
         return
