@@ -462,7 +462,7 @@ def _rate_day(ctx: Ctx, day: int) -> None:
     for code, values in sorted(tallies.items()):
         tally = Tally(*values)
         if ctx.info.medium == "water" and code in cfg.water_check_factors:
-            exempted = exempt_check_hours(tally, cfg.water_check_exempt_hours)
+            exempted = exempt_check_hours(tally, _check_hours(ctx, code, day))
             _forgive(
                 st.missing.get(code, []),
                 day,
@@ -481,6 +481,17 @@ def _rate_day(ctx: Ctx, day: int) -> None:
         _close_period(ctx, "quarter", day)
         st.missing = {c: [h for h in hours if h >= end] for c, hours in st.missing.items()}
         st.missing = {c: hours for c, hours in st.missing.items() if hours}
+
+
+def _check_hours(ctx: Ctx, code: str, day: int) -> int:
+    """The check hours a water factor's day may exempt: as configured, or, for a station
+    that reports its 2062 checks (rules/device_facts.py), those it reported that day."""
+    limit = ctx.cfg.water_check_exempt_hours
+    reported = ctx.st.checks.get(code)
+    if reported is None:
+        return limit
+    ctx.st.checks[code] = [h for h in reported if h >= day + DAY]
+    return min(limit, sum(1 for h in reported if day <= h < day + DAY))
 
 
 def _forgive(missing: list[int], day: int, missed: int, exempted: int) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from protocol.codes import Cn
-from rules import anomaly_checks, anomaly_timing, anomaly_values, outage
+from rules import anomaly_checks, anomaly_timing, anomaly_values, device_facts, outage
 from rules.context import Ctx, stamp
 from rules.emissions import cou_mismatch, volume
 from rules.exceedance import (
@@ -78,6 +78,8 @@ def handle(ctx: Ctx, record: Record) -> None:
     if record.duplicate:
         st.recv = Receipts(st.recv.duplicates + 1, st.recv.out_of_order)
         return
+    if record.facts:
+        device_facts.handle(ctx, record)
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings

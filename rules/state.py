@@ -102,6 +102,9 @@ class StationState:
     cases: dict[str, CaseState] = field(default_factory=dict)
     marks: list[Mark] = field(default_factory=list)
     notices: list[PlannedStop] = field(default_factory=list)  # advance notices filed
+    # pol -> hours of its 2062 standard-sample checks in the days not yet closed; a key
+    # present means the station reports its checks (rules/device_facts.py)
+    checks: dict[str, list[int]] = field(default_factory=dict)
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -127,6 +130,8 @@ class StationState:
         data["marks"] = [_mark_out(m) for m in self.marks]
         if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
             del data["notices"]
+        if not self.checks:
+            del data["checks"]  # states from before it dump to the same bytes
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod

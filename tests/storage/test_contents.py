@@ -225,3 +225,40 @@ def test_the_cli_lists_deviations_and_events(dsn: str, capsys: pytest.CaptureFix
     assert event["kind"] == "restart"
     assert event["payload"]["restart_time"].startswith("2016-08-01T08:56:24")
     assert main(["frames", "events", *window]) == 2  # no --mn
+
+
+async def test_the_engine_reads_the_facts_with_the_serial_number_before(dsn: str) -> None:
+    """3019 twice with another serial number: rules_inputs gives the second its
+    predecessor, and the engine opens an instrument-replaced case (seed 003 Art. 12)."""
+    from rules.config import Ruleset
+    from rules.engine import Engine
+    from rules.model import CaseEvent
+    from storage.rules_inputs import records
+
+    mn = new_mn()
+    first = REPLIES[7]
+    second = first.replace("F000169DC1&&", "F000169DC2&&")
+    restart = REPLIES[3]
+    assert await store(dsn, [first, second, restart], mn) == ["ok", "ok", "ok"]
+    with psycopg.connect(dsn) as conn:
+        found = [
+            r
+            for r in records(
+                conn,
+                RECEIVED - timedelta(seconds=1),
+                RECEIVED + timedelta(minutes=1),
+                timedelta(days=7),
+            )
+            if r.mn == mn
+        ]
+    facts = [f for r in found for f in r.facts]
+    assert [(f.kind, f.payload.get("previous_sn")) for f in facts] == [
+        ("instrument-id", None),
+        ("instrument-id", "010000A8900016F000169DC1"),
+        ("restart", None),
+    ]
+    engine = Engine(Ruleset(), origin=RECEIVED - timedelta(hours=1))
+    out = [o for r in found for o in engine.on_record(r)]
+    opened = [o for o in out if isinstance(o, CaseEvent) and o.kind == "opened"]
+    assert [o.detail["case_kind"] for o in opened] == ["instrument-replaced"]
+    assert [o.kind for o in out if isinstance(o, CaseEvent)][-1] == "logger-restart"
