@@ -291,7 +291,9 @@ def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str)
         reading = readings[code]
         if reading.cou is None:
             continue
-        found = cou_mismatch(code, reading, m3, ctx.cfg.cou_tolerance)
+        registered = ctx.info.pollutants.get(code)
+        unit = registered.unit if registered else None
+        found = cou_mismatch(code, reading, m3, ctx.cfg.cou_tolerance, unit)
         ctx.condition(
             f"cou-mismatch:{code}",
             found is not None,
