@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
+import psycopg
 import pytest
 
 from protocol import BEIJING, encode, format_time
@@ -48,3 +49,29 @@ async def test_a_1011_answer_is_stored_and_measures_the_clock(dsn: str, tmp_path
         mn,
     )
     assert -3605 < drift < -3595
+
+
+async def test_a_2005_only_command_goes_to_a_2005_station_in_its_form(
+    dsn: str, tmp_path: Path
+) -> None:
+    from storage import commands as store
+
+    mn = new_mn()[:14]
+    register(dsn, mn)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE hj212.station SET protocol_version = '2005' WHERE mn = %s", (mn,))
+    hello = encode.frame(
+        f"ST=32;CN=2011;PW=123456;MN={mn};CP=&&DataTime=20040516020111;011-Rtd=1.1&&"
+    )
+    async with running(dsn, tmp_path) as gw:
+        async with await anyio.connect_tcp("127.0.0.1", gw.port or 0) as stream:
+            await stream.send(hello)
+            await eventually(lambda: mn in gw.sessions)
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                await store.queue(
+                    conn, mn, "1042", {"ReportTime": "0101"}, "20040516010101001", "32", "test"
+                )
+            wire = await read_frame(stream)
+    assert b";CN=1042;" in wire
+    assert b"CP=&&ReportTime=0101&&" in wire
+    assert f"MN={mn};".encode() in wire
