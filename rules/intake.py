@@ -241,6 +241,8 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
             data_time=at,
             detail={"pollutants": zero_flow},
         )
+    if flow in readings:
+        _flow_while_shutdown(ctx, cn, readings[flow], flow, at)
     if info.medium == "gas" and OXYGEN in readings:
         shut = marked_invalid(ctx.st.marks, OXYGEN, at)
         reason = anomaly_checks.o2_implausible(readings, flow, shut, cfg)
@@ -279,6 +281,25 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
     _cou(ctx, cn, readings, at, flow)
     if cn == Cn.DAILY:
         _hold_day(ctx, readings, at)
+
+
+def _flow_while_shutdown(ctx: Ctx, cn: str, reading: Reading, flow: str, at: int) -> None:
+    """A17, its other half: a normal flow above 0 at a time a shutdown (停运) mark covers:
+    the mark says nothing is discharged, the flow meter says otherwise (docs/regulations.md
+    §5 A17 [S])."""
+    effect = mark_effect(ctx.st.marks, flow, at, at + 1)
+    shut = effect is not None and effect.effect == "shutdown"
+    flowing = reading.normal and reading.value is not None and reading.value > 0
+    ctx.condition(
+        "flow-while-shutdown",
+        shut and flowing,
+        "flow-while-shutdown",
+        cn=cn,
+        pollutant=flow,
+        data_time=at,
+        value=reading.value,
+        detail={"mark": effect.category} if effect is not None and shut and flowing else None,
+    )
 
 
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:

@@ -168,3 +168,21 @@ def test_a14_invalid_minutes_do_not_count() -> None:
     ]
     out = _replayed(flagged, [station], START + 50 * timedelta(minutes=1), RulesConfig())
     assert alarms(out, "early-warning") == []
+
+
+def test_a17_flow_while_a_shutdown_mark_is_in_force() -> None:
+    from rules.model import Mark
+
+    station = gas_station()
+    shutdown = Mark(7, station.mn, None, START + 2 * H, START + 4 * H, "shutdown", True, START)
+    e = Engine(Ruleset(RulesConfig()), origin=START, stations=[station])
+    out = e.on_mark(shutdown)
+    for h in range(6):
+        values = {**varied(GOOD_GAS, h), "a00000": 40.0 if h != 3 else 0.0}
+        out += e.on_record(record(station.mn, START + h * H, values))
+    out += e.tick(START + 7 * H)
+    found = alarms(out, "flow-while-shutdown")
+    assert [(a.data_time, a.value, a.detail) for a in found] == [
+        (START + 2 * H, 40.0, {"mark": "shutdown"})
+    ]
+    assert found[0].key in [c.key for c in clears(out)]  # flow 0 at 03:00 ends it
