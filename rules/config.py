@@ -37,6 +37,8 @@ class RulesConfig:
     hour_grace_min: float = 10.0  # hour H is judged at H+1h+grace [E] A2
     gas_min_valid_minutes: int = 45  # valid gas hour [S] HJ 76 App. B
     gas_min_valid_hours: int = 20  # valid gas day [S] HJ 76 App. B
+    gas_min_valid_days: int = 25  # valid gas month [S] HJ 76 App. B
+    gas_min_valid_days_february: int = 23  # ... in February [S] HJ 76 App. B
     water_min_valid_fraction: float = 0.75  # valid water day, of expected hours [R] HJ 356
     # -- anomalies (docs/regulations.md §5; thresholds [E] unless noted) ---------------------
     zero_hours: int = 1  # A5: hourly mean 0 while running

@@ -16,17 +16,14 @@ from dataclasses import fields
 from typing import Any
 
 from protocol.codes import Cn
-from rules import anomaly_values
+from rules import anomaly_values, limits
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
 from rules.exceedance import (
-    PH,
-    Outside,
     bounds_outside,
     gas_value,
     judge_day,
     judge_hour,
-    ph_outside,
     suspected,
 )
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading
@@ -261,19 +258,8 @@ def _hour_checks(
     )
     if not status.valid:
         return  # invalid data are not judged (公告2022年第21号)
-    _outside(ctx, f"limit-violation:{code}:hour", bounds_outside(code, value, cfg), common)
-    if code == PH:  # judged on its range, hour by hour (GB 8978-1996 Table 4)
-        ph = ph_outside(code, value, cfg)
-        ctx.condition(
-            f"exceedance:{code}",
-            ph is not None,
-            "exceedance",
-            "critical",
-            value=value,
-            threshold=ph.bound if ph else None,
-            detail={"period": "hour", "basis": "range", "side": ph.side} if ph else None,
-            **common,
-        )
+    limits.outside(ctx, f"limit-violation:{code}:hour", bounds_outside(code, value, cfg), common)
+    limits.ph_hour(ctx, code, value, common)
     judgement = judge_hour(pollutant, judged, ctx.info.medium)
     if judgement is not None:
         ctx.condition(
@@ -286,20 +272,6 @@ def _hour_checks(
             detail={"period": "hour", "basis": judgement.basis},
             **common,
         )
-
-
-def _outside(ctx: Ctx, name: str, found: Outside | None, common: dict[str, Any]) -> None:
-    """A13: a valid value under its lower or over its upper bound, raised and cleared
-    by values of the same period."""
-    ctx.condition(
-        name,
-        found is not None,
-        "limit-violation",
-        value=found.value if found else None,
-        threshold=found.bound if found else None,
-        detail={"period": name.rsplit(":", 1)[1], "side": found.side} if found else None,
-        **common,
-    )
 
 
 def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: MinuteSums) -> None:
@@ -393,6 +365,10 @@ def close_day(ctx: Ctx, day: int) -> None:
             )
         if ok:
             _judge_day(ctx, code, day, pollutant)
+        if info.medium == "gas" and pollutant.assessed:
+            counted = st.month_days.setdefault(code, [0, 0])
+            counted[0] += int(ok)
+            counted[1] += int(expected_hours > 0)
     _day_vs_hours(ctx, day, st.daily.get(str(day), {}))
     st.daily = {d: v for d, v in st.daily.items() if int(d) > day}
     st.day, st.day_received = {}, {}
@@ -438,7 +414,9 @@ def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> Non
         mean = sum(float(e.judged) for e in hours) / len(hours)
     if mean is not None:
         common: dict[str, Any] = {"cn": Cn.DAILY, "pollutant": code, "data_time": day}
-        _outside(ctx, f"limit-violation:{code}:day", bounds_outside(code, mean, ctx.cfg), common)
+        limits.outside(
+            ctx, f"limit-violation:{code}:day", bounds_outside(code, mean, ctx.cfg), common
+        )
     judgement = judge_day(pollutant, mean, ctx.info.medium)
     if judgement is None:
         return
@@ -462,7 +440,7 @@ def _rate_day(ctx: Ctx, day: int) -> None:
     for code, values in sorted(tallies.items()):
         tally = Tally(*values)
         if ctx.info.medium == "water" and code in cfg.water_check_factors:
-            exempted = exempt_check_hours(tally, _check_hours(ctx, code, day))
+            exempted = exempt_check_hours(tally, limits.check_hours(ctx, code, day))
             _forgive(
                 st.missing.get(code, []),
                 day,
@@ -477,21 +455,11 @@ def _rate_day(ctx: Ctx, day: int) -> None:
     end = day + DAY
     if end == next_month(day):
         _close_period(ctx, "month", day)
+        limits.close_month_days(ctx, month_floor(day))
     if end == next_quarter(day):
         _close_period(ctx, "quarter", day)
         st.missing = {c: [h for h in hours if h >= end] for c, hours in st.missing.items()}
         st.missing = {c: hours for c, hours in st.missing.items() if hours}
-
-
-def _check_hours(ctx: Ctx, code: str, day: int) -> int:
-    """The check hours a water factor's day may exempt: as configured, or, for a station
-    that reports its 2062 checks (rules/device_facts.py), those it reported that day."""
-    limit = ctx.cfg.water_check_exempt_hours
-    reported = ctx.st.checks.get(code)
-    if reported is None:
-        return limit
-    ctx.st.checks[code] = [h for h in reported if h >= day + DAY]
-    return min(limit, sum(1 for h in reported if day <= h < day + DAY))
 
 
 def _forgive(missing: list[int], day: int, missed: int, exempted: int) -> None:

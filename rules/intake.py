@@ -14,15 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from protocol.codes import Cn
-from rules import anomaly_checks, anomaly_timing, anomaly_values, device_facts, outage
+from rules import anomaly_checks, anomaly_timing, anomaly_values, device_facts, limits, outage
 from rules.context import Ctx, stamp
 from rules.emissions import cou_mismatch, volume
 from rules.exceedance import (
-    bounds_outside,
-    cannot_stay_under,
     gas_value,
     judge_hour,
-    limit_period,
 )
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading, Record
 from rules.state_parts import (
@@ -242,7 +239,7 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
             detail={"pollutants": zero_flow},
         )
     if flow in readings:
-        _flow_while_shutdown(ctx, cn, readings[flow], flow, at)
+        limits.flow_while_shutdown(ctx, cn, readings[flow], flow, at)
     if info.medium == "gas" and OXYGEN in readings:
         shut = marked_invalid(ctx.st.marks, OXYGEN, at)
         reason = anomaly_checks.o2_implausible(readings, flow, shut, cfg)
@@ -281,25 +278,6 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
     _cou(ctx, cn, readings, at, flow)
     if cn == Cn.DAILY:
         _hold_day(ctx, readings, at)
-
-
-def _flow_while_shutdown(ctx: Ctx, cn: str, reading: Reading, flow: str, at: int) -> None:
-    """A17, its other half: a normal flow above 0 at a time a shutdown (停运) mark covers:
-    the mark says nothing is discharged, the flow meter says otherwise (docs/regulations.md
-    §5 A17 [S])."""
-    effect = mark_effect(ctx.st.marks, flow, at, at + 1)
-    shut = effect is not None and effect.effect == "shutdown"
-    flowing = reading.normal and reading.value is not None and reading.value > 0
-    ctx.condition(
-        "flow-while-shutdown",
-        shut and flowing,
-        "flow-while-shutdown",
-        cn=cn,
-        pollutant=flow,
-        data_time=at,
-        value=reading.value,
-        detail={"mark": effect.category} if effect is not None and shut and flowing else None,
-    )
 
 
 def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str) -> None:
@@ -409,58 +387,9 @@ def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> 
             m.sum_cq += r.value * m3
             m.sum_q += m3
             m.n_q += 1
-        _bounds(ctx, code, r.value, at, Cn.MINUTE)
+        limits.bounds_minute(ctx, code, r.value, at)
     if ctx.info.medium == "gas":
-        _early_warning(ctx, hour, minutes)
-
-
-def _bounds(ctx: Ctx, code: str, value: float, at: int, cn: str) -> None:
-    """A13 on a valid minute value (rules/exceedance.py)."""
-    found = bounds_outside(code, value, ctx.cfg)
-    ctx.condition(
-        f"limit-violation:{code}:minute",
-        found is not None,
-        "limit-violation",
-        cn=cn,
-        pollutant=code,
-        data_time=at,
-        value=value,
-        threshold=found.bound if found else None,
-        detail={"period": "minute", "side": found.side} if found else None,
-    )
-
-
-def _early_warning(ctx: Ctx, hour: int, minutes: Mapping[str, MinuteSums]) -> None:
-    """A14: an open gas hour whose valid minutes can no longer average under the hourly
-    limit raises a warning now; the hour's exceedance follows when it is judged. As the
-    hour is (rules/exceedance.py), the minutes are judged converted to the reference O2
-    with the mean O2 of the valid minutes so far."""
-    step, info = ctx.info.minute_interval_min, ctx.info
-    o2 = minutes.get(OXYGEN)
-    o2_mean = o2.sum_c / o2.n_valid if o2 is not None and o2.n_valid else None
-    for code, m in sorted(minutes.items()):
-        pollutant = info.pollutants.get(code)
-        if pollutant is None or pollutant.limit is None or not m.n_valid:
-            continue
-        if limit_period(pollutant, "gas") != "hour":
-            continue
-        judged = gas_value(Reading(avg=m.sum_c / m.n_valid), o2_mean, info.o2_ref, ctx.cfg)
-        if judged is None:
-            continue  # air-level or no O2: nothing to judge (A19)
-        mean = judged[0]
-        if not cannot_stay_under(mean * m.n_valid * step, pollutant.limit):
-            continue
-        ctx.condition(
-            f"early-warning:{code}",
-            True,
-            "early-warning",
-            cn=Cn.MINUTE,
-            pollutant=code,
-            data_time=hour,
-            value=round(mean, 6),
-            threshold=pollutant.limit,
-            detail={"period": "hour", "valid_minutes": m.n_valid * step},
-        )
+        limits.early_warning(ctx, hour, minutes)
 
 
 def _late_hour(ctx: Ctx, hour: int, readings: Mapping[str, Reading]) -> None:

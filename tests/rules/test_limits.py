@@ -19,6 +19,7 @@ from tests.rules.support import (
     alarms,
     clears,
     gas_station,
+    hourly,
     record,
     varied,
     water_station,
@@ -186,3 +187,25 @@ def test_a17_flow_while_a_shutdown_mark_is_in_force() -> None:
         (START + 2 * H, 40.0, {"mark": "shutdown"})
     ]
     assert found[0].key in [c.key for c in clears(out)]  # flow 0 at 03:00 ends it
+
+
+def _month(invalid_days: int) -> list[Output]:
+    station = gas_station()
+    inputs = [
+        r
+        for r in hourly(station, range(31 * 24))
+        if r.data_time is not None
+        and not ((r.data_time - START).days < invalid_days and r.data_time.hour >= 19)
+    ]
+    e = Engine(Ruleset(RulesConfig()), origin=START, stations=[station])
+    out = [o for r in inputs for o in e.on_record(r)]
+    return out + e.tick(START + timedelta(days=31, hours=2))
+
+
+def test_a_gas_month_with_24_valid_days_has_no_valid_monthly_value() -> None:
+    """HJ 76-2017 App. B: 25 valid days (23 in February); October has 31."""
+    found = alarms(_month(7), "month-invalid")
+    assert sorted(a.pollutant or "" for a in found) == ["a21002", "a21026", "a34013"]
+    assert {(a.value, a.threshold, a.data_time) for a in found} == {(24, 25, START)}
+    assert found[0].detail == {"month": "2026-10", "expected_days": 31}
+    assert alarms(_month(6), "month-invalid") == []

@@ -154,12 +154,13 @@ def test_todays_engine_makes_the_v1_states() -> None:
 
 # conditions of rules added after v1 (issue 20): v1's inputs may raise them; the rest of
 # the state must be v1's to the byte
-LATER_CONDITIONS = ("flow-while-shutdown",)
+LATER_CONDITIONS = ("flow-while-shutdown", "month-invalid")
 
 
 def _without_later_rules(state: StationState) -> StationState:
     copy = StationState.from_json(state.to_json())
     copy.active = {k: v for k, v in copy.active.items() if not k.startswith(LATER_CONDITIONS)}
+    copy.month_days = {}  # the gas month's valid days (issue 20)
     return copy
 
 
