@@ -157,6 +157,8 @@ def close_hour(ctx: Ctx, hour: int) -> None:
             ctx.condition(f"early-warning:{code}", False, "early-warning", cn=Cn.MINUTE)
         _absent(ctx, code, hour, bool(records or minutes), reading is None and counted is None)
     _station_hour(ctx, hour, bool(records), statuses)
+    if gas:
+        limits.early_warning_day(ctx, hour)
     for code in list(st.series):
         st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
     st.hour_next = hour + HOUR
@@ -365,6 +367,7 @@ def close_day(ctx: Ctx, day: int) -> None:
             )
         if ok:
             _judge_day(ctx, code, day, pollutant)
+        ctx.condition(f"early-warning-day:{code}", False, "early-warning", cn=Cn.HOURLY)
         if info.medium == "gas" and pollutant.assessed:
             counted = st.month_days.setdefault(code, [0, 0])
             counted[0] += int(ok)

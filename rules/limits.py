@@ -21,7 +21,7 @@ from rules.exceedance import (
 )
 from rules.model import OXYGEN, Reading
 from rules.state_parts import MinuteSums
-from rules.times import DAY, local, period_label
+from rules.times import DAY, day_floor, local, period_label
 from rules.validity import mark_effect, month_valid_days
 
 
@@ -152,3 +152,30 @@ def ph_hour(ctx: Ctx, code: str, value: float, common: dict[str, Any]) -> None:
         detail={"period": "hour", "basis": "range", "side": ph.side} if ph else None,
         **common,
     )
+
+
+def early_warning_day(ctx: Ctx, hour: int) -> None:
+    """A14 for a gas day under a daily limit: once the valid hours judged so far sum to
+    more than the limit x 24, the day's mean (over at most 24 valid hours) will exceed it
+    whatever the rest of the day brings. A warning now; the day is judged at its end."""
+    day = day_floor(hour)
+    for code, points in sorted(ctx.st.series.items()):
+        pollutant = ctx.info.pollutants.get(code)
+        if pollutant is None or pollutant.limit is None:
+            continue
+        if limit_period(pollutant, "gas") != "day":
+            continue
+        valid = [float(e.judged) for e in points if e.hour >= day and e.valid]
+        if not valid or not cannot_stay_under(sum(valid), pollutant.limit, 24.0):
+            continue
+        ctx.condition(
+            f"early-warning-day:{code}",
+            True,
+            "early-warning",
+            cn=Cn.HOURLY,
+            pollutant=code,
+            data_time=day,
+            value=round(sum(valid) / len(valid), 6),
+            threshold=pollutant.limit,
+            detail={"period": "day", "valid_hours": len(valid)},
+        )

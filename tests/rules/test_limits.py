@@ -209,3 +209,27 @@ def test_a_gas_month_with_24_valid_days_has_no_valid_monthly_value() -> None:
     assert {(a.value, a.threshold, a.data_time) for a in found} == {(24, 25, START)}
     assert found[0].detail == {"month": "2026-10", "expected_days": 31}
     assert alarms(_month(6), "month-invalid") == []
+
+
+def test_a14_a_gas_day_under_a_daily_limit_that_can_no_longer_stay_under() -> None:
+    """Daily limit 35 (converted): 9 hours at 105 (3x) already exceed 35 x 24 = 840."""
+    daily = PollutantConfig("a21026", True, LIMIT, "day", 0.0, 200.0)
+    station = gas_station()
+    station = gas_station(pollutants={**station.pollutants, "a21026": daily})
+    measured = 3 * LIMIT / 1.25
+    inputs = [
+        record(
+            station.mn,
+            START + h * H,
+            {**varied(GOOD_GAS, h), "a21026": measured if h < 9 else 1.0, "a19001": O2},
+        )
+        for h in range(24)
+    ]
+    out = _replayed(inputs, [station], START + 25 * H, RulesConfig())
+    (warning,) = alarms(out, "early-warning")
+    assert warning.detail == {"period": "day", "valid_hours": 9}
+    assert warning.data_time == START
+    assert warning.at < START + 10 * H + timedelta(minutes=15)  # hour 8 judged at 09:10
+    (exceeded,) = alarms(out, "exceedance")
+    assert exceeded.detail["period"] == "day"
+    assert warning.key in [c.key for c in clears(out)]  # the day was judged
