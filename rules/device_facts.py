@@ -1,9 +1,10 @@
 """What the engine does with the facts of a station's answers and event uploads
 (docs/protocol.md §16; ``Record.facts``, read from ``hj212.device_event``).
 
-* **2081 restart**: the data logger started again. An info alarm (``logger-restart``)
-  and an entry in the timeline of every case the station has open: a restart during an
-  outage or a facility case is part of that case's story.
+* **2081 restart**: the data logger started again. The event is the stored row (every
+  power-on sends one, so it is no alarm: a healthy fleet raises nothing); it becomes an
+  entry in the timeline of every case the station has open: a restart during an outage
+  or a facility case is part of that case's story.
 * **3019 instrument id**: a serial number other than the one the same factor's
   instrument reported before means the instrument was replaced. Seed 003 (湖北省污染源
   自动监控管理办法) Art. 12: replacing a monitoring facility requires a new acceptance
@@ -39,13 +40,6 @@ def handle(ctx: Ctx, record: Record) -> None:
 def _restart(ctx: Ctx, fact: Fact) -> None:
     at = us(fact.at)
     detail = {"restart_time": fact.payload.get("restart_time"), "data_time": stamp(at)}
-    ctx.alarm(
-        f"{ctx.mn}:logger-restart:{stamp(at)}",
-        "logger-restart",
-        "info",
-        data_time=at,
-        detail=detail,
-    )
     for case in sorted(ctx.st.cases.values(), key=lambda c: c.key):
         ctx.out.append(CaseEvent(case.key, ctx.mn, "logger-restart", dt(ctx.now), detail))
 
