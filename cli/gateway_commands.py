@@ -228,8 +228,8 @@ def command_command(args: argparse.Namespace) -> int:
             return 2
         params[key] = value
     qn = encode.new_qn(datetime.now(UTC))
-    try:  # check the parameters the way the gateway will encode them
-        encode.command(args.cn, params, qn=qn, st=args.st, pw="000000", mn=args.mn)
+    try:  # check the parameters the way the gateway will encode them (2005 forms too)
+        encode.check_command(args.cn, params)
     except LocalProtocolError as exc:
         print(f"hj212 command send: {exc}", file=sys.stderr)
         return 2

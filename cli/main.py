@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         console_commands,
         decode,
         evidence_commands,
+        frames_commands,
         gateway_commands,
         rules_commands,
         simulate,
@@ -102,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     users_commands.add_parsers(sub)
     spool_commands.add_parsers(sub)
     upstream_commands.add_parsers(sub)
+    frames_commands.add_parsers(sub)
     return parser
 
 

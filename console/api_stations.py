@@ -270,7 +270,7 @@ async def send_command(mn: StationDep, body: CommandIn, user: ActorDep, ctx: Ctx
     qn = encode.new_qn(_now())
     params: dict[str, object] = dict(body.params)
     try:  # the gateway encodes it again when it sends: refuse what it would refuse
-        encode.command(body.cn, params, qn=qn, st=body.st, pw="000000", mn=mn)
+        encode.check_command(body.cn, params)  # in the station's version: 2005 forms too
     except LocalProtocolError as exc:
         raise HTTPException(422, str(exc)) from None
     try:

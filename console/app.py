@@ -24,7 +24,15 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from config.rules import RulesSettings
 from config.settings import ConsoleSettings
-from console import api_auth, api_cases, api_ops, api_stations, api_upstream, api_users
+from console import (
+    api_auth,
+    api_cases,
+    api_frames,
+    api_ops,
+    api_stations,
+    api_upstream,
+    api_users,
+)
 from console.deps import Context
 from console.limits import RequestLimits
 from storage.sign_in import Limits
@@ -116,6 +124,7 @@ def create_app(
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_upstream.router)
+    app.include_router(api_frames.router)
     _security_headers(app)
     app.add_exception_handler(RequestValidationError, _invalid)
     # limits inside the proxy headers (added first: the last added runs outermost), so

@@ -2,7 +2,8 @@
 
 HJ 212-2017 C.4: a station sends 1013, the platform answers 9013, then sends 1012 with
 its own time. Drift (device time minus receive time) is measured on every real-time
-upload (DataTime) and every frame with a 17-digit QN, kept per station, and written to
+upload (DataTime), every frame with a 17-digit QN and every answer to 1011 (its
+SystemTime, C.2: the device's own clock, asked for), kept per station, and written to
 ``hj212.clock_drift`` once a minute. Above ``drift_threshold`` the gateway sends 1012 by
 itself when ``auto_time_correction`` is on (at most once an hour per station), logged as
 a command from 'gateway'.
@@ -66,16 +67,30 @@ class Clock:
         seconds, source = (by_data, "datatime") if by_data is not None else (by_qn, "qn")
         if seconds is None or message.mn is None:
             return
-        drift = Drift(received_at, source, seconds)
-        self.latest[message.mn] = drift
-        self._unsaved[message.mn] = drift
+        self._note(session, message, message.mn, Drift(received_at, source, seconds))
+
+    def observe_system_time(self, session: Linked, message: Message, received_at: datetime) -> None:
+        """A 1011 answer: ``SystemTime`` minus the receive time, always taken."""
+        text = message.cp.get("SystemTime")
+        if text is None or message.mn is None:
+            return
+        try:
+            seconds = (parse_time(text) - received_at).total_seconds()
+        except ProtocolError:
+            return  # archived as sent; a time that does not parse says nothing
+        self._note(session, message, message.mn, Drift(received_at, "systemtime", seconds))
+
+    def _note(self, session: Linked, message: Message, mn: str, drift: Drift) -> None:
+        seconds = drift.seconds
+        self.latest[mn] = drift
+        self._unsaved[mn] = drift
         settings = self.settings
         if settings.auto_time_correction and abs(seconds) > settings.drift_threshold:
             loop_now = asyncio.get_running_loop().time()
-            if loop_now - self._corrected_at.get(message.mn, -CORRECTION_EVERY) >= CORRECTION_EVERY:
-                self._corrected_at[message.mn] = loop_now
+            if loop_now - self._corrected_at.get(mn, -CORRECTION_EVERY) >= CORRECTION_EVERY:
+                self._corrected_at[mn] = loop_now
                 drift.corrected = True
-                log.warning("clock of %s is off by %.0f s: sending 1012", message.mn, seconds)
+                log.warning("clock of %s is off by %.0f s: sending 1012", mn, seconds)
                 self.set_time(session, message)
 
     def set_time(self, session: Linked, message: Message) -> None:

@@ -46,6 +46,7 @@ from protocol import (
     RequestFinished,
     Role,
 )
+from protocol.codes import Cn
 from storage.records import drop_unknown_pollutants, record_of
 
 if TYPE_CHECKING:
@@ -249,6 +250,8 @@ class StationSession(asyncio.Protocol):
             self._identified(message.mn, station)
         if isinstance(message, DataUpload):
             self.gw.clock.observe(self, message, at)
+        elif message.cn == Cn.GET_TIME:  # the device's answer to 1011 (C.2) shows its clock
+            self.gw.clock.observe_system_time(self, message, at)
         self._store(message, at, None, station)
 
     def _not_data(self, message: Message, verdict: Verdict, at: datetime) -> None:
@@ -271,6 +274,7 @@ class StationSession(asyncio.Protocol):
             error=reason,
             measurements=[],
             status_rows=[],
+            events=[],
         )
         self._submit(record, message if answer else None)
 
@@ -294,7 +298,7 @@ class StationSession(asyncio.Protocol):
         if record.measurements:  # HJ 212-2017 App. B codes, or the station's own (F-20)
             drop_unknown_pollutants(record, station.pollutants if station else frozenset())
         if status is not None:
-            record = replace(record, status=status, measurements=[], status_rows=[])
+            record = replace(record, status=status, measurements=[], status_rows=[], events=[])
         self._submit(record, event if status is None else None)
 
     def _submit(self, record: FrameRecord, answer: Message | Rejected | None) -> None:

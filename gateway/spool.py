@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage.records import FrameRecord, MeasurementRow, StatusRow
+from storage.records import EventRow, FrameRecord, MeasurementRow, StatusRow
 
 MAGIC = b"HJ"
 _HEAD = struct.Struct(">2sII")
@@ -57,6 +57,8 @@ def encode_record(record: FrameRecord) -> bytes:
         row["data_time"] = row["data_time"].isoformat()
     for row in data["status_rows"]:
         row["data_time"] = row["data_time"].isoformat()
+    for row in data["events"]:
+        row["data_time"] = row["data_time"].isoformat()
     payload = json.dumps(data, separators=(",", ":")).encode()
     return _HEAD.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 
@@ -71,6 +73,7 @@ def decode_record(payload: bytes) -> FrameRecord:
                 **m,
                 "data_time": datetime.fromisoformat(m["data_time"]),
                 "values": tuple(m["values"]),
+                "noise": tuple(m.get("noise", ())),
             }
         )
         for m in data["measurements"]
@@ -79,6 +82,11 @@ def decode_record(payload: bytes) -> FrameRecord:
         StatusRow(**{**s, "data_time": datetime.fromisoformat(s["data_time"])})
         for s in data["status_rows"]
     ]
+    data["events"] = [
+        EventRow(**{**e, "data_time": datetime.fromisoformat(e["data_time"])})
+        for e in data.get("events", [])
+    ]
+    data["deviations"] = tuple(data.get("deviations", ()))
     return FrameRecord(**data)
 
 

@@ -6,7 +6,9 @@ with a stable code. Deviation words: ``length-mismatch`` (the length field did n
 on the CRC), ``oversized`` (segment over the standard's 1024 bytes), ``crc-lowercase``,
 ``legacy-crc:<variant>``, ``encrypted``, ``key-case``, ``header-comma``,
 ``bad-value:<key>``, ``qn-format``, ``mn-length``, ``unknown-st``, ``unknown-cn``,
-``unknown-version:<bits>``, ``split-without-pnum``, ``codes-2005``.
+``unknown-version:<bits>``, ``split-without-pnum``, ``codes-2005``,
+``unit-converted:<2005 code>-><2017 code>:<units and factor>``, ``bad-flag:<key>``,
+``blank-cp``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from protocol.codes import (
     Reject,
 )
 from protocol.errors import RemoteProtocolError
-from protocol.events import DataUpload, Message, Rejected, Reply, Values
+from protocol.events import DataUpload, Fields, Message, Rejected, Reply, Values
 from protocol.pollutants import to_2017
+from protocol.units import conversion
 
 STANDARD_MAX_SEGMENT = 1024
 
@@ -148,7 +151,9 @@ def _check_header(header: dict[str, str], version: str, flag: int | None, devs: 
         devs.append(Deviation.MN_LENGTH)
     if header.get("ST") not in SYSTEM_CODES:
         devs.append(Deviation.UNKNOWN_ST)
-    if cn not in COMMANDS:
+    command = COMMANDS.get(cn)
+    # 1021/1022/1031/1032/1041/1042/2071 exist in HJ/T 212-2005 §6.5.1 only
+    if command is None or (command.until is not None and version > command.until):
         devs.append(Deviation.UNKNOWN_CN)
     if flag is not None and flag & Flag.SPLIT and "PNUM" not in header:
         devs.append(Deviation.SPLIT_WITHOUT_PNUM)
@@ -180,9 +185,12 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
         raise RemoteProtocolError(Reject.SYNTAX, f"segment is not UTF-8: {exc.reason}") from None
     header, cp_text, seg_devs = split_segment(text)
     devs += seg_devs
-    cp, values = parse_cp_values(cp_text, devs)
     flag = _flag(header)
     version = _version(flag, header, devs)
+    cp, values = parse_cp_values(cp_text, devs, legacy=version == "2005")
+    if cp_text and cp_text.isspace():
+        devs.append(Deviation.BLANK_CP)  # the 2017 text's own C.4/C.13 print "CP=&& &&"
+    _check_flags(values, devs)
     _check_header(header, version, flag, devs)
     common = _Common(
         raw=frame.raw,
@@ -208,7 +216,7 @@ def _decode(frame: RawFrame, options: DecodeOptions) -> Message:
     data_time = parse_time(data_time_text)
     code_map: dict[str, str] = {}
     if version == "2005":
-        values, code_map = _map_2005(values)
+        values, code_map = _map_2005(values, devs)
         if code_map:
             devs.append(Deviation.CODES_2005)
     return DataUpload(
@@ -224,12 +232,42 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
 
 
-def _map_2005(values: Values) -> tuple[Values, dict[str, str]]:
+def _check_flags(values: Values, devs: list[str]) -> None:
+    """-Flag is C1, one of A-Z/0-9 (HJ 212-2017 Table 4 and Table 8, which may be
+    extended; HJ/T 212-2005 Table 4): ``NX``, an empty or a lower-case flag is noted."""
+    for code, fields in values.items():
+        flag = fields.get("Flag")
+        if flag is not None and not (
+            isinstance(flag, str) and len(flag) == 1 and flag in _FLAG_CHARS
+        ):
+            devs.append(f"{Deviation.BAD_FLAG_}{code}-Flag")
+
+
+_FLAG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _map_2005(values: Values, devs: list[str]) -> tuple[Values, dict[str, str]]:
+    """2005 codes to 2017 codes, and their values to the 2017 units (protocol/units.py)."""
     mapped: Values = {}
     code_map: dict[str, str] = {}
     for code, fields in values.items():
         new = to_2017(code)
         if new != code:
             code_map[code] = new
+            fields = _convert(code, new, fields, devs)
         mapped[new] = fields
     return mapped, code_map
+
+
+def _convert(old: str, new: str, fields: Fields, devs: list[str]) -> Fields:
+    out: Fields = {}
+    labels: list[str] = []
+    for name, value in fields.items():
+        found = conversion(old, name)
+        if found is not None and isinstance(value, float):
+            value = round(value * found.factor, 9)
+            if found.label() not in labels:
+                labels.append(found.label())
+        out[name] = value
+    devs.extend(f"{Deviation.UNIT_CONVERTED_}{old}->{new}:{label}" for label in labels)
+    return out

@@ -53,7 +53,11 @@ CP_KEYS = (
     "ReportTime",
     "WarnTime",
     "CalibrationType",
+    "DayStdValue",  # HJ/T 212-2005 Table 4: noise alarm limits
+    "NightStdValue",
 )
+# HJ/T 212-2005 Table 4 spells these so; in a 2005 frame they are not a key-case slip.
+LEGACY_SPELLINGS = {"CTime": "Ctime"}
 SUFFIXES = (
     "Rtd",
     "Min",
@@ -172,8 +176,9 @@ def split_segment(text: str) -> tuple[dict[str, str], str, list[str]]:
     return header, body[:-2], deviations
 
 
-def parse_cp(cp: str, deviations: list[str]) -> dict[str, str]:
-    """Every ``key=value`` of the CP area in order, values as the original text."""
+def parse_cp(cp: str, deviations: list[str], *, legacy: bool = False) -> dict[str, str]:
+    """Every ``key=value`` of the CP area in order, values as the original text
+    (``legacy``: a HJ/T 212-2005 frame, whose own spellings are no deviation)."""
     items: dict[str, str] = {}
     if not cp:
         return items
@@ -190,6 +195,8 @@ def parse_cp(cp: str, deviations: list[str]) -> dict[str, str]:
             if canon_suffix != suffix:
                 deviations.append(Deviation.KEY_CASE)
                 key = f"{code}-{canon_suffix}"
+        elif legacy and key in LEGACY_SPELLINGS:
+            key = LEGACY_SPELLINGS[key]
         elif key not in _CP_SET:
             canon = _CP_CANON.get(key.lower())
             if canon is not None:
@@ -278,7 +285,7 @@ class _SlowPath(Exception):
 
 
 def parse_cp_values(
-    cp_text: str, deviations: list[str]
+    cp_text: str, deviations: list[str], *, legacy: bool = False
 ) -> tuple[dict[str, str], dict[str, dict[str, float | str | datetime | None]]]:
     """:func:`parse_cp` and :func:`group_values` in one pass.
 
@@ -291,7 +298,7 @@ def parse_cp_values(
             return _fast_cp(cp_text)
         except _SlowPath:
             pass
-    cp = parse_cp(cp_text, deviations)
+    cp = parse_cp(cp_text, deviations, legacy=legacy)
     return cp, group_values(cp, deviations)
 
 

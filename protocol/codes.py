@@ -69,11 +69,24 @@ class Command:
     sender: str  # "platform", "station" or "both"
     since: str = "2005"  # first standard that has it
     answer: str | None = None  # the answer the receiver owes: "9011", "9013", "9014"
+    until: str | None = None  # last standard that has it (None: still current)
+
+    def known_in(self, version: str) -> bool:
+        """Whether the standard of ``version`` (2005/2017/2025) defines this CN."""
+        return self.since <= version and (self.until is None or version <= self.until)
 
 
-def _c(cn: str, zh: str, en: str, flow: Flow, sender: str, since: str = "2005") -> Command:
+def _c(
+    cn: str,
+    zh: str,
+    en: str,
+    flow: Flow,
+    sender: str,
+    since: str = "2005",
+    until: str | None = None,
+) -> Command:
     answer = {Flow.REQUEST: "9011", Flow.NOTIFY: "9013", Flow.UPLOAD: "9014"}.get(flow)
-    return Command(cn, zh, en, flow, sender, since, answer)
+    return Command(cn, zh, en, flow, sender, since, answer, until)
 
 
 R, U, N, I = Flow.REQUEST, Flow.UPLOAD, Flow.NOTIFY, Flow.INTERACTION
@@ -90,6 +103,14 @@ COMMANDS: dict[str, Command] = {
         _c("1012", "设置现场机时间", "set field time", R, "platform"),
         _c("1013", "现场机时间校准请求", "time-calibration request", N, "station", "2017"),
         _c("1014", "密钥更新", "new secret key", N, "both", "2025"),
+        # HJ/T 212-2005 §6.5.1 only (HJ 212-2017 Table 9 dropped them): alarm limits,
+        # the platform's address, the daily report time
+        _c("1021", "提取污染物报警门限值", "get alarm limits", R, "platform", until="2005"),
+        _c("1022", "设置污染物报警门限值", "set alarm limits", R, "platform", until="2005"),
+        _c("1031", "提取上位机地址", "get platform address", R, "platform", until="2005"),
+        _c("1032", "设置上位机地址", "set platform address", R, "platform", until="2005"),
+        _c("1041", "提取数据上报时间", "get report time", R, "platform", until="2005"),
+        _c("1042", "设置数据上报时间", "set report time", R, "platform", until="2005"),
         _c("1061", "提取实时数据间隔", "get real-time interval", R, "platform"),
         _c("1062", "设置实时数据间隔", "set real-time interval", R, "platform"),
         _c("1063", "提取分钟数据间隔", "get minute interval", R, "platform", "2017"),
@@ -103,6 +124,7 @@ COMMANDS: dict[str, Command] = {
         _c("2031", "取污染物日历史数据", "daily history data", R, "platform"),
         _c("2041", "取设备运行时间日历史数据", "daily facility run time", R, "platform"),
         _c("2051", "取污染物分钟数据", "minute data", R, "platform"),
+        _c("2052", "噪声单次测量数据", "single noise measurement", U, "station", "2025"),
         _c("2061", "取污染物小时数据", "hourly data", R, "platform"),
         _c(
             "2062",
@@ -112,6 +134,7 @@ COMMANDS: dict[str, Command] = {
             "platform",
             "2025",
         ),
+        _c("2071", "取污染物报警记录", "alarm records", R, "platform", until="2005"),
         _c(
             "2072",
             "上传报警事件（HJ/T 212-2005，2017 已删除）",
@@ -120,6 +143,7 @@ COMMANDS: dict[str, Command] = {
             "station",
         ),
         _c("2081", "上传数采仪开机时间", "data-logger restart time", U, "station", "2017"),
+        _c("2111", "炉温五分钟均值", "furnace temperature 5-minute mean", U, "station", "2025"),
         _c("3011", "零点校准量程校准", "zero/span calibration", R, "platform"),
         _c("3012", "即时采样", "immediate sampling", R, "platform"),
         _c("3013", "启动清洗/反吹", "start cleaning / blow-back", R, "platform"),
@@ -166,6 +190,12 @@ class Cn:
     SET_RTD_INTERVAL: Final = "1062"
     GET_MIN_INTERVAL: Final = "1063"
     SET_MIN_INTERVAL: Final = "1064"
+    GET_ALARM_LIMITS: Final = "1021"
+    SET_ALARM_LIMITS: Final = "1022"
+    GET_PLATFORM_ADDRESS: Final = "1031"
+    SET_PLATFORM_ADDRESS: Final = "1032"
+    GET_REPORT_TIME: Final = "1041"
+    SET_REPORT_TIME: Final = "1042"
     SET_PASSWORD: Final = "1072"
     REALTIME: Final = "2011"
     STOP_REALTIME: Final = "2012"
@@ -177,6 +207,9 @@ class Cn:
     MINUTE: Final = "2051"
     HOURLY: Final = "2061"
     STANDARD_CHECK: Final = "2062"
+    NOISE_SINGLE: Final = "2052"
+    ALARM_RECORDS: Final = "2071"
+    FURNACE_TEMPERATURE: Final = "2111"
     ALARM_EVENT: Final = "2072"
     RESTART: Final = "2081"
     CALIBRATE: Final = "3011"
@@ -228,10 +261,19 @@ UPLOAD_CODES = frozenset(
         Cn.GET_SAMPLE_TIME,
         Cn.GET_INSTRUMENT_ID,
         Cn.FIELD_INFO,
+        Cn.NOISE_SINGLE,
+        Cn.FURNACE_TEMPERATURE,
+        Cn.GET_ALARM_LIMITS,
+        Cn.GET_PLATFORM_ADDRESS,
+        Cn.GET_REPORT_TIME,
+        Cn.ALARM_RECORDS,
     }
 )
 # Uploads whose CP carries measurements per pollutant (stored as measurements).
 MEASUREMENT_CODES = frozenset({Cn.REALTIME, Cn.DAILY, Cn.MINUTE, Cn.HOURLY})
+# HJ 212-2025 uploads stored as measurements too: a single noise measurement (2052) and
+# the furnace's 5-minute mean temperature (2111, a01901-Avg); docs/protocol.md §13.
+MEASUREMENT_CODES_2025 = frozenset({Cn.NOISE_SINGLE, Cn.FURNACE_TEMPERATURE})
 # History a platform asks for with BeginTime/EndTime (HJ 212-2017 Table 9, C.20-C.23).
 HISTORY_CODES = frozenset({Cn.DAILY, Cn.DAILY_RUN_TIME, Cn.MINUTE, Cn.HOURLY})
 # The commands of a request flow: answered 9011, then 9012 (HJ 212-2017 §6.5).
@@ -275,6 +317,12 @@ class Deviation:
     LEGACY_CRC_: Final = "legacy-crc:"
     UNKNOWN_VERSION_: Final = "unknown-version:"
     BAD_VALUE_: Final = "bad-value:"
+    # a -Flag that is not one character A-Z / 0-9 (HJ 212-2017 Table 4 C1, Table 8;
+    # HJ/T 212-2005 Table 4 C1 "A-Z"): "NX", "", "n"
+    BAD_FLAG_: Final = "bad-flag:"
+    BLANK_CP: Final = "blank-cp"  # a CP area of blanks only ("CP=&& &&")
+    # a HJ/T 212-2005 value brought to its HJ 212-2017 unit, naming code, units and factor
+    UNIT_CONVERTED_: Final = "unit-converted:"
 
 
 # QnRtn (9011), HJ 212-2017 Table 7; 2005 had 1-3.

@@ -59,6 +59,23 @@ PLATFORM_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Cn.RETAIN_SAMPLE: ((), ("PolId",)),
     Cn.START_STANDARD_CHECK: (("PolId",), ()),
 }
+# HJ/T 212-2005 (§6.5.1, App. C): the commands only it has, and its own forms of 1072
+# (the new password as ``PW`` inside CP, example 1) and 3014 (set the sampling times:
+# ``PolId`` and one ``CTime`` per hour, example 23). ``CTime``/``PolId`` take several
+# values as ``04,10``; 1022 takes ``<code>-LowValue`` / ``<code>-UpValue`` (example 17).
+PLATFORM_PARAMS_2005: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Cn.GET_ALARM_LIMITS: (("PolId",), ()),
+    Cn.SET_ALARM_LIMITS: ((), ()),
+    Cn.GET_PLATFORM_ADDRESS: ((), ()),
+    Cn.SET_PLATFORM_ADDRESS: (("AlarmTarget",), ()),
+    Cn.GET_REPORT_TIME: ((), ()),
+    Cn.SET_REPORT_TIME: (("ReportTime",), ()),
+    Cn.ALARM_RECORDS: (("BeginTime", "EndTime"), ()),
+    Cn.SET_PASSWORD: (("NewPW",), ()),
+    Cn.COMPARISON_SAMPLE: (("PolId", "CTime"), ()),
+}
+_ONLY_2005 = frozenset(PLATFORM_PARAMS_2005) - {Cn.SET_PASSWORD, Cn.COMPARISON_SAMPLE}
+_LIMIT_SUFFIXES = ("-LowValue", "-UpValue")
 NOTIFICATIONS = STATION_ANSWERS_9013  # the platform's notifications: 2012, 2022, 1014
 _Build = Callable[[list[str], int | None, int | None, str], str]
 
@@ -133,8 +150,14 @@ def command(
         value its format (HJ 212-2017 Table 4) does not allow.
     """
     params = dict(params or {})
+    if version == "2005" and cn in PLATFORM_PARAMS_2005:
+        return _command_2005(cn, params, qn=qn, st=st, pw=pw, mn=mn, ack=ack)
     if cn not in PLATFORM_PARAMS:
-        raise LocalProtocolError(f"CN {cn} is not a command the platform sends")
+        raise LocalProtocolError(
+            f"CN {cn} is a HJ/T 212-2005 command: for 2005 stations only"
+            if cn in _ONLY_2005
+            else f"CN {cn} is not a command the platform sends"
+        )
     required, optional = PLATFORM_PARAMS[cn]
     missing = [k for k in required if k not in params]
     if missing:
@@ -151,6 +174,61 @@ def command(
         return wire
     plain = wire[6:-6]  # the segment between ``##LLLL`` and ``CRC\r\n``
     return frame(encrypt_segment(plain, sm4_key), plaintext=plain)
+
+
+def check_command(cn: str, params: Mapping[str, object] | None = None) -> None:
+    """Refuse what :func:`command` would refuse in every version (a queue, which does
+    not know the station's version, checks with this; the gateway encodes for it).
+
+    :raises LocalProtocolError: the 2017 error, or the 2005 one for a 2005-only CN.
+    """
+    qn = "00000000000000000"
+    try:
+        command(cn, params, qn=qn, st="32", pw="0", mn="0")
+    except LocalProtocolError:
+        if cn not in PLATFORM_PARAMS_2005:
+            raise
+        command(cn, params, qn=qn, st="32", pw="0", mn="0", version="2005")
+
+
+def _values(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _command_2005(
+    cn: str, params: dict[str, object], *, qn: str, st: str, pw: str, mn: str, ack: bool
+) -> bytes:
+    """A HJ/T 212-2005 request in the form its App. C prints."""
+    required, _ = PLATFORM_PARAMS_2005[cn]
+    missing = [k for k in required if k not in params]
+    if missing:
+        raise LocalProtocolError(f"CN {cn} needs {', '.join(missing)}")
+    limits = cn == Cn.SET_ALARM_LIMITS
+    unknown = [
+        k for k in params if k not in required and not (limits and k.endswith(_LIMIT_SUFFIXES))
+    ]
+    if unknown or (limits and not params):
+        raise LocalProtocolError(f"CN {cn} does not take {', '.join(unknown) or 'no limits'}")
+    items: list[tuple[str, str]] = []
+    for key, value in params.items():
+        wire_key = "PW" if cn == Cn.SET_PASSWORD else key  # 2005 example 1: CP=&&PW=...&&
+        several = key == "CTime" or (key == "PolId" and cn == Cn.GET_ALARM_LIMITS)
+        for one in _values(text(value)) if several else [text(value)]:
+            check_value(cn, key, one)
+            if limits:
+                _number_or_refuse(cn, key, one)
+            items.append((wire_key, one))
+    header = {"QN": qn, "ST": st, "CN": cn, "PW": pw, "MN": mn, "Flag": _flag("2005", ack=ack)}
+    return frame(segment(header, ";".join(f"{k}={v}" for k, v in items)))
+
+
+def _number_or_refuse(cn: str, key: str, value: str) -> None:
+    try:
+        float(value)
+    except ValueError:
+        raise LocalProtocolError(
+            f"CN {cn}: this {key} is not allowed: it must be a number"
+        ) from None
 
 
 STATION_MESSAGES = frozenset(

@@ -14,7 +14,8 @@ from datetime import datetime
 from protocol.codes import Flag
 
 Value = float | str | datetime | None
-Values = dict[str, dict[str, Value]]
+Fields = dict[str, Value]
+Values = dict[str, Fields]
 
 
 # Frames are value objects and nothing mutates them, but they are not ``frozen``: a frozen

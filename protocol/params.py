@@ -62,6 +62,14 @@ RULES: dict[str, tuple[Callable[[str], bool], str]] = {
         lambda v: re.fullmatch(r"[0-9A-Fa-f]{32}", v) is not None,
         "32 hex digits",
     ),
+    # HJ/T 212-2005 Table 4: the daily report time hhmm (N4), the sampling hours (N2), the
+    # platform's address for alarms (example 16: a number)
+    "ReportTime": (
+        lambda v: re.fullmatch(r"([01][0-9]|2[0-3])[0-5][0-9]", v) is not None,
+        "hhmm",
+    ),
+    "CTime": (lambda v: re.fullmatch(r"([01]?[0-9]|2[0-3])", v) is not None, "an hour 0..23"),
+    "AlarmTarget": (lambda v: re.fullmatch(r"[0-9A-Za-z.:]{1,32}", v) is not None, "an address"),
     "i23005-Info": (  # HJ 212-2025 1002: the new MN
         lambda v: re.fullmatch(r"[0-9A-Za-z]{1,24}", v) is not None,
         "an MN of 1-24 letters or digits",

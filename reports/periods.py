@@ -1,5 +1,6 @@
 """Report periods in Beijing time: a day ``2026-10-03``, a month ``2026-10``, a quarter
-``2026Q3``."""
+``2026Q3``, a year ``2026`` (the yearly rates and totals of docs/regulations.md §1.4:
+assessment periods are monthly, quarterly and yearly)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from rules.times import TIME_LABEL, TIME_LABEL_EN, shown
 
 
 class PeriodError(ValueError):
-    """Not a day, month or quarter."""
+    """Not a day, month, quarter or year."""
 
 
 @dataclass(frozen=True)
 class Period:
     label: str
-    kind: str  # day | month | quarter
+    kind: str  # day | month | quarter | year
     start: datetime  # Beijing midnight
     end: datetime  # exclusive
 
@@ -45,6 +46,9 @@ def _next_month(start: datetime) -> datetime:
 
 def parse(text: str) -> Period:
     text = text.strip().upper()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return Period(text, "year", _month(year, 1), _month(year + 1, 1))
     if m := re.fullmatch(r"(\d{4})Q([1-4])", text):
         start = _month(int(m[1]), 3 * int(m[2]) - 2)
         end = start
@@ -60,7 +64,9 @@ def parse(text: str) -> Period:
         except ValueError as exc:
             raise PeriodError(str(exc)) from None
         return Period(text, "day", start, start + timedelta(days=1))
-    raise PeriodError(f"{text!r}: use a day 2026-10-03, a month 2026-10 or a quarter 2026Q3")
+    raise PeriodError(
+        f"{text!r}: use a day 2026-10-03, a month 2026-10, a quarter 2026Q3 or a year 2026"
+    )
 
 
 def counted_to(period: Period, until: datetime, now: datetime) -> str:

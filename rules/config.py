@@ -37,6 +37,8 @@ class RulesConfig:
     hour_grace_min: float = 10.0  # hour H is judged at H+1h+grace [E] A2
     gas_min_valid_minutes: int = 45  # valid gas hour [S] HJ 76 App. B
     gas_min_valid_hours: int = 20  # valid gas day [S] HJ 76 App. B
+    gas_min_valid_days: int = 25  # valid gas month [S] HJ 76 App. B
+    gas_min_valid_days_february: int = 23  # ... in February [S] HJ 76 App. B
     water_min_valid_fraction: float = 0.75  # valid water day, of expected hours [R] HJ 356
     # -- anomalies (docs/regulations.md §5; thresholds [E] unless noted) ---------------------
     zero_hours: int = 1  # A5: hourly mean 0 while running
@@ -61,6 +63,10 @@ class RulesConfig:
     drift_behind_s: float = 600.0  # real-time data this late, repeatedly [E]
     drift_records: int = 3
     duplicates_per_hour: int = 3  # retransmitted frames per hour before an alarm [E]
+    # -- limits beyond the upper emission limit (docs/regulations.md §3, A13, A14) ------
+    ph_range: tuple[float, ...] = (6.0, 9.0)  # pH judged on its range [P] GB 8978-1996 Table 4
+    lower_bounds: Mapping[str, float] = field(default_factory=dict)  # A13 per code [S]
+    upper_bounds: Mapping[str, float] = field(default_factory=dict)  # A13 per code [S]
     # -- effective transmission rate (§1) -----------------------------------------------
     etr_threshold: float = 0.95  # [P seed Art. 8]; national 0.75 (2014), 0.90 (later)
     water_check_exempt_hours: int = 1  # 自动标样核查 hour per day [S]

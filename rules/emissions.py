@@ -5,7 +5,10 @@ converted) concentration and the dry standard volume:
 
 * gas: mg/m³ x m³ x 10⁻⁶ = kg;  water: mg/L x m³ x 10⁻³ = kg (mg/L = g/m³);
 * the factor follows the code table (HJ 212-2017 App. B): a factor whose ``-Cou`` is in
-  g (mercury in µg/L, say) gets the factor that gives g;
+  g (mercury in µg/L, say) gets the factor that gives g; a station whose registry gives
+  the factor another concentration unit (``station_pollutant.unit``: a device sending
+  mercury in mg/L) has its amounts computed from that unit, still in the table's ``-Cou``
+  unit;
 * the hour's volume is the flow factor's ``-Cou`` (m³), else its mean rate times the
   hour (a00000 in m³/s, w00000 in L/s);
 * totals are sums of hourly amounts (HJ 212-2017 App. D: day = Σ hours); emissions
@@ -52,9 +55,12 @@ def volume(flow_code: str, reading: Reading | None, seconds: float) -> float | N
     return reading.value * rate * seconds
 
 
-def amount(code: str, concentration: float | None, m3: float | None) -> float | None:
-    """The mass of ``code`` in ``m3`` cubic metres at ``concentration`` (None: unknown)."""
-    factor = mass_factor(code)
+def amount(
+    code: str, concentration: float | None, m3: float | None, unit: str | None = None
+) -> float | None:
+    """The mass of ``code`` in ``m3`` cubic metres at ``concentration`` given in ``unit``
+    (None: the code table's), in the table's -Cou unit (None: unknown)."""
+    factor = mass_factor(code, unit)
     if factor is None or concentration is None or m3 is None:
         return None
     return concentration * m3 * factor
@@ -87,11 +93,13 @@ class Total:
         return (self.device - self.computed) / self.computed
 
 
-def hour_total(code: str, reading: Reading | None, m3: float | None) -> Total:
+def hour_total(
+    code: str, reading: Reading | None, m3: float | None, unit: str | None = None
+) -> Total:
     """One hour of one factor (a 2061 record) as a :class:`Total`."""
     if reading is None or reading.flag == "F":
         return Total()
-    computed = amount(code, reading.avg if reading.avg is not None else reading.rtd, m3)
+    computed = amount(code, reading.avg if reading.avg is not None else reading.rtd, m3, unit)
     if computed is None:
         return Total()
     device = reading.cou
@@ -112,7 +120,7 @@ def total(hours: Iterable[Total]) -> Total:
 
 
 def cou_mismatch(
-    code: str, reading: Reading, m3: float | None, tolerance: float
+    code: str, reading: Reading, m3: float | None, tolerance: float, unit: str | None = None
 ) -> tuple[float, float] | None:
     """A20: the device's Cou against C x V; (device, Avg x V) when they disagree.
 
@@ -130,9 +138,9 @@ def cou_mismatch(
     """
     if not reading.normal or reading.cou is None:
         return None
-    computed = amount(code, reading.value, m3)
-    low = amount(code, reading.min if reading.min is not None else reading.value, m3)
-    high = amount(code, reading.max if reading.max is not None else reading.value, m3)
+    computed = amount(code, reading.value, m3, unit)
+    low = amount(code, reading.min if reading.min is not None else reading.value, m3, unit)
+    high = amount(code, reading.max if reading.max is not None else reading.value, m3, unit)
     if computed is None or low is None or high is None:
         return None
     low, high = min(low, high), max(low, high)

@@ -9,6 +9,13 @@
   judged on the mean of the valid hours' converted values of a valid day.
 * **Water:** the valid **daily** flow-weighted mean against the daily limit [R] §3.2;
   pH is judged on its range, not a mean, and is left out here.
+* **pH** is judged on its range, hour by hour: a valid water hour outside
+  ``ph_range`` (6-9, GB 8978-1996 Table 4 [P]) is an exceedance (§3.2).
+* **A13** limit violations: a valid minute, hour or day value under ``lower_bounds`` or
+  over ``upper_bounds`` of its code (configured bounds, §5 A13 [S]).
+* **A14** early warning: a gas hour still open whose valid minutes already sum to more
+  than the limit x 60 min will exceed whatever the rest of the hour brings (a valid hour
+  has at most 60 valid minutes, so its mean is at least that sum over 60; §5 A14 [E]).
 * Data that are invalid (flags, marks, too few minutes) are **not judged**
   (公告2022年第21号, §1.3). A value flagged ``T`` (above the measuring range) is at
   least the range maximum: a *suspected* exceedance when that is over the limit (§1.3).
@@ -22,7 +29,8 @@ from rules.config import RulesConfig
 from rules.model import PollutantConfig, Reading
 from rules.validity import converted
 
-NOT_JUDGED_ON_MEAN = frozenset({"w01001"})  # pH: a range, not a mean [R] §3.2
+PH = "w01001"
+NOT_JUDGED_ON_MEAN = frozenset({PH})  # pH: a range, not a mean [R] §3.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +96,38 @@ def suspected(pollutant: PollutantConfig, reading: Reading) -> Judgement | None:
     floor = max(v for v in (reading.value, pollutant.range_high, 0.0) if v is not None)
     judgement = Judgement(floor, pollutant.limit, "over-range")
     return judgement if judgement.exceeded else None
+
+
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """A value outside its range: ``side`` is ``low`` or ``high``, ``bound`` the one crossed."""
+
+    value: float
+    bound: float
+    side: str
+
+
+def _outside(value: float, low: float | None, high: float | None) -> Outside | None:
+    if low is not None and value < low:
+        return Outside(value, low, "low")
+    if high is not None and value > high:
+        return Outside(value, high, "high")
+    return None
+
+
+def ph_outside(code: str, value: float, cfg: RulesConfig) -> Outside | None:
+    """pH (w01001) outside ``ph_range``; None for any other code or a pH inside it."""
+    if code != PH or len(cfg.ph_range) != 2:
+        return None
+    return _outside(value, cfg.ph_range[0], cfg.ph_range[1])
+
+
+def bounds_outside(code: str, value: float, cfg: RulesConfig) -> Outside | None:
+    """A13: ``value`` under the code's lower bound or over its upper bound, if set."""
+    return _outside(value, cfg.lower_bounds.get(code), cfg.upper_bounds.get(code))
+
+
+def cannot_stay_under(sum_valid_minutes: float, limit: float, hour_minutes: float = 60.0) -> bool:
+    """A14: Σ (valid minute value x its minutes) over the hour so far exceeds the limit
+    times the hour's minutes, so the hour's mean will exceed the limit whatever comes."""
+    return sum_valid_minutes > limit * hour_minutes

@@ -16,10 +16,16 @@ from dataclasses import fields
 from typing import Any
 
 from protocol.codes import Cn
-from rules import anomaly_values
+from rules import anomaly_values, limits
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
-from rules.exceedance import gas_value, judge_day, judge_hour, suspected
+from rules.exceedance import (
+    bounds_outside,
+    gas_value,
+    judge_day,
+    judge_hour,
+    suspected,
+)
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading
 from rules.state_parts import DayCount, HourRecord, MinuteSums, OpenHour, Receipts, SeriesPoint
 from rules.times import (
@@ -147,8 +153,12 @@ def close_hour(ctx: Ctx, hour: int) -> None:
             )
         if counted is not None and reading is not None:
             _hour_vs_minutes(ctx, code, hour, reading, counted)
+        if counted is not None:  # A14: the hour is judged now; its warning has done its work
+            ctx.condition(f"early-warning:{code}", False, "early-warning", cn=Cn.MINUTE)
         _absent(ctx, code, hour, bool(records or minutes), reading is None and counted is None)
     _station_hour(ctx, hour, bool(records), statuses)
+    if gas:
+        limits.early_warning_day(ctx, hour)
     for code in list(st.series):
         st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
     st.hour_next = hour + HOUR
@@ -250,6 +260,8 @@ def _hour_checks(
     )
     if not status.valid:
         return  # invalid data are not judged (公告2022年第21号)
+    limits.outside(ctx, f"limit-violation:{code}:hour", bounds_outside(code, value, cfg), common)
+    limits.ph_hour(ctx, code, value, common)
     judgement = judge_hour(pollutant, judged, ctx.info.medium)
     if judgement is not None:
         ctx.condition(
@@ -355,6 +367,11 @@ def close_day(ctx: Ctx, day: int) -> None:
             )
         if ok:
             _judge_day(ctx, code, day, pollutant)
+        ctx.condition(f"early-warning-day:{code}", False, "early-warning", cn=Cn.HOURLY)
+        if info.medium == "gas" and pollutant.assessed:
+            counted = st.month_days.setdefault(code, [0, 0])
+            counted[0] += int(ok)
+            counted[1] += int(expected_hours > 0)
     _day_vs_hours(ctx, day, st.daily.get(str(day), {}))
     st.daily = {d: v for d, v in st.daily.items() if int(d) > day}
     st.day, st.day_received = {}, {}
@@ -398,6 +415,11 @@ def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> Non
         mean = flow_weighted([(float(e.value), _num(e.q)) for e in hours])
     else:
         mean = sum(float(e.judged) for e in hours) / len(hours)
+    if mean is not None:
+        common: dict[str, Any] = {"cn": Cn.DAILY, "pollutant": code, "data_time": day}
+        limits.outside(
+            ctx, f"limit-violation:{code}:day", bounds_outside(code, mean, ctx.cfg), common
+        )
     judgement = judge_day(pollutant, mean, ctx.info.medium)
     if judgement is None:
         return
@@ -421,7 +443,7 @@ def _rate_day(ctx: Ctx, day: int) -> None:
     for code, values in sorted(tallies.items()):
         tally = Tally(*values)
         if ctx.info.medium == "water" and code in cfg.water_check_factors:
-            exempted = exempt_check_hours(tally, cfg.water_check_exempt_hours)
+            exempted = exempt_check_hours(tally, limits.check_hours(ctx, code, day))
             _forgive(
                 st.missing.get(code, []),
                 day,
@@ -436,6 +458,7 @@ def _rate_day(ctx: Ctx, day: int) -> None:
     end = day + DAY
     if end == next_month(day):
         _close_period(ctx, "month", day)
+        limits.close_month_days(ctx, month_floor(day))
     if end == next_quarter(day):
         _close_period(ctx, "quarter", day)
         st.missing = {c: [h for h in hours if h >= end] for c, hours in st.missing.items()}

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from protocol.codes import Cn
-from rules import anomaly_checks, anomaly_timing, anomaly_values, outage
+from rules import anomaly_checks, anomaly_timing, anomaly_values, device_facts, limits, outage
 from rules.context import Ctx, stamp
 from rules.emissions import cou_mismatch, volume
-from rules.exceedance import gas_value, judge_hour
+from rules.exceedance import (
+    gas_value,
+    judge_hour,
+)
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, PollutantConfig, Reading, Record
 from rules.state_parts import (
     Drift,
@@ -72,6 +75,8 @@ def handle(ctx: Ctx, record: Record) -> None:
     if record.duplicate:
         st.recv = Receipts(st.recv.duplicates + 1, st.recv.out_of_order)
         return
+    if record.facts:
+        device_facts.handle(ctx, record)
     if record.data_time is None or not record.readings:
         return  # a heartbeat, status or reply: alive, no data
     cn, at, readings = record.cn, us(record.data_time), record.readings
@@ -233,6 +238,8 @@ def _consistency(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) ->
             data_time=at,
             detail={"pollutants": zero_flow},
         )
+    if flow in readings:
+        limits.flow_while_shutdown(ctx, cn, readings[flow], flow, at)
     if info.medium == "gas" and OXYGEN in readings:
         shut = marked_invalid(ctx.st.marks, OXYGEN, at)
         reason = anomaly_checks.o2_implausible(readings, flow, shut, cfg)
@@ -283,7 +290,9 @@ def _cou(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int, flow: str)
         reading = readings[code]
         if reading.cou is None:
             continue
-        found = cou_mismatch(code, reading, m3, ctx.cfg.cou_tolerance)
+        registered = ctx.info.pollutants.get(code)
+        unit = registered.unit if registered else None
+        found = cou_mismatch(code, reading, m3, ctx.cfg.cou_tolerance, unit)
         ctx.condition(
             f"cou-mismatch:{code}",
             found is not None,
@@ -378,6 +387,9 @@ def _accumulate(ctx: Ctx, cn: str, readings: Mapping[str, Reading], at: int) -> 
             m.sum_cq += r.value * m3
             m.sum_q += m3
             m.n_q += 1
+        limits.bounds_minute(ctx, code, r.value, at)
+    if ctx.info.medium == "gas":
+        limits.early_warning(ctx, hour, minutes)
 
 
 def _late_hour(ctx: Ctx, hour: int, readings: Mapping[str, Reading]) -> None:

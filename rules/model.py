@@ -87,6 +87,19 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact of a station message (``hj212.device_event``, protocol/contents.py):
+    ``kind`` (restart, instrument-id, standard-check, ...), its factor ('' for the
+    station's), its time and fields. For ``instrument-id`` the payload also holds
+    ``previous_sn``, the serial number reported before (None: the first one)."""
+
+    kind: str
+    pollutant: str
+    at: datetime
+    payload: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One received frame of one station, with the measurements it stored.
 
@@ -105,6 +118,7 @@ class Record:
     frame_id: int = 0
     duplicate: bool = False
     refused: str | None = None
+    facts: tuple[Fact, ...] = ()  # what the frame's answer or event upload said
 
 
 @dataclass(frozen=True, slots=True)

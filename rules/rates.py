@@ -140,7 +140,8 @@ def emission_totals(
             if value is not None and (reading is None or not reading.normal):
                 found = manual_total(code, value, m3)
             else:
-                found = hour_total(code, reading, m3)
+                registered = station.pollutants.get(code)  # its unit, if the registry gives one
+                found = hour_total(code, reading, m3, registered.unit if registered else None)
             if found.hours:
                 out[code][day] = out[code].get(day, Total()) + found
     return out

@@ -102,6 +102,11 @@ class StationState:
     cases: dict[str, CaseState] = field(default_factory=dict)
     marks: list[Mark] = field(default_factory=list)
     notices: list[PlannedStop] = field(default_factory=list)  # advance notices filed
+    # pol -> hours of its 2062 standard-sample checks in the days not yet closed; a key
+    # present means the station reports its checks (rules/device_facts.py)
+    checks: dict[str, list[int]] = field(default_factory=dict)
+    # pol -> [valid days, days with hours expected] of the gas month being accumulated
+    month_days: dict[str, list[int]] = field(default_factory=dict)
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -127,6 +132,9 @@ class StationState:
         data["marks"] = [_mark_out(m) for m in self.marks]
         if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
             del data["notices"]
+        for name in ("checks", "month_days"):  # issue 20: states from before it dump to
+            if not data[name]:  # the same bytes
+                del data[name]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from rules.config import RulesConfig
 from rules.model import Mark, Reading
@@ -190,6 +191,13 @@ def day_valid(medium: str, valid_hours: int, expected_hours: int, cfg: RulesConf
     if expected_hours <= 0:
         return False
     return valid_hours >= math.ceil(cfg.water_min_valid_fraction * expected_hours - 1e-9)
+
+
+def month_valid_days(month_start: datetime, cfg: RulesConfig) -> int:
+    """HJ 76 App. B: a valid gas month needs 25 valid days, 23 in February [S]."""
+    if month_start.month == 2:
+        return cfg.gas_min_valid_days_february
+    return cfg.gas_min_valid_days
 
 
 def converted(value: float, o2: float, o2_ref: float, o2_air: float = 21.0) -> float | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from protocol import crc16_hex, crc16_modbus, encode
 from protocol.codes import Cn
 from protocol.pollutants import CODE_2005_TO_2017
+from protocol.units import to_2005_value
 from simulators.models import Station
 from simulators.records import Record
 
@@ -140,12 +141,21 @@ def realtime_frame(
     return legacy_crc(frame, station.crc)
 
 
+def _unit_2005(code_2005: str, name: str, value: object) -> object:
+    """A 2005 device sends its values in the 2005 units (protocol/units.py)."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return to_2005_value(code_2005, name, float(value))
+    return value
+
+
 def _upload_2005(station: Station, password: str, record: Record) -> bytes:
     items = [f"DataTime={encode.text(_moment(record.stamp))}"]
     items += [f"{k}={encode.text(v)}" for k, v in (record.extra or {}).items()]
     for code, fields in (record.values or {}).items():
         old = CODE_2017_TO_2005.get(code, code)
-        items.append(",".join(f"{old}-{k}={encode.text(v)}" for k, v in fields.items()))
+        items.append(
+            ",".join(f"{old}-{k}={encode.text(_unit_2005(old, k, v))}" for k, v in fields.items())
+        )
     header = {"ST": station.model.st, "CN": record.cn, "PW": password, "MN": station.mn}
     return encode.frame(encode.segment(header, ";".join(items)))
 

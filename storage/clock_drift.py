@@ -9,7 +9,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
-# (measured_at, mn, source ('datatime' | 'qn'), drift in seconds, whether 1012 was sent)
+# (measured_at, mn, source ('datatime' | 'qn' | 'systemtime'), drift in seconds, whether 1012 was sent)
 Sample = tuple[datetime, str, str, float, bool]
 
 

@@ -17,7 +17,8 @@ One transaction per batch (storage/chain.py explains the chain):
    only the chunks concerned are probed (a unique violation, possible only for rows
    written around the writer, redoes the batch looking every record up);
 4. binary COPY of the new measurements straight into the hypertable (no staging table,
-   no ON CONFLICT), device-status rows with ON CONFLICT DO NOTHING (a few per frame);
+   no ON CONFLICT), device-status rows and device events (``hj212.device_event``: what
+   answers and event uploads say) with ON CONFLICT DO NOTHING (a few per frame);
 5. hash chain, then binary COPY of every frame with its status: a frame whose every
    record was already stored is archived as ``duplicate``;
 6. advance the chain heads; commit.
@@ -38,7 +39,7 @@ from psycopg.rows import TupleRow
 from storage import upstream_queue
 from storage.chain import GENESIS, link_hash, micros
 from storage.db import AsyncConn
-from storage.records import FrameRecord, MeasurementRow, StatusRow, safe
+from storage.records import EventRow, FrameRecord, MeasurementRow, StatusRow, safe
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,13 @@ _STATUS_INSERT = (
     " %s::float8[], %s::text[], %s::int8[], %s::timestamptz[])"
     " ON CONFLICT DO NOTHING RETURNING mn, cn, device, item, data_time"
 )
+_EVENT_INSERT = (
+    "INSERT INTO hj212.device_event"
+    " (data_time, mn, cn, kind, pollutant, payload, frame_id, received_at)"
+    " SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::jsonb[], %s::int8[], %s::timestamptz[])"
+    " ON CONFLICT DO NOTHING RETURNING mn, cn, kind, pollutant, data_time"
+)
 _HEADS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS head_update (chain text, last_id int8, last_hash bytea,"
     " n int8, high text, accepted bool, data bool, refused text) ON COMMIT DELETE ROWS"
@@ -100,13 +108,14 @@ ACCEPTED = frozenset({"ok", "duplicate"})
 REFUSED = frozenset({"rejected", "unauthorized"})
 _FRAME_COPY = (
     "COPY hj212.frame (received_at, id, peer, transport, mn, qn, st, cn, flag, raw, status,"
-    " error, hash, prev_hash, spool_id) FROM STDIN (FORMAT BINARY)"
+    " error, hash, prev_hash, spool_id, deviations, rf) FROM STDIN (FORMAT BINARY)"
 )
 _FRAME_TYPES = ["timestamptz", "int8", *["text"] * 6, "int2", "bytea", "text", "text"]
-_FRAME_TYPES += ["bytea", "bytea", "uuid"]
+_FRAME_TYPES += ["bytea", "bytea", "uuid", "text[]", "bool"]
 _MEASUREMENT_COPY = (
     "COPY hj212.measurement (data_time, mn, cn, pollutant, rtd, min, avg, max, cou, zs_rtd,"
-    " zs_min, zs_avg, zs_max, flag, eflag, frame_id, received_at) FROM STDIN (FORMAT BINARY)"
+    " zs_min, zs_avg, zs_max, flag, eflag, frame_id, received_at, data, day_data, night_data)"
+    " FROM STDIN (FORMAT BINARY)"
 )
 _MEASUREMENT_TYPES = [
     "timestamptz",
@@ -116,7 +125,9 @@ _MEASUREMENT_TYPES = [
     "text",
     "int8",
     "timestamptz",
+    *["float8"] * 3,
 ]
+_NO_NOISE = (None, None, None)
 
 
 @dataclass
@@ -170,7 +181,8 @@ async def _transaction(
         ids = [int(row[0]) for row in await cur.fetchall()]
         new_m = await _new_measurements(cur, records, heads, trust_high_water)
         new_s = await _insert_status(cur, records, ids)
-        statuses = [_status(r, new_m[i], new_s[i]) for i, r in enumerate(records)]
+        new_e = await _insert_events(cur, records, ids)
+        statuses = [_status(r, new_m[i], new_s[i] + new_e[i]) for i, r in enumerate(records)]
         await _copy_frames(cur, records, ids, statuses, heads)
         await _copy_measurements(cur, records, ids, new_m)
         if forward:  # docs/forwarding.md §3: queued in the transaction that stores them
@@ -193,7 +205,7 @@ async def _enqueue(
 
 
 def _status(record: FrameRecord, new_m: list[MeasurementRow], new_s: int) -> str:
-    carried = len(record.measurements) + len(record.status_rows)
+    carried = len(record.measurements) + len(record.status_rows) + len(record.events)
     if record.status == "ok" and carried and not new_m and not new_s:
         return "duplicate"
     return record.status
@@ -329,6 +341,36 @@ async def _insert_status(cur: Cursor, records: Sequence[FrameRecord], ids: list[
     return counts
 
 
+async def _insert_events(cur: Cursor, records: Sequence[FrameRecord], ids: list[int]) -> list[int]:
+    """Insert the device events; per record, how many of its events were new."""
+    rows: list[tuple[EventRow, int, datetime, int]] = []
+    seen: set[tuple[str, str, str, str, datetime]] = set()
+    for index, (r, frame_id) in enumerate(zip(records, ids, strict=True)):
+        for e in r.events:
+            if e.key not in seen:
+                seen.add(e.key)
+                rows.append((e, frame_id, r.received_at, index))
+    counts = [0] * len(records)
+    if not rows:
+        return counts
+    columns = (
+        [e.data_time for e, *_ in rows],
+        [e.mn for e, *_ in rows],
+        [e.cn for e, *_ in rows],
+        [e.kind for e, *_ in rows],
+        [e.pollutant for e, *_ in rows],
+        [json.dumps(e.payload, ensure_ascii=False) for e, *_ in rows],
+        [frame_id for _, frame_id, _, _ in rows],
+        [received_at for _, _, received_at, _ in rows],
+    )
+    await cur.execute(_EVENT_INSERT, columns)
+    inserted = {tuple(row) for row in await cur.fetchall()}
+    for e, _, _, index in rows:
+        if e.key in inserted:
+            counts[index] += 1
+    return counts
+
+
 async def _copy_frames(
     cur: Cursor,
     records: Sequence[FrameRecord],
@@ -367,6 +409,8 @@ async def _copy_frames(
                     prev,
                     # set when the frame was acknowledged from the gateway's spool
                     uuid.UUID(r.spool_id) if r.spool_id else None,
+                    list(r.deviations) or None,
+                    r.rf,
                 )
             )
 
@@ -391,6 +435,7 @@ async def _copy_measurements(
                         m.eflag,
                         frame_id,
                         r.received_at,
+                        *(m.noise or _NO_NOISE),
                     )
                 )
 

@@ -2,8 +2,11 @@
 
 Every frame becomes one :class:`FrameRecord` (the archive row), carrying the rows its
 content adds: measurements for the data uploads 2011/2051/2061/2031 (HJ 212-2017
-§6.6, Table 9) and device-status rows for 2021 (SBx-RS), 2041 (SBx-RT) and 3020
-(ixxxxx-Info, with its PolId).
+§6.6, Table 9; and HJ 212-2025's 2052/2111), noise levels among them (-Data, -DayData,
+-NightData, Tables C.26-C.28), device-status rows for 2021 (SBx-RS), 2041 (SBx-RT)
+and 3020 (ixxxxx-Info, with its PolId), and device events for what the answers and
+event uploads say (protocol/contents.py: 1011, 1061/1063, 2081, 3015, 3017-3019, 2013,
+2062). The frame keeps its deviations and its 2025 ``RF`` (docs/protocol.md §16).
 
 The codec is read through what every version of :mod:`protocol` has in common (a
 message's ``raw``/``cp``/``mn``/``cn``..., a data upload's ``data_time`` and
@@ -17,11 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from protocol import Event, Message, Rejected
+from protocol.codes import MEASUREMENT_CODES, MEASUREMENT_CODES_2025, Deviation
+from protocol.contents import contents_of
 from protocol.pollutants import lookup
 
 # measurement columns in COPY order, after (data_time, mn, cn, pollutant)
 VALUE_FIELDS = ("Rtd", "Min", "Avg", "Max", "Cou", "ZsRtd", "ZsMin", "ZsAvg", "ZsMax")
-MEASUREMENT_CNS = frozenset({"2011", "2051", "2061", "2031"})
+NOISE_FIELDS = ("Data", "DayData", "NightData")  # HJ 212-2017 Tables C.26-C.28
+MEASUREMENT_CNS = MEASUREMENT_CODES | MEASUREMENT_CODES_2025
 STATUS_CNS = frozenset({"2021", "2041", "3020"})
 _BEIJING = timezone(timedelta(hours=8))  # DataTime is Beijing time (HJ 212-2017 §6.3.3)
 # Longest MN/QN/ST/CN/code filed in a column (the standard's are 4-24); the raw bytes
@@ -39,6 +45,7 @@ class MeasurementRow:
     values: tuple[float | None, ...]
     flag: str | None
     eflag: str | None
+    noise: tuple[float | None, ...] = ()  # NOISE_FIELDS, or () when there are none
 
     @property
     def key(self) -> tuple[str, str, str, datetime]:
@@ -63,6 +70,22 @@ class StatusRow:
         return (self.mn, self.cn, self.device, self.item, self.data_time)
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One fact of a station message (protocol/contents.py), as hj212.device_event."""
+
+    data_time: datetime
+    mn: str
+    cn: str
+    kind: str
+    pollutant: str
+    payload: Mapping[str, object]
+
+    @property
+    def key(self) -> tuple[str, str, str, str, datetime]:
+        return (self.mn, self.cn, self.kind, self.pollutant, self.data_time)
+
+
 @dataclass(slots=True)
 class FrameRecord:
     """One received frame, ready to archive, with the rows it carries.
@@ -85,6 +108,9 @@ class FrameRecord:
     measurements: list[MeasurementRow] = field(default_factory=list)
     status_rows: list[StatusRow] = field(default_factory=list)
     spool_id: str | None = None  # the gateway's spool id, when it was spooled first
+    deviations: tuple[str, ...] = ()  # protocol.Message.deviations (a refused legacy CRC's)
+    rf: bool | None = None  # HJ 212-2025 RF=1 (补传); None: not a 2025 frame
+    events: list[EventRow] = field(default_factory=list)
 
     @property
     def chain(self) -> str:
@@ -146,6 +172,7 @@ def measurements_of(event: object) -> list[MeasurementRow]:
     for code, fields in values.items():
         if not isinstance(fields, Mapping):
             continue
+        noise = tuple(_number(fields.get(name)) for name in NOISE_FIELDS)
         rows.append(
             MeasurementRow(
                 data_time=at,
@@ -155,9 +182,23 @@ def measurements_of(event: object) -> list[MeasurementRow]:
                 values=tuple(_number(fields.get(name)) for name in VALUE_FIELDS),
                 flag=_text(fields.get("Flag")),
                 eflag=_text(fields.get("EFlag")),
+                noise=noise if any(v is not None for v in noise) else (),
             )
         )
     return rows
+
+
+def events_of(event: object, received_at: datetime) -> list[EventRow]:
+    """The device events of a station message: protocol/contents.py's facts as rows."""
+    message = _message_of(event)
+    if message is None or message.mn is None:
+        return []
+    return [
+        EventRow(
+            c.at or received_at, message.mn, message.cn or "", c.kind, c.pollutant, c.payload()
+        )
+        for c in contents_of(message)
+    ]
 
 
 def status_rows_of(event: object) -> list[StatusRow]:
@@ -199,6 +240,9 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
             mn=event.mn,
             qn=event.qn,
             cn=event.cn,
+            deviations=(f"{Deviation.LEGACY_CRC_}{event.crc_variant}",)
+            if event.crc_variant
+            else (),
         )
     message = _message_of(event)
     if message is None:
@@ -216,6 +260,9 @@ def record_of(event: Event, *, received_at: datetime, peer: str, transport: str)
         flag=message.flag,
         measurements=measurements_of(event),
         status_rows=status_rows_of(event),
+        deviations=message.deviations,
+        rf=message.resent if message.version == "2025" else None,
+        events=events_of(event, received_at),
     )
 
 
@@ -240,6 +287,10 @@ def _clean(text: str | None) -> str | None:
     return text.replace("\x00", "\ufffd") if text is not None and "\x00" in text else text
 
 
+def _clean_payload(payload: Mapping[str, object]) -> dict[str, object]:
+    return {k: _clean(v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
 def _row_ok(*texts: str | None) -> bool:
     return all(t is None or (len(t) <= MAX_KEY and "\x00" not in t) for t in texts)
 
@@ -254,8 +305,10 @@ def _plainly_safe(record: FrameRecord) -> bool:
         return False
     if record.flag is not None and not 0 <= record.flag <= 32767:
         return False
-    return all(len(m.pollutant) <= MAX_KEY for m in record.measurements) and all(
-        len(s.device) <= MAX_KEY and len(s.item) <= MAX_KEY for s in record.status_rows
+    return (
+        all(len(m.pollutant) <= MAX_KEY for m in record.measurements)
+        and all(len(s.device) <= MAX_KEY and len(s.item) <= MAX_KEY for s in record.status_rows)
+        and all(len(e.pollutant) <= MAX_KEY for e in record.events)
     )
 
 
@@ -281,6 +334,12 @@ def safe(record: FrameRecord) -> FrameRecord:
     if record.flag is not None and not 0 <= record.flag <= 32767:
         problems.append(f"Flag {record.flag} out of range, not filed")
         record.flag = None
+    record.deviations = tuple(_clean(d) or "" for d in record.deviations)
+    record.events = [
+        replace(e, payload=_clean_payload(e.payload))
+        for e in record.events
+        if record.mn is not None and _row_ok(e.pollutant)
+    ]
     carried = len(record.measurements) + len(record.status_rows)
     if record.mn is None:
         record.measurements, record.status_rows = [], []

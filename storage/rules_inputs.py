@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from rules.filings import KINDS, Filing
-from rules.model import Mark, PollutantConfig, Reading, Record, StationInfo
+from rules.model import Fact, Mark, PollutantConfig, Reading, Record, StationInfo
 from storage.db import Conn
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -54,6 +54,18 @@ _MEASUREMENTS = (
     " FROM hj212.measurement"
     " WHERE received_at > %(after)s AND received_at <= %(until)s"
     " AND data_time >= %(oldest)s AND data_time >= received_at - %(backfill)s"
+)
+# issue 20: the device events the engine acts on (rules/device_facts.py), same window;
+# an instrument's serial number comes with the one it reported before (by receive time)
+_FACTS = (
+    "SELECT e.frame_id, e.kind, e.pollutant, e.data_time, e.payload,"
+    " CASE WHEN e.kind = 'instrument-id' THEN (SELECT p.payload->>'sn'"
+    "  FROM hj212.device_event p WHERE p.mn = e.mn AND p.kind = e.kind"
+    "  AND p.pollutant = e.pollutant AND p.received_at < e.received_at"
+    "  ORDER BY p.received_at DESC LIMIT 1) END"
+    " FROM hj212.device_event e"
+    " WHERE e.received_at > %(after)s AND e.received_at <= %(until)s"
+    " AND e.kind IN ('restart', 'instrument-id', 'standard-check')"
 )
 _MARKS = (
     "SELECT id, mn, pollutant, lower(period), upper(period), category, invalidates,"
@@ -124,6 +136,7 @@ def _records(
     ):
         readings[frame_id][code] = Reading(rtd, low, avg, high, cou, zs_rtd, zs_avg, flag)
         times[frame_id] = data_time
+    facts = _facts(conn, params)
     return [
         Record(
             mn,
@@ -134,9 +147,21 @@ def _records(
             frame_id,
             status == "duplicate",
             _refusal(status, error),
+            tuple(facts.get(frame_id, ())),
         )
         for frame_id, received_at, mn, cn, status, error in frames
     ]
+
+
+def _facts(conn: Conn, params: dict[str, object]) -> dict[int, list[Fact]]:
+    sql = _FACTS + (" AND e.frame_id = ANY(%(ids)s)" if "ids" in params else "")
+    out: dict[int, list[Fact]] = defaultdict(list)
+    for frame_id, kind, pollutant, at, payload, previous in conn.execute(sql.encode(), params):
+        fields = dict(payload)
+        if kind == "instrument-id":
+            fields["previous_sn"] = previous
+        out[frame_id].append(Fact(kind, pollutant, at, fields))
+    return out
 
 
 def _refusal(status: str, error: str | None) -> str | None:

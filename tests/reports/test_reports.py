@@ -368,3 +368,26 @@ def test_periods() -> None:
     assert parse("2026-10-03").kind == "day"
     with pytest.raises(PeriodError):
         parse("2026-13")
+
+
+def test_a_yearly_period(month_dsn: str) -> None:
+    """Issue 20: a year is a report period (docs/regulations.md §1.4); October's data
+    are the year's, the other months' hours are expected and missing."""
+    year = parse("2026")
+    assert (year.kind, year.start, year.end) == (
+        "year",
+        datetime(2026, 1, 1, tzinfo=BEIJING),
+        datetime(2027, 1, 1, tzinfo=BEIJING),
+    )
+    assert len(year.months()) == 12
+    with psycopg.connect(month_dsn) as conn:
+        report = transmission.build(conn, year, region="42", now=LATER)
+        october = transmission.build(conn, parse("2026-10"), region="42", now=LATER)
+    g1, g1_october = (_rows(r.tables[0])[("station", "G1", "E1", "")] for r in (report, october))
+    assert (g1["received"], g1["valid"]) == (g1_october["received"], g1_october["valid"])
+    assert int(str(g1["expected"])) > int(str(g1_october["expected"]))  # Nov., Dec. expected
+    days = [str(d) for d in report.tables[1].column("day")]
+    assert days[-1] == "2026-12-31"  # from the day the stations were monitored on
+    assert (
+        len(days) == len(set(days)) == (datetime(2027, 1, 1) - datetime.fromisoformat(days[0])).days
+    )

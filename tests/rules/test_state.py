@@ -147,8 +147,27 @@ def test_todays_engine_makes_the_v1_states() -> None:
         old = SNAPSHOTS[moment.isoformat()]
         assert sorted(eng.states) == sorted(old)
         for mn, text in old.items():
-            assert eng.states[mn] == StationState.from_json(text), (moment, mn)
-            assert eng.states[mn].to_json() == text, (moment, mn)
+            today = _without_later_rules(eng.states[mn])
+            assert today == StationState.from_json(text), (moment, mn)
+            assert today.to_json() == text, (moment, mn)
+
+
+# conditions of rules added after v1 (issue 20): v1's inputs may raise them; the rest of
+# the state must be v1's to the byte
+LATER_CONDITIONS = ("flow-while-shutdown", "month-invalid")
+
+
+def _without_later_rules(state: StationState) -> StationState:
+    copy = StationState.from_json(state.to_json())
+    copy.active = {k: v for k, v in copy.active.items() if not k.startswith(LATER_CONDITIONS)}
+    copy.month_days = {}  # the gas month's valid days (issue 20)
+    return copy
+
+
+def _v1_kinds(outputs: list[Output]) -> list[Output]:
+    return [
+        o for o in outputs if not any(f":{c}:" in getattr(o, "key", "") for c in LATER_CONDITIONS)
+    ]
 
 
 def _rest(eng: Engine, pending: list[Record | Mark]) -> list[Output]:
@@ -183,5 +202,6 @@ def test_an_engine_resumed_from_a_v1_snapshot_raises_the_same(moment: datetime) 
         states=states,
     )
     got = _rest(resumed, rest)
-    assert got == expected
+    # a v1 snapshot does not hold the conditions of later rules: they may come again
+    assert _v1_kinds(got) == _v1_kinds(expected)
     assert len(expected) > 0, "nothing happened after the snapshot: a weak check"
