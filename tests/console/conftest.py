@@ -16,7 +16,7 @@ import anyio
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from config.settings import ConsoleSettings
 from console.app import create_app
@@ -103,3 +103,14 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
         yield b
         b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, console_url: str) -> Iterator[Page]:
+    """A fresh signed-out console page at 1400x1000 in a zh-CN browser context."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(console_url + "/")
+    yield page
+    context.close()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from playwright.sync_api import Page, expect
 
 from console.auth import hash_password
 from storage import console_store
@@ -27,6 +28,18 @@ def screenshots() -> Path:
         where = Path(tempfile.gettempdir()) / f"hj212-screenshots-{tag}"
     where.mkdir(parents=True, exist_ok=True)
     return where
+
+
+def sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    """Sign in through the console's own form, and wait until it names the user."""
+    page.fill("#login-name", name)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    expect(page.locator("#who")).to_contain_text(name)
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(screenshots() / f"{name}.png"), full_page=True)
 
 
 def seed(dsn: str, tag: str) -> dict[str, str]:

@@ -6,37 +6,15 @@ the checkout) for a human to look at."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.console.support import PASSWORD, screenshots
+from tests.console.support import shot, sign_in
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def page(browser: Browser, console_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    page.goto(console_url + "/")
-    yield page
-    context.close()
-
-
-def sign_in(page: Page, name: str) -> None:
-    page.fill("#login-name", name)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    expect(page.locator("#who")).to_contain_text(name)
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(screenshots() / f"{name}.png"), full_page=True)
 
 
 def test_operator_opens_a_station_and_sees_its_chart(page: Page, world: dict[str, str]) -> None:

@@ -15,7 +15,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from console.auth import hash_password
 from storage import console_store
-from tests.console.support import PASSWORD, screenshots
+from tests.console.support import PASSWORD, sign_in
+from tests.console.support import shot as support_shot
 
 pytestmark = pytest.mark.db
 NEW_PASSWORD = "a brand new passphrase"
@@ -39,15 +40,8 @@ def open_page(contexts: list[BrowserContext], browser: Browser, url: str) -> Pag
     return page
 
 
-def sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
-    page.fill("#login-name", name)
-    page.fill("#login-password", password)
-    page.click("#login-submit")
-    expect(page.locator("#who")).to_contain_text(name)
-
-
 def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(screenshots() / f"accounts-{name}.png"), full_page=True)
+    support_shot(page, f"accounts-{name}")
 
 
 def a_user(dsn: str, role: str = "inspector", region: str = "4201") -> str:

@@ -8,28 +8,17 @@ returned; the English switch. Screenshots go to ``tests.console.support.screensh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from protocol import BEIJING
-from tests.console.support import PASSWORD, screenshots
+from tests.console.support import shot, sign_in
 
 pytestmark = pytest.mark.db
 PDF = b"%PDF-1.4\n% lab report\n%%EOF\n"
-
-
-@pytest.fixture
-def page(browser: Browser, console_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    page.goto(console_url + "/")
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -47,17 +36,6 @@ def case_id(dsn: str, world: dict[str, str]) -> int:
         ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def sign_in(page: Page, name: str) -> None:
-    page.fill("#login-name", name)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    expect(page.locator("#who")).to_contain_text(name)
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(screenshots() / f"{name}.png"), full_page=True)
 
 
 def local(moment: datetime) -> str:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.console.support import PASSWORD, screenshots
 from tests.console.test_frames_api import _send
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def page(browser: Browser, console_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    page.goto(console_url + "/")
-    yield page
-    context.close()
 
 
 def test_an_operator_finds_the_stations_that_bend_the_standard(

@@ -9,21 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.console.support import PASSWORD, screenshots
+from tests.console.support import screenshots, sign_in
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def page(browser: Browser, console_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    page.goto(console_url + "/")
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -44,13 +34,6 @@ def behind(dsn: str, world: dict[str, str]) -> Iterator[str]:
     yield name
     with psycopg.connect(dsn) as conn:
         conn.execute("DELETE FROM hj212.upstream WHERE name = %s", (name,))
-
-
-def sign_in(page: Page, name: str) -> None:
-    page.fill("#login-name", name)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    expect(page.locator("#who")).to_contain_text(name)
 
 
 def test_an_administrator_sees_an_upstream_behind(
