@@ -25,7 +25,7 @@ from console.deps import (
 )
 from protocol import BEIJING
 from rules.lifecycle import LifecycleError
-from rules.transmission import Tally
+from rules.transmission import Tally, below
 from services.figures import figures
 from storage import alarms as alarm_store
 from storage import commands as command_store
@@ -187,6 +187,7 @@ def rates(
     trend: dict[int, Tally] = {}
     for one in found.stations:
         s, by_day = one.station, one.daily_rates()
+        total, strict = one.rate(), one.cfg.etr_strict
         for day, t in by_day.items():
             trend[day] = trend.get(day, Tally()) + t
         rows.append(
@@ -195,7 +196,9 @@ def rates(
                 "name": s.name,
                 "region_code": s.region_code,
                 "threshold": one.cfg.etr_threshold,
-                **_rate(one.rate()),
+                # 大于 or 不低于 the threshold, per region (rules.transmission.below)
+                "passes": not below(total.completion, one.cfg.etr_threshold, strict=strict),
+                **_rate(total),
                 "daily": [_rate(t)["etr"] for t in by_day.values()],
             }
         )

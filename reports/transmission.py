@@ -17,9 +17,9 @@ from psycopg.rows import TupleRow
 
 from reports.model import Chart, Report, Table
 from reports.periods import Period, counted_to
-from rules.config import Ruleset
+from rules.config import RulesConfig, Ruleset
 from rules.model import StationInfo
-from rules.transmission import Tally
+from rules.transmission import Tally, below
 from services.figures import figures
 
 COLUMNS = (
@@ -55,10 +55,12 @@ def _row(
     enterprise: str,
     pollutant: str,
     tally: Tally,
-    threshold: float,
+    cfg: RulesConfig,
 ) -> tuple[object, ...]:
     rt, c = tally.realtime, tally.completion
-    passed = "" if c.etr is None else ("yes" if c.etr >= threshold - 1e-12 else "no")
+    threshold = cfg.etr_threshold
+    failed = below(c, threshold, strict=cfg.etr_strict)
+    passed = "" if c.etr is None else ("no" if failed else "yes")
     return (
         level,
         station.region_code if station else "",
@@ -104,23 +106,23 @@ def build(
     chart_labels: list[str] = []
     chart_values: list[float | None] = []
     for one in found.stations:
-        station, threshold = one.station, one.cfg.etr_threshold
+        station, cfg = one.station, one.cfg
         for code, factor in one.factor_rates().items():
-            rows.append(_row("pollutant", station, station.enterprise, code, factor, threshold))
+            rows.append(_row("pollutant", station, station.enterprise, code, factor, cfg))
         for day, tally in one.daily_rates().items():
             by_day[day] = by_day[day] + tally
         station_total = one.rate()
-        rows.append(_row("station", station, station.enterprise, "", station_total, threshold))
+        rows.append(_row("station", station, station.enterprise, "", station_total, cfg))
         chart_labels.append(station.name or station.mn)
         chart_values.append(station_total.completion.etr)
-        sofar, threshold = enterprises.get(station.enterprise, (Tally(), threshold))
-        enterprises[station.enterprise] = (sofar + station_total, threshold)
+        sofar, cfg = enterprises.get(station.enterprise, (Tally(), cfg))
+        enterprises[station.enterprise] = (sofar + station_total, cfg)
         total = total + station_total
-    for name, (tally, threshold) in sorted(enterprises.items()):
-        rows.append(_row("enterprise", None, name, "", tally, threshold))
-    base = ruleset.base.etr_threshold
+    for name, (tally, cfg) in sorted(enterprises.items()):
+        rows.append(_row("enterprise", None, name, "", tally, cfg))
+    base = ruleset.base
     if region is not None and stations:
-        base = ruleset.for_region(stations[0].region_code).etr_threshold
+        base = ruleset.for_region(stations[0].region_code)
     rows.append(_row("total", None, "", "", total, base))
     daily = [
         (
@@ -143,7 +145,12 @@ def build(
         ],
         charts=[
             Chart(
-                "bar", "ETR by station (completion)", chart_labels, {"ETR": chart_values}, "%", base
+                "bar",
+                "ETR by station (completion)",
+                chart_labels,
+                {"ETR": chart_values},
+                "%",
+                base.etr_threshold,
             ),
             Chart(
                 "line",
@@ -151,7 +158,7 @@ def build(
                 [d[0] for d in daily],
                 {"completion": [d[4] for d in daily], "realtime": [d[5] for d in daily]},
                 "%",
-                base,
+                base.etr_threshold,
             ),
         ],
         notes=NOTES,

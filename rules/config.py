@@ -69,6 +69,9 @@ class RulesConfig:
     upper_bounds: Mapping[str, float] = field(default_factory=dict)  # A13 per code [S]
     # -- effective transmission rate (§1) -----------------------------------------------
     etr_threshold: float = 0.95  # [P seed Art. 8]; national 0.75 (2014), 0.90 (later)
+    # 大于 95 % (seed 003 Art. 8): exactly the threshold fails; false = 不低于 (>=), the
+    # wording of the national and some provincial assessments (docs/regulations.md §1.4)
+    etr_strict: bool = True
     water_check_exempt_hours: int = 1  # 自动标样核查 hour per day [S]
     water_check_factors: tuple[str, ...] = ("w01018", "w21003", "w21011", "w21001")
     realtime_grace_min: float = 10.0  # 即时: received by hour end + this [E]
@@ -92,8 +95,11 @@ def _typed(name: str, value: object) -> object:
     if name not in _FIELDS:
         raise RulesConfigError(f"unknown rules setting {name!r}")
     default = getattr(RulesConfig(), name)
-    if isinstance(default, bool) or isinstance(value, bool):
-        raise RulesConfigError(f"{name}: {value!r} is not a number")
+    if isinstance(default, bool) != isinstance(value, bool):
+        wanted = "true or false" if isinstance(default, bool) else "a number"
+        raise RulesConfigError(f"{name}: {value!r} is not {wanted}")
+    if isinstance(default, bool):
+        return value
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple):
             raise RulesConfigError(f"{name}: {value!r} is not a list")

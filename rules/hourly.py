@@ -490,7 +490,7 @@ def _rate_alarm(
 ) -> None:
     """An alarm when the station's ETR for the period is under the threshold."""
     counts = total.variant(variant)
-    if not below(counts, ctx.cfg.etr_threshold):
+    if not below(counts, ctx.cfg.etr_threshold, strict=ctx.cfg.etr_strict):
         return
     label = period_label(period, day)
     start = {"day": day, "month": month_floor(day), "quarter": quarter_floor(day)}[period]

@@ -159,10 +159,14 @@ def exempt_check_hours(day: Tally, hours: int) -> Tally:
     )
 
 
-def below(counts: Counts, threshold: float) -> bool:
-    """Whether the ETR fails ``threshold`` (nothing expected never fails)."""
+def below(counts: Counts, threshold: float, *, strict: bool = True) -> bool:
+    """Whether the ETR fails ``threshold`` (nothing expected never fails). ``strict``: the
+    rate must be above the threshold (大于, seed 003 Art. 8), so exactly 95.00 % fails;
+    otherwise reaching it is enough (不低于). docs/regulations.md §1.4."""
     rate = counts.etr
-    return rate is not None and rate < threshold - 1e-12
+    if rate is None:
+        return False
+    return rate <= threshold + 1e-12 if strict else rate < threshold - 1e-12
 
 
 def percent(rate: float | None) -> str:

@@ -415,7 +415,7 @@ async function rates(main) {
     table(["mn", "station", "region", "expected", "valid", "etr", "threshold"], r.stations.map((x) =>
       h("tr", {}, h("td", {}, x.mn), h("td", {}, x.name), h("td", {}, x.region_code),
         h("td", { class: "num" }, x.expected), h("td", { class: "num" }, x.valid),
-        h("td", { class: "num" + (x.etr !== null && x.etr < x.threshold ? " flag" : "") }, pct(x.etr)),
+        h("td", { class: "num" + (x.etr !== null && !x.passes ? " flag" : "") }, pct(x.etr)),
         h("td", { class: "num" }, pct(x.threshold))))));
 }
 

@@ -282,18 +282,27 @@ def test_settings_file(tmp_path: object) -> None:
 
     path = Path(str(tmp_path)) / "rules.toml"
     path.write_text(
-        "interval_s = 2\n[rules]\netr_threshold = 0.9\n[rules.region.42]\nrestore_due_gas_h = 8\n"
+        "interval_s = 2\n[rules]\netr_threshold = 0.9\netr_strict = false\n"
+        "[rules.region.42]\nrestore_due_gas_h = 8\netr_strict = true\n"
         '[[webhook]]\nurl = "http://127.0.0.1:8080/a"\nmin_severity = "critical"\n'
     )
     settings = load_settings(path, env={})
     assert settings.interval_s == 2
     assert settings.ruleset.base.etr_threshold == 0.9
+    assert settings.ruleset.base.etr_strict is False
+    assert settings.ruleset.for_region("420100").etr_strict is True
     assert settings.ruleset.for_region("420100").restore_due_gas_h == 8
     assert settings.ruleset.for_region("500100").restore_due_gas_h == 12
     assert settings.webhooks[0].min_severity == "critical"
     from rules.config import RulesConfigError
 
-    for bad in ({"nope": 1}, {"rules": {"etr_threshold": "x"}}, {"webhook": [{"url": "ftp://x"}]}):
+    for bad in (
+        {"nope": 1},
+        {"rules": {"etr_threshold": "x"}},
+        {"rules": {"etr_threshold": True}},
+        {"rules": {"etr_strict": 1}},
+        {"webhook": [{"url": "ftp://x"}]},
+    ):
         with pytest.raises(RulesConfigError):
             settings_from(bad)
 
