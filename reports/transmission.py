@@ -101,7 +101,7 @@ def build(
     stations = [f.station for f in found.stations]
     rows: list[tuple[object, ...]] = []
     by_day: dict[int, Tally] = defaultdict(Tally)
-    enterprises: dict[str, tuple[Tally, float]] = {}
+    enterprises: dict[str, tuple[Tally, RulesConfig]] = {}
     total = Tally()
     chart_labels: list[str] = []
     chart_values: list[float | None] = []
