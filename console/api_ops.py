@@ -14,6 +14,7 @@ from console.auth import CAN_ADMIN, Scope, scope_of
 from console.deps import (
     DB,
     ERRORS,
+    NO_NUL,
     ActorDep,
     CtxDep,
     MnQuery,
@@ -256,7 +257,7 @@ def audit(
     conn: DB,
     user: UserDep,
     hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
-    actor: Annotated[Text | None, Query(max_length=64)] = None,
+    actor: Annotated[Text | None, Query(max_length=64, pattern=NO_NUL)] = None,
     mn: MnQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[Row]:
