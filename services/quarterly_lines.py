@@ -71,8 +71,8 @@ def prefill(
                 by_month[period_label("month", month_floor(day))] += total
             for month in months:
                 t = by_month.get(month, Total())
-                lines.append(
-                    _line(station.mn, outlet, month, code, _unit(code), t.computed,
+                lines.append(  # to 3 decimals, as `hj212 report emissions` shows them
+                    _line(station.mn, outlet, month, code, _unit(code), round(t.computed, 3),
                           hours=t.hours, manual_hours=t.manual_hours)
                 )  # fmt: skip
     lines += _run_time(conn, [s.station.mn for s in found.stations], quarter, found)

@@ -123,7 +123,7 @@ def rename(conn: Conn, ident: int, name: str, by: str, reason: str, at: datetime
     if other is not None and other.id != ident:
         raise EnterpriseError(f"the name {name!r} is (or was) enterprise {other.id}'s")
     current = conn.execute(
-        "SELECT name, valid_from FROM hj212.enterprise_name"
+        "SELECT name, nullif(valid_from, '-infinity') FROM hj212.enterprise_name"
         " WHERE enterprise_id = %s AND valid_to IS NULL FOR UPDATE",
         (ident,),
     ).fetchone()
@@ -131,7 +131,7 @@ def rename(conn: Conn, ident: int, name: str, by: str, reason: str, at: datetime
         raise EnterpriseError(f"no enterprise {ident}")
     if current[0] == name:
         raise EnterpriseError(f"enterprise {ident} is called {name!r} already")
-    if current[1] >= at:
+    if current[1] is not None and current[1] >= at:
         raise EnterpriseError(f"the current name is valid from {current[1]}, after {at}")
     conn.execute(
         "UPDATE hj212.enterprise_name SET valid_to = %s"
@@ -152,7 +152,7 @@ def rename(conn: Conn, ident: int, name: str, by: str, reason: str, at: datetime
 
 def names(conn: Conn, ident: int) -> list[Name]:
     rows = conn.execute(
-        "SELECT name, CASE WHEN valid_from = '-infinity' THEN NULL ELSE valid_from END,"
+        "SELECT name, nullif(valid_from, '-infinity'),"
         " valid_to, changed_by, reason FROM hj212.enterprise_name"
         " WHERE enterprise_id = %s ORDER BY valid_from",
         (ident,),

@@ -36,7 +36,8 @@ CREATE UNIQUE INDEX enterprise_name_current ON hj212.enterprise_name (enterprise
 CREATE INDEX enterprise_name_name ON hj212.enterprise_name (name);
 
 -- The enterprise a name stands for: its current holder, else the last one that had it,
--- else a new enterprise of that name (an import naming an enterprise registers it).
+-- else a new enterprise of that name (an import naming an enterprise registers it; the
+-- name's start is unknown, '-infinity', as for the names migrated below).
 CREATE FUNCTION hj212.enterprise_for(wanted text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     found bigint;
@@ -49,7 +50,7 @@ BEGIN
     IF found IS NULL THEN
         INSERT INTO hj212.enterprise (name) VALUES (wanted) RETURNING id INTO found;
         INSERT INTO hj212.enterprise_name (enterprise_id, name, valid_from)
-        VALUES (found, wanted, now());
+        VALUES (found, wanted, '-infinity');
     END IF;
     RETURN found;
 END;

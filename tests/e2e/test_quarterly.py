@@ -1,0 +1,269 @@
+"""A quarter of direct reporting end to end (issue 18's "Done when"; docs/quarterly.md).
+
+Three enterprises with stored hourly data for 2026Q3: A (gas, Wuhan 4201) submits on
+time; B (water, Huangshi 4202) corrects one month's COD with a reason and a voucher,
+Huangshi's reviewer returns it, B corrects again and resubmits, the city forwards, the
+province approves A and B; C (gas, Wuhan) never submits: it was reminded before the
+deadline and is on the overdue list after. The approved lines equal the emissions
+report's figures, except the corrected one; both versions of B verify; a bad form
+stores nothing; nobody sees outside their jurisdiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import psycopg
+import pytest
+
+from config.calendar import Calendars, load
+from config.rules import Webhook
+from protocol import BEIJING
+from reports import emissions
+from reports.periods import parse
+from rules.config import Ruleset
+from rules.model import Reading, Record
+from rules.quarterly_calendar import Quarter, deadline, reminder_at
+from services import quarterly as flow
+from services import quarterly_deadlines as due
+from services.quarterly import Actor, QuarterlyError
+from storage import console_store, enterprises
+from tests.rules.support import gas_station, water_station
+from tests import databases
+from tests.rules_db import fresh_database, register, store
+
+pytestmark = [pytest.mark.db, pytest.mark.e2e]
+
+Q = Quarter(2026, 3)
+H = timedelta(hours=1)
+EVERY = 3  # one hourly record in three: a quarter of figures without a slow fill
+GAS = {"a21026": 20.0, "a21002": 30.0, "a34013": 4.0, "a00000": 100.0}
+WATER = {"w01018": 30.0, "w21003": 2.0, "w00000": 10.0}
+CALENDARS: Calendars = load()
+RULESET = Ruleset()
+PDF = b"%PDF-1.4\n% lab report\n%%EOF\n"
+
+
+def _records() -> list[Record]:
+    out = []
+    hours = int((Q.end - Q.start) / H)
+    for h in range(0, hours, EVERY):
+        at = Q.start + h * H
+        for mn, values in (("GA1", GAS), ("WB1", WATER), ("GC1", GAS)):
+            readings = {code: Reading(avg=v, min=v, max=v, flag="N") for code, v in values.items()}
+            out.append(Record(mn, "2061", at + H + timedelta(seconds=5), at, readings))
+    return out
+
+
+@pytest.fixture(scope="module")
+def quarter_dsn(server_dsn: str) -> Iterator[str]:
+    with fresh_database(server_dsn) as dsn:
+        register(
+            dsn,
+            [
+                gas_station("GA1", name="A stack", enterprise="Firm A", region_code="420102"),
+                water_station("WB1", name="B outfall", enterprise="Firm B", region_code="420202"),
+                gas_station("GC1", name="C stack", enterprise="Firm C", region_code="420103"),
+            ],
+            Q.start - timedelta(days=5),
+        )
+        assert set(store(dsn, _records())) == {"ok"}
+        with psycopg.connect(dsn) as conn:
+            for name, role, prefix, firm in (
+                ("ent_a", "enterprise", "", "Firm A"),
+                ("ent_b", "enterprise", "", "Firm B"),
+                ("city_wh", "operator", "4201", ""),
+                ("city_hs", "operator", "4202", ""),
+                ("prov_hb", "operator", "42", ""),
+            ):
+                console_store.add_user(conn, name, "x", role, prefix, firm, by="test")
+        yield dsn
+
+
+def _actor(conn: psycopg.Connection, name: str) -> Actor:  # type: ignore[type-arg]
+    user = console_store.user(conn, name)
+    assert user is not None
+    return flow.actor_of(conn, user.name, user.role, user.region_prefix)
+
+
+def _at(day: int, hour: int = 10) -> datetime:
+    return datetime(2026, 10, day, hour, tzinfo=BEIJING)
+
+
+def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        a, b, c = (enterprises.by_name(conn, f"Firm {x}") for x in "ABC")
+        assert a and b and c
+        ent_a, ent_b = _actor(conn, "ent_a"), _actor(conn, "ent_b")
+        city_wh, city_hs, prov = (_actor(conn, n) for n in ("city_wh", "city_hs", "prov_hb"))
+        hook = [Webhook("http://127.0.0.1:9/hook", min_severity="info")]
+
+        # reminders go out some working days before the enterprise deadline
+        cal = CALENDARS.for_region("420103")
+        remind_at = reminder_at(Q, "enterprise", cal, CALENDARS.remind_working_days)
+        assert due.remind(conn, Q, remind_at - H, CALENDARS, hook) == []
+        reminded = due.remind(conn, Q, remind_at, CALENDARS, hook)
+        assert {r.key for r in reminded} == {
+            f"quarterly-reminder:{Q.label}:{e.id}" for e in (a, b, c)
+        }
+        assert due.remind(conn, Q, remind_at + H, CALENDARS, hook) == []  # once each
+        queued = conn.execute(
+            "SELECT count(*) FROM hj212.notification n JOIN hj212.alarm a ON a.id = n.alarm_id"
+            " WHERE a.kind = 'quarterly-reminder'"
+        ).fetchone()
+        assert queued == (3,)
+
+        now = _at(5)
+        sub_a = flow.prefill(conn, ent_a, a.id, Q, now=now, ruleset=RULESET)
+        report = emissions.build(conn, parse(Q.label), now=now)
+        computed = {(r[3], r[5], r[6]): r[9] for r in report.tables[0].rows if r[0] == "month"}
+        assert {(x["mn"], x["month"], x["item"]): x["amount"] for x in sub_a.draft} == {
+            k: v for k, v in computed.items() if k[0] == "GA1"
+        }
+        v_a = flow.submit(conn, ent_a, sub_a.id, now, CALENDARS)
+        assert v_a.version == 1 and not v_a.late
+
+        # B corrects August's COD with a reason and its lab report
+        sub_b = flow.prefill(conn, ent_b, b.id, Q, now=now, ruleset=RULESET)
+        cod = ("WB1", "2026-08", "w01018")
+        before = next(x for x in sub_b.draft if (x["mn"], x["month"], x["item"]) == cod)
+        bad = [
+            {"mn": "WB1", "month": "2026-08", "item": "w01018", "amount": 1.0, "reason": "r"},
+            {"mn": "WB1", "month": "2026-09", "item": "w01018", "amount": 2.0},
+        ]
+        with pytest.raises(QuarterlyError, match="needs a reason") as refused:
+            flow.correct(conn, ent_b, sub_b.id, bad, now, (("lab.pdf", "application/pdf", PDF),))
+        assert refused.value.status == 422
+        assert flow.visible(conn, ent_b, sub_b.id).draft == sub_b.draft  # nothing half
+        assert conn.execute("SELECT count(*) FROM hj212.quarterly_attachment").fetchone() == (0,)
+
+        fixed = before["amount"] * 0.9
+        change = {**dict(zip(("mn", "month", "item"), cod, strict=True)), "amount": fixed,
+                  "reason": "flow meter over-read, lab report", "attachment": "upload:1"}  # fmt: skip
+        done = flow.correct(
+            conn, ent_b, sub_b.id, [change], now, (("lab.pdf", "application/pdf", PDF),)
+        )
+        line = next(x for x in done.draft if (x["mn"], x["month"], x["item"]) == cod)
+        assert line["corrected"] and line["attachment"] is not None
+        v1 = flow.submit(conn, ent_b, sub_b.id, _at(6), CALENDARS)
+
+        # jurisdiction: Wuhan does not see B, the province nothing before forwarding
+        for who, ident in (
+            (city_wh, sub_b.id),
+            (city_hs, sub_a.id),
+            (prov, sub_a.id),
+            (ent_a, sub_b.id),
+        ):
+            with pytest.raises(QuarterlyError) as hidden:
+                flow.visible(conn, who, ident)
+            assert hidden.value.status == 404
+        with pytest.raises(QuarterlyError) as early:
+            flow.review(conn, prov, sub_b.id, "approved", "", _at(8))
+        assert early.value.status == 404
+
+        flow.review(conn, city_hs, sub_b.id, "returned", "say which meter and when", _at(9))
+        refix = {**change, "amount": fixed * 1.01, "reason": "meter M2, 3-20 Aug, lab report",
+                 "attachment": line["attachment"]}  # fmt: skip
+        flow.correct(conn, ent_b, sub_b.id, [refix], _at(9, 15))
+        v2 = flow.submit(conn, ent_b, sub_b.id, _at(10), CALENDARS)
+        assert (v1.version, v2.version) == (1, 2) and v2.late  # after 8 October
+        flow.review(conn, city_hs, sub_b.id, "forwarded", "meter checked", _at(11))
+        flow.review(conn, city_wh, sub_a.id, "forwarded", "", _at(11))
+        for ident in (sub_a.id, sub_b.id):
+            assert flow.review(conn, prov, ident, "approved", "", _at(14)).state == "approved"
+
+        # C: overdue after its deadline, and only C
+        late = due.overdue(conn, Q, "42", _at(14), CALENDARS)
+        assert [(d.enterprise, d.late) for d in late] == [("Firm C", ("enterprise",))]
+        assert _at(14) >= deadline(Q, "enterprise", cal)
+        raised = due.remind(conn, Q, _at(14), CALENDARS, hook)
+        assert [r.key for r in raised] == [f"quarterly-overdue:{Q.label}:enterprise:{c.id}"]
+
+        # the approved figures: the report's, except the corrected line
+        approved = flow.version_lines(conn, prov, sub_b.id, 2)
+        for line in approved:
+            k = (line["mn"], line["month"], line["item"])
+            expected = fixed * 1.01 if k == cod else computed[k]
+            assert line["amount"] == pytest.approx(expected)
+            assert line["computed"] == computed[k]
+        assert flow.version_lines(conn, prov, sub_b.id, 1) != approved
+        assert flow.verify(conn, prov, sub_b.id) == [(1, True), (2, True)]
+        changes = flow.diff(conn, prov, sub_b.id, 1, 2)
+        assert [(d["item"], d["field"], d["old"], d["new"]) for d in changes] == [
+            ("w01018", "amount", fixed, fixed * 1.01)
+        ]
+        actions = conn.execute(
+            "SELECT action, count(*) FROM hj212.audit_log WHERE action LIKE 'quarterly-%'"
+            " GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert actions == [
+            ("quarterly-correct", 2), ("quarterly-prefill", 2),
+            ("quarterly-review", 5), ("quarterly-submit", 3),
+        ]  # fmt: skip
+
+
+def test_a_tampered_version_fails_verification(quarter_dsn: str) -> None:
+    """The application may not change a version; a change made around that (the owner
+    lifting the trigger) is caught by the hash, and the version refused on read."""
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        prov = _actor(conn, "prov_hb")
+        row = conn.execute("SELECT min(submission_id) FROM hj212.quarterly_version").fetchone()
+        assert row and row[0]
+        ident = int(row[0])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE hj212.quarterly_version SET note = 'x'")
+        assert all(ok for _, ok in flow.verify(conn, prov, ident))
+    with psycopg.connect(databases.owner_of(quarter_dsn)) as owner:
+        owner.execute("ALTER TABLE hj212.quarterly_version DISABLE TRIGGER USER")
+        owner.execute(
+            "UPDATE hj212.quarterly_version SET canonical = replace(canonical, '\"amount\":', '\"amount\":1')"
+            " WHERE submission_id = %s AND version = 1",
+            (ident,),
+        )
+        owner.execute("ALTER TABLE hj212.quarterly_version ENABLE TRIGGER USER")
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        assert flow.verify(conn, prov, ident)[0] == (1, False)
+        with pytest.raises(QuarterlyError, match="does not match its SHA-256"):
+            flow.version_lines(conn, prov, ident, 1)
+
+
+def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> None:
+    """After a rename the enterprise's stations, users and submissions stay its own, the
+    report groups its outlets under one row with the current name, and an import that
+    still uses the old name lands on the same enterprise (seed 004 四(二)2.5)."""
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        a = enterprises.by_name(conn, "Firm A")
+        assert a is not None
+        with conn.transaction():
+            enterprises.rename(conn, a.id, "Firm A Holdings", "test", "licence renewed", _at(20))
+        register(quarter_dsn, [gas_station("GA2", name="A boiler", enterprise="Firm A",
+                 region_code="420102")], Q.start - timedelta(days=5))  # fmt: skip
+        assert [s[0] for s in enterprises.stations_of(conn, a.id)] == ["GA1", "GA2"]
+        assert [n.name for n in enterprises.names(conn, a.id)] == ["Firm A", "Firm A Holdings"]
+        assert enterprises.name_at(conn, a.id, _at(19)) == "Firm A"
+        assert enterprises.name_at(conn, a.id, _at(21)) == "Firm A Holdings"
+        user = console_store.user(conn, "ent_a")
+        assert user is not None and user.enterprise == "Firm A Holdings"
+        assert (
+            flow.visible(conn, _actor(conn, "ent_a"), _submission(conn, a.id)).enterprise_id == a.id
+        )
+        report = emissions.build(conn, parse(Q.label), now=_at(21))
+        rows = [r for r in report.tables[0].rows if r[0] == "enterprise"]
+        names = {r[2] for r in rows}
+        assert "Firm A" not in names and "Firm A Holdings" in names
+        so2 = [r for r in rows if r[2] == "Firm A Holdings" and r[6] == "a21026"]
+        assert len(so2) == 1
+        stations_so2 = [r[9] for r in report.tables[0].rows
+                        if r[0] == "station" and r[6] == "a21026" and r[3] in ("GA1", "GA2")]  # fmt: skip
+        assert so2[0][9] == pytest.approx(sum(stations_so2), abs=0.01)
+        with pytest.raises(enterprises.EnterpriseError, match="is \\(or was\\)"):
+            enterprises.add(conn, "Firm A", None, None, "test", _at(22))
+
+
+def _submission(conn: psycopg.Connection, enterprise_id: int) -> int:  # type: ignore[type-arg]
+    row = conn.execute(
+        "SELECT id FROM hj212.quarterly_submission WHERE enterprise_id = %s", (enterprise_id,)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
