@@ -38,9 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         console_commands,
         decode,
+        enterprise_commands,
         evidence_commands,
         frames_commands,
         gateway_commands,
+        quarterly_commands,
         rules_commands,
         simulate,
         spool_commands,
@@ -104,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     spool_commands.add_parsers(sub)
     upstream_commands.add_parsers(sub)
     frames_commands.add_parsers(sub)
+    enterprise_commands.add_parsers(sub)
+    quarterly_commands.add_parsers(sub)
     return parser
 
 

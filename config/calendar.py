@@ -9,6 +9,7 @@ with weekends only, and the console and CLI say so.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,8 +65,11 @@ def _dates(value: object, where: str) -> frozenset[date]:
 
 
 def load(path: Path | None = None) -> Calendars:
-    """The calendar file at ``path`` (default: the shipped one); :raises CalendarError:."""
-    source = path or DEFAULT
+    """The calendar file at ``path``, else ``$HJ212_CALENDAR``, else the shipped one;
+    :raises CalendarError:."""
+    source = path or (
+        Path(os.environ["HJ212_CALENDAR"]) if os.environ.get("HJ212_CALENDAR") else DEFAULT
+    )
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

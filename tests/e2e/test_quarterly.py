@@ -11,8 +11,13 @@ stores nothing; nobody sees outside their jurisdiction.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -29,8 +34,8 @@ from services import quarterly as flow
 from services import quarterly_deadlines as due
 from services.quarterly import Actor, QuarterlyError
 from storage import console_store, enterprises
-from tests.rules.support import gas_station, water_station
 from tests import databases
+from tests.rules.support import gas_station, water_station
 from tests.rules_db import fresh_database, register, store
 
 pytestmark = [pytest.mark.db, pytest.mark.e2e]
@@ -94,7 +99,9 @@ def _at(day: int, hour: int = 10) -> datetime:
 def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
         a, b, c = (enterprises.by_name(conn, f"Firm {x}") for x in "ABC")
-        assert a and b and c
+        assert a
+        assert b
+        assert c
         ent_a, ent_b = _actor(conn, "ent_a"), _actor(conn, "ent_b")
         city_wh, city_hs, prov = (_actor(conn, n) for n in ("city_wh", "city_hs", "prov_hb"))
         hook = [Webhook("http://127.0.0.1:9/hook", min_severity="info")]
@@ -122,7 +129,8 @@ def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
             k: v for k, v in computed.items() if k[0] == "GA1"
         }
         v_a = flow.submit(conn, ent_a, sub_a.id, now, CALENDARS)
-        assert v_a.version == 1 and not v_a.late
+        assert v_a.version == 1
+        assert not v_a.late
 
         # B corrects August's COD with a reason and its lab report
         sub_b = flow.prefill(conn, ent_b, b.id, Q, now=now, ruleset=RULESET)
@@ -145,7 +153,8 @@ def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
             conn, ent_b, sub_b.id, [change], now, (("lab.pdf", "application/pdf", PDF),)
         )
         line = next(x for x in done.draft if (x["mn"], x["month"], x["item"]) == cod)
-        assert line["corrected"] and line["attachment"] is not None
+        assert line["corrected"]
+        assert line["attachment"] is not None
         v1 = flow.submit(conn, ent_b, sub_b.id, _at(6), CALENDARS)
 
         # jurisdiction: Wuhan does not see B, the province nothing before forwarding
@@ -167,7 +176,8 @@ def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
                  "attachment": line["attachment"]}  # fmt: skip
         flow.correct(conn, ent_b, sub_b.id, [refix], _at(9, 15))
         v2 = flow.submit(conn, ent_b, sub_b.id, _at(10), CALENDARS)
-        assert (v1.version, v2.version) == (1, 2) and v2.late  # after 8 October
+        assert (v1.version, v2.version) == (1, 2)
+        assert v2.late
         flow.review(conn, city_hs, sub_b.id, "forwarded", "meter checked", _at(11))
         flow.review(conn, city_wh, sub_a.id, "forwarded", "", _at(11))
         for ident in (sub_a.id, sub_b.id):
@@ -209,7 +219,8 @@ def test_a_tampered_version_fails_verification(quarter_dsn: str) -> None:
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
         prov = _actor(conn, "prov_hb")
         row = conn.execute("SELECT min(submission_id) FROM hj212.quarterly_version").fetchone()
-        assert row and row[0]
+        assert row
+        assert row[0]
         ident = int(row[0])
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE hj212.quarterly_version SET note = 'x'")
@@ -244,14 +255,16 @@ def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> Non
         assert enterprises.name_at(conn, a.id, _at(19)) == "Firm A"
         assert enterprises.name_at(conn, a.id, _at(21)) == "Firm A Holdings"
         user = console_store.user(conn, "ent_a")
-        assert user is not None and user.enterprise == "Firm A Holdings"
+        assert user is not None
+        assert user.enterprise == "Firm A Holdings"
         assert (
             flow.visible(conn, _actor(conn, "ent_a"), _submission(conn, a.id)).enterprise_id == a.id
         )
         report = emissions.build(conn, parse(Q.label), now=_at(21))
         rows = [r for r in report.tables[0].rows if r[0] == "enterprise"]
         names = {r[2] for r in rows}
-        assert "Firm A" not in names and "Firm A Holdings" in names
+        assert "Firm A" not in names
+        assert "Firm A Holdings" in names
         so2 = [r for r in rows if r[2] == "Firm A Holdings" and r[6] == "a21026"]
         assert len(so2) == 1
         stations_so2 = [r[9] for r in report.tables[0].rows
@@ -267,3 +280,49 @@ def _submission(conn: psycopg.Connection, enterprise_id: int) -> int:  # type: i
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def _cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HJ212_DSN": dsn, "USER": "cli-test"}
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, check=False, env=env
+    )
+
+
+def test_the_commands(quarter_dsn: str, tmp_path: Path) -> None:
+    """`hj212 enterprises` refuses a wrong credit code saying why and stores nothing;
+    `hj212 quarterly` verifies, compares and exports what the workflow stored."""
+    wrong = _cli(quarter_dsn, "enterprises", "add", "Firm D", "--credit-code", "91350100M000100Y44")
+    assert wrong.returncode == 1
+    assert "GB 32100-2015 gives '3'" in wrong.stderr
+    assert "Firm D" not in _cli(quarter_dsn, "enterprises", "list").stdout
+    made = _cli(quarter_dsn, "enterprises", "add", "Firm D", "--credit-code", "91350100m000100y43",
+                "--region", "420300")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["credit_code"] == "91350100M000100Y43"
+    with psycopg.connect(quarter_dsn) as conn:
+        b = enterprises.by_name(conn, "Firm B")
+        assert b is not None
+        ident = _submission(conn, b.id)
+    verified = _cli(quarter_dsn, "quarterly", "verify", str(ident), "--by", "prov_hb")
+    assert verified.returncode == 0, verified.stderr
+    assert [json.loads(x)["ok"] for x in verified.stdout.splitlines()] == [True, True]
+    hidden = _cli(quarter_dsn, "quarterly", "show", str(ident), "--by", "city_wh")
+    assert hidden.returncode == 1
+    assert f"no submission {ident}" in hidden.stderr
+    changed = _cli(quarter_dsn, "quarterly", "diff", str(ident), "1", "2", "--by", "city_hs")
+    assert [json.loads(x)["item"] for x in changed.stdout.splitlines()] == ["w01018"]
+    for fmt in ("csv", "xlsx", "pdf"):
+        out = tmp_path / f"b.{fmt}"
+        done = _cli(quarter_dsn, "quarterly", "export", str(ident), "--format", fmt, "-o", str(out),
+                    "--by", "ent_b")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert out.stat().st_size > 0
+    text = (tmp_path / "b.csv").read_text("utf-8-sig")
+    assert text.count("\nB outfall,WB1,2026-0") == 3  # one row per month of the outlet
+    assert "meter M2, 3-20 Aug, lab report" in text
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
+    late = _cli(
+        quarter_dsn, "quarterly", "overdue", "--quarter", "2026Q3", "--at", "2026-10-14T10:00"
+    )
+    assert [json.loads(x)["enterprise"] for x in late.stdout.splitlines()] == ["Firm C"]
