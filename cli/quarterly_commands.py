@@ -169,27 +169,14 @@ def _correct(conn: Conn, actor: Actor, args: argparse.Namespace, now: datetime) 
 
 
 def _export(conn: Conn, actor: Actor, args: argparse.Namespace) -> int:
-    sub = flow.visible(conn, actor, args.id)
-    version = args.version or sub.version
-    if version == 0:
-        raise QuarterlyError(409, f"submission {args.id} has no submitted version yet")
-    lines = flow.version_lines(conn, actor, args.id, version)
-    ent = enterprises.by_id(conn, sub.enterprise_id)
-    code = ent.credit_code if ent and ent.credit_code else "—"
-    rep = table.report(
-        f"国控源直报 Quarterly direct report {sub.quarter}: {sub.enterprise}",
-        f"统一社会信用代码 {code}; region {sub.region_code}; version {version}; state {sub.state}",
-        lines,
-        [("Amounts in each factor's -Cou unit (kg, m³), as `hj212 report emissions` computes "
-          "them, except the corrected cells listed with their reasons (docs/quarterly.md §5).")],
-    )  # fmt: skip
+    rep = table.build(conn, actor, args.id, args.version)
     if args.format == "csv":
         args.output.write_text(render.to_csv(rep), encoding="utf-8")
     elif args.format == "xlsx":
         render.to_xlsx(rep, args.output)
     else:
         args.output.write_bytes(table.to_pdf(rep))
-    _print({"id": args.id, "version": version, "output": str(args.output)})
+    _print({"id": args.id, "version": args.version, "output": str(args.output)})
     return 0
 
 

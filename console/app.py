@@ -27,8 +27,10 @@ from config.settings import ConsoleSettings
 from console import (
     api_auth,
     api_cases,
+    api_enterprises,
     api_frames,
     api_ops,
+    api_quarterly,
     api_stations,
     api_upstream,
     api_users,
@@ -125,6 +127,8 @@ def create_app(
     app.include_router(api_users.router)
     app.include_router(api_upstream.router)
     app.include_router(api_frames.router)
+    app.include_router(api_enterprises.router)
+    app.include_router(api_quarterly.router)
     _security_headers(app)
     app.add_exception_handler(RequestValidationError, _invalid)
     # limits inside the proxy headers (added first: the last added runs outermost), so

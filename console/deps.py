@@ -28,6 +28,8 @@ from fastapi import Depends, HTTPException, Path, Query, Request
 from psycopg_pool import ConnectionPool
 from pydantic import AfterValidator
 
+from config.calendar import Calendars
+from config.calendar import load as load_calendars
 from console.auth import CAN_ACT, CAN_ADMIN, Scope, read_session, scope_of
 from rules.config import Ruleset
 from storage import access_log, api_tokens, audit, console_queries, console_store
@@ -97,6 +99,7 @@ class Context:
     cookie_secure: bool = False
     read_every: timedelta = timedelta(hours=1)
     ruleset: Ruleset = field(default_factory=Ruleset)  # loaded once, by the process
+    calendars: Calendars = field(default_factory=load_calendars)  # docs/quarterly.md §3
 
 
 def context(request: Request) -> Context:

@@ -6,8 +6,10 @@ why. Rendered as CSV and XLSX by reports/render.py and as PDF with reportlab."""
 from __future__ import annotations
 
 import io
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from reportlab.lib import colors
@@ -18,10 +20,15 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus import Table as PdfTable
 
+from reports import render
 from reports.emissions import NAMES
 from reports.model import Cell, Report, Table
+from services import quarterly as flow
 from services.figures import DIRECT_REPORT
+from services.quarterly import Actor, QuarterlyError
 from services.quarterly_lines import RUN_TIME
+from storage import enterprises
+from storage.db import Conn
 
 ITEMS = (*DIRECT_REPORT["water"], *DIRECT_REPORT["gas"])
 COLUMNS = ("outlet", "mn", "month", *(NAMES[c] for c in ITEMS), "run_time_h", "corrections")
@@ -59,6 +66,33 @@ def table(lines: Sequence[dict[str, Any]]) -> Table:
 
 def report(title: str, subtitle: str, lines: Sequence[dict[str, Any]], notes: list[str]) -> Report:
     return Report(title, subtitle, [table(lines)], notes=notes)
+
+
+def build(conn: Conn, actor: Actor, ident: int, version: int | None = None) -> Report:
+    """A submission's version (default: the last submitted) as the seed's table, its hash
+    checked on the way (services/quarterly.py)."""
+    sub = flow.visible(conn, actor, ident)
+    chosen = version or sub.version
+    if chosen == 0:
+        raise QuarterlyError(409, f"submission {ident} has no submitted version yet")
+    lines = flow.version_lines(conn, actor, ident, chosen)
+    ent = enterprises.by_id(conn, sub.enterprise_id)
+    code = ent.credit_code if ent and ent.credit_code else "—"
+    return report(
+        f"国控源直报 Quarterly direct report {sub.quarter}: {sub.enterprise}",
+        f"统一社会信用代码 {code}; region {sub.region_code}; version {chosen}; state {sub.state}",
+        lines,
+        [("Amounts in each factor's -Cou unit (kg, m³), as `hj212 report emissions` computes "
+          "them, except the corrected cells listed with their reasons (docs/quarterly.md §5).")],
+    )  # fmt: skip
+
+
+def xlsx_bytes(rep: Report) -> bytes:
+    """The XLSX of reports/render.py, as bytes (for an HTTP answer)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "quarterly.xlsx"
+        render.to_xlsx(rep, path)
+        return path.read_bytes()
 
 
 def to_pdf(rep: Report) -> bytes:

@@ -26,7 +26,9 @@ from storage.queries import FrameRow
 
 SCOPE = (
     "s.region_code LIKE %(prefix)s || '%%'"
-    " AND (%(enterprise)s::text IS NULL OR s.enterprise = %(enterprise)s)"
+    # by the enterprise's id (migration 0130): the name is the user's current one
+    " AND (%(enterprise)s::text IS NULL OR s.enterprise_id ="
+    " (SELECT e.id FROM hj212.enterprise e WHERE e.name = %(enterprise)s))"
 )
 
 
