@@ -19,7 +19,7 @@ from datetime import datetime
 from config.calendar import Calendars
 from config.rules import Webhook
 from rules.model import Alarm, StationInfo
-from rules.quarterly_calendar import LEVELS, Quarter, deadline, reminder_at
+from rules.quarterly_calendar import LEVELS, Quarter, deadline, deadline_day, reminder_at
 from storage import alarms, quarterly, reports_queries
 from storage.db import Conn
 
@@ -41,8 +41,9 @@ class Due:
     mn: str  # the outlet the reminders are raised on
     submission_id: int | None
     state: str  # 'none' before a submission exists
-    deadlines: dict[str, datetime]
+    deadlines: dict[str, datetime]  # the moment each level's time is up
     late: tuple[str, ...]  # the levels whose deadline passed while it waited on them
+    days: dict[str, str]  # each level's last day (ISO date), as people read a deadline
 
 
 def deadlines(quarter: Quarter, region_code: str, calendars: Calendars) -> dict[str, datetime]:
@@ -63,7 +64,9 @@ def status(
         late = tuple(
             lv for lv, waiting in WAITING_ON.items() if state in waiting and now >= due[lv]
         )
-        out.append(Due(ident, name, region, mn, sub.id if sub else None, state, due, late))
+        cal = calendars.for_region(region)
+        days = {lv: deadline_day(quarter, lv, cal).isoformat() for lv, _ in LEVELS}
+        out.append(Due(ident, name, region, mn, sub.id if sub else None, state, due, late, days))
     return out
 
 
