@@ -135,9 +135,14 @@ def _reviewable(actor: Actor, sub: Submission) -> list[str]:
 
 @router.post("/{ident}/correct", summary="correct lines of the draft, each with a reason")
 def correct(ident: int, body: CorrectIn, conn: DB, user: UserDep, ctx: CtxDep) -> dict[str, Any]:
+    actor = _actor(conn, user)
+    try:  # whose it is first: a stranger learns nothing from the form's errors
+        flow.visible(conn, actor, ident)
+    except QuarterlyError as exc:
+        raise _refused(exc) from None
     files = tuple((u.name, u.content_type, u.content) for u in uploads(body.attachments))
     try:
-        sub = flow.correct(conn, _actor(conn, user), ident, [c.model_dump() for c in body.changes],
+        sub = flow.correct(conn, actor, ident, [c.model_dump() for c in body.changes],
                            ctx.clock(), files)  # fmt: skip
     except QuarterlyError as exc:
         raise _refused(exc) from None
