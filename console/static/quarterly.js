@@ -72,6 +72,7 @@ async function quarterlyPage(main) {
     rows.length ? table(["q_enterprise", "q_region", "q_state", "q_due_enterprise", "q_due_city",
       "q_due_province", ""], rows) : h("p", { class: "muted" }, t("q_none")), detail);
   if (submissionShown) await showSubmission(detail, submissionShown);
+  if (me.role === "administrator") main.append(await enterpriseRegister());
 }
 
 function linesTable(sub) {
@@ -140,4 +141,41 @@ async function showSubmission(slot, id) {
   }
   parts.push(h("h4", {}, t("q_lines")), lines.el);
   slot.replaceChildren(...parts);
+}
+
+// The enterprise register (docs/quarterly.md §1), for administrators: add an enterprise
+// with its credit code (checked by the server, GB 32100-2015), rename one with a reason.
+Object.assign(TEXT.zh, {
+  q_register: "企业名录", q_code: "统一社会信用代码", q_name: "名称", q_add: "登记企业",
+  q_rename: "更名", q_new_name: "新名称", q_rename_reason: "更名原因",
+});
+Object.assign(TEXT.en, {
+  q_register: "Enterprise register", q_code: "Credit code", q_name: "Name", q_add: "Register",
+  q_rename: "Rename", q_new_name: "New name", q_rename_reason: "Reason",
+});
+
+async function enterpriseRegister() {
+  const found = await api("/enterprises");
+  const msg = h("p", { id: "e-message", class: "muted" });
+  const fail = (e) => { msg.className = "error"; msg.textContent = String(e.message); };
+  const rows = found.map((e) => {
+    const name = h("input", { class: "e-new-name", placeholder: t("q_new_name") });
+    const reason = h("input", { class: "e-reason", placeholder: t("q_rename_reason") });
+    return h("tr", { "data-enterprise-id": String(e.id) }, h("td", {}, String(e.id)), h("td", { class: "e-name" }, e.name),
+      h("td", {}, e.credit_code || "—"), h("td", {}, e.region_code || "—"),
+      h("td", {}, name, " ", reason, " ", h("button", { type: "button", class: "e-rename", onclick: async () => {
+        try { await api(`/enterprises/${e.id}/rename`, { name: name.value, reason: reason.value }); refresh(); }
+        catch (err) { fail(err); }
+      } }, t("q_rename"))));
+  });
+  const fields = { name: h("input", { id: "e-name" }), credit_code: h("input", { id: "e-code", size: 20 }),
+    region_code: h("input", { id: "e-region", size: 7 }) };
+  const add = h("button", { type: "button", id: "e-add", onclick: async () => {
+    const body = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value.trim() || null]));
+    try { await api("/enterprises", body); refresh(); } catch (err) { fail(err); }
+  } }, t("q_add"));
+  return h("div", { id: "enterprise-register" }, h("h3", {}, t("q_register")),
+    table(["id", "q_name", "q_code", "q_region", ""], rows),
+    h("p", {}, h("label", {}, t("q_name"), " ", fields.name), " ", h("label", {}, t("q_code"), " ", fields.credit_code), " ",
+      h("label", {}, t("q_region"), " ", fields.region_code), " ", add), msg);
 }

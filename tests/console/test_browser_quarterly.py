@@ -47,7 +47,8 @@ def quarterly_dsn(server_dsn: str) -> Iterator[str]:
         with psycopg.connect(dsn) as conn:
             for name, role, prefix, firm in (("ent_b", "enterprise", "", "乙化工"),
                                              ("city_hs", "operator", "4202", ""),
-                                             ("city_wh", "operator", "4201", "")):  # fmt: skip
+                                             ("city_wh", "operator", "4201", ""),
+                                             ("admin", "administrator", "", "")):  # fmt: skip
                 console_store.add_user(conn, name, secret, role, prefix, firm, by="test")
         yield dsn
 
@@ -109,3 +110,22 @@ def test_fill_submit_and_return_a_quarter(page: Page, browser: Browser, console_
     expect(city.locator("tr[data-enterprise='乙化工'] td.q-state")).to_have_text(
         "returned by the city"
     )
+
+
+def test_the_register_refuses_a_wrong_code_and_a_rename_keeps_the_submission(page: Page) -> None:
+    """Runs after the test above: 乙化工's returned submission follows it to its new name."""
+    sign_in(page, "admin")
+    page.click("a[href='#/quarterly']")
+    page.fill("#e-name", "丁材料")
+    page.fill("#e-code", "91350100M000100Y44")
+    page.click("#e-add")
+    expect(page.locator("#e-message")).to_contain_text("GB 32100-2015 gives '3'")
+    page.fill("#e-code", "91350100M000100Y43")
+    page.click("#e-add")
+    expect(page.locator("#enterprise-register td.e-name", has_text="丁材料")).to_have_count(1)
+    row = page.locator("#enterprise-register tr", has_text="乙化工")
+    row.locator("input.e-new-name").fill("乙化工集团")
+    row.locator("input.e-reason").fill("工商变更登记")
+    row.locator("button.e-rename").click()
+    expect(page.locator("tr[data-enterprise='乙化工集团'] td.q-state")).to_have_text("市级退回")
+    shot(page, "quarterly-register")
