@@ -319,6 +319,13 @@ def test_the_commands(quarter_dsn: str, tmp_path: Path) -> None:
                 "--region", "420300")  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["credit_code"] == "91350100M000100Y43"
+    renamed = _cli(
+        quarter_dsn, "enterprises", "rename", "Firm D", "Firm D Group", "--reason", "merger"
+    )
+    assert renamed.returncode == 0, renamed.stderr
+    shown = json.loads(_cli(quarter_dsn, "enterprises", "show", "Firm D").stdout)
+    assert shown["name"] == "Firm D Group"  # found by its old name
+    assert [n["name"] for n in shown["names"]] == ["Firm D", "Firm D Group"]
     with psycopg.connect(quarter_dsn) as conn:
         b = enterprises.by_name(conn, "Firm B")
         assert b is not None
