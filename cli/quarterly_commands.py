@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         p.add_argument("--at", type=moment, help="as of this time (default now)")
     rem = qs.add_parser("remind", help="raise the reminders and overdue alarms due now")
     rem.add_argument("--quarter", type=Quarter.parse)
+    rem.add_argument(
+        "--every", type=float, help="seconds: keep running, one step each (Ctrl-C stops)"
+    )
     qp.set_defaults(func=run)
 
 
@@ -102,7 +106,7 @@ def _actor(conn: Conn, name: str) -> Actor:
 
 
 def _print(value: object) -> None:
-    print(json.dumps(value, ensure_ascii=False, default=json_default))
+    print(json.dumps(value, ensure_ascii=False, default=json_default), flush=True)
 
 
 def _summary(sub: Submission) -> dict[str, Any]:
@@ -180,13 +184,27 @@ def _export(conn: Conn, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _remind(conn: Conn, args: argparse.Namespace, calendars: Any) -> int:
+    """One step, or with ``--every`` one step each interval until interrupted: the
+    quarter being reported is the one before the clock's (docs/quarterly.md §3)."""
+    while True:
+        now = datetime.now(UTC)
+        quarter = args.quarter or quarter_of(now).previous()
+        for alarm in due.remind(conn, quarter, now, calendars, args.settings.rules.webhooks):
+            _print({"key": alarm.key, "kind": alarm.kind, "mn": alarm.mn, **alarm.detail})
+        if not args.every:
+            return 0
+        try:
+            time.sleep(args.every)
+        except KeyboardInterrupt:
+            return 0
+
+
 def _deadlines(conn: Conn, args: argparse.Namespace, calendars: Any, now: datetime) -> int:
     at = getattr(args, "at", None) or now
     quarter = args.quarter or quarter_of(at).previous()
     if args.action == "remind":
-        for alarm in due.remind(conn, quarter, now, calendars, args.settings.rules.webhooks):
-            _print({"key": alarm.key, "kind": alarm.kind, "mn": alarm.mn, **alarm.detail})
-        return 0
+        return _remind(conn, args, calendars)
     found = (due.overdue if args.action == "overdue" else due.status)(
         conn, quarter, args.region, at, calendars
     )

@@ -352,3 +352,6 @@ def test_the_commands(quarter_dsn: str, tmp_path: Path) -> None:
         quarter_dsn, "quarterly", "overdue", "--quarter", "2026Q3", "--at", "2026-10-14T10:00"
     )
     assert [json.loads(x)["enterprise"] for x in late.stdout.splitlines()] == ["Firm C"]
+    again = _cli(quarter_dsn, "quarterly", "remind", "--quarter", "2026Q3")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == ""  # C's overdue alarm was raised already: never twice
