@@ -98,10 +98,14 @@ def create(
 ) -> int:
     row = conn.execute(
         "INSERT INTO hj212.quarterly_submission (enterprise_id, quarter, region_code, draft,"
-        " created_by, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " created_by, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (enterprise_id, quarter) DO NOTHING RETURNING id",
         (enterprise_id, quarter, region_code, Jsonb(lines), by, at, at),
     ).fetchone()
-    assert row is not None
+    if row is None:  # made meanwhile by another request: that one stands
+        found = of(conn, enterprise_id, quarter)
+        assert found is not None
+        return found.id
     return int(row[0])
 
 
