@@ -33,7 +33,7 @@ from rules.quarterly_calendar import Quarter, deadline, reminder_at
 from services import quarterly as flow
 from services import quarterly_deadlines as due
 from services.quarterly import Actor, QuarterlyError
-from storage import console_store, enterprises
+from storage import console_store, enterprises, quarterly
 from storage.db import Conn
 from tests import databases
 from tests.rules.support import gas_station, water_station
@@ -355,3 +355,33 @@ def test_the_commands(quarter_dsn: str, tmp_path: Path) -> None:
     again = _cli(quarter_dsn, "quarterly", "remind", "--quarter", "2026Q3")
     assert again.returncode == 0, again.stderr
     assert again.stdout == ""  # C's overdue alarm was raised already: never twice
+
+
+def test_a_province_return_goes_back_through_the_enterprise_and_the_city(quarter_dsn: str) -> None:
+    """2026Q2 of Firm A: forwarded, returned by the province, corrected, submitted again:
+    the city has it first, then the province approves version 2."""
+    q2 = Quarter(2026, 2)
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        a = enterprises.by_name(conn, "Firm A Holdings") or enterprises.by_name(conn, "Firm A")
+        assert a is not None
+        ent_a, city, prov = (_actor(conn, n) for n in ("ent_a", "city_wh", "prov_hb"))
+        at = datetime(2026, 7, 2, 9, tzinfo=BEIJING)
+        sub = flow.prefill(conn, ent_a, a.id, q2, now=at, ruleset=RULESET)
+        flow.submit(conn, ent_a, sub.id, at, CALENDARS)
+        flow.review(conn, city, sub.id, "forwarded", "", at + H)
+        back = flow.review(conn, prov, sub.id, "returned", "July data missing: explain", at + 2 * H)
+        assert back.state == "province-returned"
+        line = sub.draft[0]
+        change = {"mn": line["mn"], "month": line["month"], "item": line["item"],
+                  "amount": 5.0, "reason": "estimated from fuel use"}  # fmt: skip
+        flow.correct(conn, ent_a, sub.id, [change], at + 3 * H)
+        flow.submit(conn, ent_a, sub.id, at + 4 * H, CALENDARS)
+        with pytest.raises(QuarterlyError) as hidden:  # with the city again, not yet forwarded
+            flow.visible(conn, prov, sub.id)
+        assert hidden.value.status == 404
+        flow.review(conn, city, sub.id, "forwarded", "explanation attached", at + 5 * H)
+        done = flow.review(conn, prov, sub.id, "approved", "", at + 6 * H)
+        assert (done.state, done.version) == ("approved", 2)
+        assert [r.outcome for r in quarterly.reviews(conn, sub.id)] == [
+            "forwarded", "returned", "forwarded", "approved"
+        ]  # fmt: skip
