@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _records() -> list[Record]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def quarter_dsn(server_dsn: str) -> Iterator[str]:
     with fresh_database(server_dsn) as dsn:
         register(
@@ -106,110 +107,135 @@ def _at(day: int, hour: int = 10) -> datetime:
     return datetime(2026, 10, day, hour, tzinfo=BEIJING)
 
 
+Cell = str | int | float | None  # a report table's cell
+
+
+@dataclass(frozen=True)
+class Played:
+    """What the quarter left for the checks: the two submissions, the figures the
+    emissions report computed, B's corrected line and its value, and C."""
+
+    sub_a: int
+    sub_b: int
+    computed: dict[tuple[Cell, Cell, Cell], Cell]
+    cod: tuple[str, str, str]
+    fixed: float
+    late_id: int
+
+
+def _play(conn: Conn) -> Played:
+    """The quarter of the issue's "Done when", step by step (each step's own checks
+    inline): A on time; B corrects, is returned, resubmits late, is forwarded; the
+    province approves both; C is reminded, then overdue. Every test that needs the
+    quarter plays it on a database of its own."""
+    a, b, c = (enterprises.by_name(conn, f"Firm {x}") for x in "ABC")
+    assert a
+    assert b
+    assert c
+    ent_a, ent_b = _actor(conn, "ent_a"), _actor(conn, "ent_b")
+    city_wh, city_hs, prov = (_actor(conn, n) for n in ("city_wh", "city_hs", "prov_hb"))
+    hook = [Webhook("http://127.0.0.1:9/hook", min_severity="info")]
+
+    # reminders go out some working days before the enterprise deadline
+    cal = CALENDARS.for_region("420103")
+    remind_at = reminder_at(Q, "enterprise", cal, CALENDARS.remind_working_days)
+    assert due.remind(conn, Q, remind_at - H, CALENDARS, hook) == []
+    reminded = due.remind(conn, Q, remind_at, CALENDARS, hook)
+    assert {r.key for r in reminded} == {f"quarterly-reminder:{Q.label}:{e.id}" for e in (a, b, c)}
+    assert due.remind(conn, Q, remind_at + H, CALENDARS, hook) == []  # once each
+    queued = conn.execute(
+        "SELECT count(*) FROM hj212.notification n JOIN hj212.alarm a ON a.id = n.alarm_id"
+        " WHERE a.kind = 'quarterly-reminder'"
+    ).fetchone()
+    assert queued == (3,)
+
+    now = _at(5)
+    sub_a = flow.prefill(conn, ent_a, a.id, Q, now=now, ruleset=RULESET)
+    report = emissions.build(conn, parse(Q.label), now=now)
+    computed = {(r[3], r[5], r[6]): r[9] for r in report.tables[0].rows if r[0] == "month"}
+    drafted = {(x["mn"], x["month"], x["item"]): x["amount"] for x in sub_a.draft}
+    assert drafted.pop(("GA1", "2026-07", "run-time:SB1")) == 61.5  # 3 days x 20.5 h
+    assert drafted == {k: v for k, v in computed.items() if k[0] == "GA1"}
+    v_a = flow.submit(conn, ent_a, sub_a.id, now, CALENDARS)
+    assert v_a.version == 1
+    assert not v_a.late
+
+    # B corrects August's COD with a reason and its lab report
+    sub_b = flow.prefill(conn, ent_b, b.id, Q, now=now, ruleset=RULESET)
+    cod = ("WB1", "2026-08", "w01018")
+    before = next(x for x in sub_b.draft if (x["mn"], x["month"], x["item"]) == cod)
+    bad = [
+        {"mn": "WB1", "month": "2026-08", "item": "w01018", "amount": 1.0, "reason": "r"},
+        {"mn": "WB1", "month": "2026-09", "item": "w01018", "amount": 2.0},
+    ]
+    with pytest.raises(QuarterlyError, match="needs a reason") as refused:
+        flow.correct(conn, ent_b, sub_b.id, bad, now, (("lab.pdf", "application/pdf", PDF),))
+    assert refused.value.status == 422
+    assert flow.visible(conn, ent_b, sub_b.id).draft == sub_b.draft  # nothing half
+    assert conn.execute("SELECT count(*) FROM hj212.quarterly_attachment").fetchone() == (0,)
+
+    fixed = before["amount"] * 0.9
+    change = {**dict(zip(("mn", "month", "item"), cod, strict=True)), "amount": fixed,
+              "reason": "flow meter over-read, lab report", "attachment": "upload:1"}  # fmt: skip
+    done = flow.correct(
+        conn, ent_b, sub_b.id, [change], now, (("lab.pdf", "application/pdf", PDF),)
+    )
+    line = next(x for x in done.draft if (x["mn"], x["month"], x["item"]) == cod)
+    assert line["corrected"]
+    assert line["attachment"] is not None
+    v1 = flow.submit(conn, ent_b, sub_b.id, _at(6), CALENDARS)
+
+    # jurisdiction: Wuhan does not see B, the province nothing before forwarding
+    for who, ident in (
+        (city_wh, sub_b.id),
+        (city_hs, sub_a.id),
+        (prov, sub_a.id),
+        (ent_a, sub_b.id),
+    ):
+        with pytest.raises(QuarterlyError) as hidden:
+            flow.visible(conn, who, ident)
+        assert hidden.value.status == 404
+    with pytest.raises(QuarterlyError) as early:
+        flow.review(conn, prov, sub_b.id, "approved", "", _at(8))
+    assert early.value.status == 404
+
+    flow.review(conn, city_hs, sub_b.id, "returned", "say which meter and when", _at(9))
+    refix = {**change, "amount": fixed * 1.01, "reason": "meter M2, 3-20 Aug, lab report",
+             "attachment": line["attachment"]}  # fmt: skip
+    flow.correct(conn, ent_b, sub_b.id, [refix], _at(9, 15))
+    v2 = flow.submit(conn, ent_b, sub_b.id, _at(10), CALENDARS)
+    assert (v1.version, v2.version) == (1, 2)
+    assert v2.late
+    flow.review(conn, city_hs, sub_b.id, "forwarded", "meter checked", _at(11))
+    flow.review(conn, city_wh, sub_a.id, "forwarded", "", _at(11))
+    for ident in (sub_a.id, sub_b.id):
+        assert flow.review(conn, prov, ident, "approved", "", _at(14)).state == "approved"
+
+    # C: overdue after its deadline, and only C
+    late = due.overdue(conn, Q, "42", _at(14), CALENDARS)
+    assert [(d.enterprise, d.late) for d in late] == [("Firm C", ("enterprise",))]
+    assert _at(14) >= deadline(Q, "enterprise", cal)
+    raised = due.remind(conn, Q, _at(14), CALENDARS, hook)
+    assert [r.key for r in raised] == [f"quarterly-overdue:{Q.label}:enterprise:{c.id}"]
+
+    return Played(sub_a.id, sub_b.id, computed, cod, fixed, c.id)
+
+
 def test_a_quarter_of_two_cities_and_a_late_third(quarter_dsn: str) -> None:
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
-        a, b, c = (enterprises.by_name(conn, f"Firm {x}") for x in "ABC")
-        assert a
-        assert b
-        assert c
-        ent_a, ent_b = _actor(conn, "ent_a"), _actor(conn, "ent_b")
-        city_wh, city_hs, prov = (_actor(conn, n) for n in ("city_wh", "city_hs", "prov_hb"))
-        hook = [Webhook("http://127.0.0.1:9/hook", min_severity="info")]
-
-        # reminders go out some working days before the enterprise deadline
-        cal = CALENDARS.for_region("420103")
-        remind_at = reminder_at(Q, "enterprise", cal, CALENDARS.remind_working_days)
-        assert due.remind(conn, Q, remind_at - H, CALENDARS, hook) == []
-        reminded = due.remind(conn, Q, remind_at, CALENDARS, hook)
-        assert {r.key for r in reminded} == {
-            f"quarterly-reminder:{Q.label}:{e.id}" for e in (a, b, c)
-        }
-        assert due.remind(conn, Q, remind_at + H, CALENDARS, hook) == []  # once each
-        queued = conn.execute(
-            "SELECT count(*) FROM hj212.notification n JOIN hj212.alarm a ON a.id = n.alarm_id"
-            " WHERE a.kind = 'quarterly-reminder'"
-        ).fetchone()
-        assert queued == (3,)
-
-        now = _at(5)
-        sub_a = flow.prefill(conn, ent_a, a.id, Q, now=now, ruleset=RULESET)
-        report = emissions.build(conn, parse(Q.label), now=now)
-        computed = {(r[3], r[5], r[6]): r[9] for r in report.tables[0].rows if r[0] == "month"}
-        drafted = {(x["mn"], x["month"], x["item"]): x["amount"] for x in sub_a.draft}
-        assert drafted.pop(("GA1", "2026-07", "run-time:SB1")) == 61.5  # 3 days x 20.5 h
-        assert drafted == {k: v for k, v in computed.items() if k[0] == "GA1"}
-        v_a = flow.submit(conn, ent_a, sub_a.id, now, CALENDARS)
-        assert v_a.version == 1
-        assert not v_a.late
-
-        # B corrects August's COD with a reason and its lab report
-        sub_b = flow.prefill(conn, ent_b, b.id, Q, now=now, ruleset=RULESET)
-        cod = ("WB1", "2026-08", "w01018")
-        before = next(x for x in sub_b.draft if (x["mn"], x["month"], x["item"]) == cod)
-        bad = [
-            {"mn": "WB1", "month": "2026-08", "item": "w01018", "amount": 1.0, "reason": "r"},
-            {"mn": "WB1", "month": "2026-09", "item": "w01018", "amount": 2.0},
-        ]
-        with pytest.raises(QuarterlyError, match="needs a reason") as refused:
-            flow.correct(conn, ent_b, sub_b.id, bad, now, (("lab.pdf", "application/pdf", PDF),))
-        assert refused.value.status == 422
-        assert flow.visible(conn, ent_b, sub_b.id).draft == sub_b.draft  # nothing half
-        assert conn.execute("SELECT count(*) FROM hj212.quarterly_attachment").fetchone() == (0,)
-
-        fixed = before["amount"] * 0.9
-        change = {**dict(zip(("mn", "month", "item"), cod, strict=True)), "amount": fixed,
-                  "reason": "flow meter over-read, lab report", "attachment": "upload:1"}  # fmt: skip
-        done = flow.correct(
-            conn, ent_b, sub_b.id, [change], now, (("lab.pdf", "application/pdf", PDF),)
-        )
-        line = next(x for x in done.draft if (x["mn"], x["month"], x["item"]) == cod)
-        assert line["corrected"]
-        assert line["attachment"] is not None
-        v1 = flow.submit(conn, ent_b, sub_b.id, _at(6), CALENDARS)
-
-        # jurisdiction: Wuhan does not see B, the province nothing before forwarding
-        for who, ident in (
-            (city_wh, sub_b.id),
-            (city_hs, sub_a.id),
-            (prov, sub_a.id),
-            (ent_a, sub_b.id),
-        ):
-            with pytest.raises(QuarterlyError) as hidden:
-                flow.visible(conn, who, ident)
-            assert hidden.value.status == 404
-        with pytest.raises(QuarterlyError) as early:
-            flow.review(conn, prov, sub_b.id, "approved", "", _at(8))
-        assert early.value.status == 404
-
-        flow.review(conn, city_hs, sub_b.id, "returned", "say which meter and when", _at(9))
-        refix = {**change, "amount": fixed * 1.01, "reason": "meter M2, 3-20 Aug, lab report",
-                 "attachment": line["attachment"]}  # fmt: skip
-        flow.correct(conn, ent_b, sub_b.id, [refix], _at(9, 15))
-        v2 = flow.submit(conn, ent_b, sub_b.id, _at(10), CALENDARS)
-        assert (v1.version, v2.version) == (1, 2)
-        assert v2.late
-        flow.review(conn, city_hs, sub_b.id, "forwarded", "meter checked", _at(11))
-        flow.review(conn, city_wh, sub_a.id, "forwarded", "", _at(11))
-        for ident in (sub_a.id, sub_b.id):
-            assert flow.review(conn, prov, ident, "approved", "", _at(14)).state == "approved"
-
-        # C: overdue after its deadline, and only C
-        late = due.overdue(conn, Q, "42", _at(14), CALENDARS)
-        assert [(d.enterprise, d.late) for d in late] == [("Firm C", ("enterprise",))]
-        assert _at(14) >= deadline(Q, "enterprise", cal)
-        raised = due.remind(conn, Q, _at(14), CALENDARS, hook)
-        assert [r.key for r in raised] == [f"quarterly-overdue:{Q.label}:enterprise:{c.id}"]
-
+        played = _play(conn)
+        prov = _actor(conn, "prov_hb")
+        sub_b, computed, cod, fixed = played.sub_b, played.computed, played.cod, played.fixed
         # the approved figures: the report's, except the corrected line
-        approved = flow.version_lines(conn, prov, sub_b.id, 2)
+        approved = flow.version_lines(conn, prov, sub_b, 2)
         for line in approved:
             k = (line["mn"], line["month"], line["item"])
             expected = fixed * 1.01 if k == cod else computed[k]
             assert line["amount"] == pytest.approx(expected)
             assert line["computed"] == computed[k]
-        assert flow.version_lines(conn, prov, sub_b.id, 1) != approved
-        assert flow.verify(conn, prov, sub_b.id) == [(1, True), (2, True)]
-        changes = flow.diff(conn, prov, sub_b.id, 1, 2)
+        assert flow.version_lines(conn, prov, sub_b, 1) != approved
+        assert flow.verify(conn, prov, sub_b) == [(1, True), (2, True)]
+        changes = flow.diff(conn, prov, sub_b, 1, 2)
         assert [(d["item"], d["field"], d["old"], d["new"]) for d in changes] == [
             ("w01018", "amount", fixed, fixed * 1.01)
         ]
@@ -227,14 +253,16 @@ def test_a_tampered_version_fails_verification(quarter_dsn: str) -> None:
     """The application may not change a version; a change made around that (the owner
     lifting the trigger) is caught by the hash, and the version refused on read."""
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
-        prov = _actor(conn, "prov_hb")
-        row = conn.execute("SELECT min(submission_id) FROM hj212.quarterly_version").fetchone()
-        assert row
-        assert row[0]
-        ident = int(row[0])
+        ent_b = _actor(conn, "ent_b")
+        b = enterprises.by_name(conn, "Firm B")
+        assert b is not None
+        at = datetime(2026, 4, 2, 9, tzinfo=BEIJING)  # a quarter of its own: 2026Q1
+        ident = flow.prefill(conn, ent_b, b.id, Quarter(2026, 1), now=at, ruleset=RULESET).id
+        flow.submit(conn, ent_b, ident, at, CALENDARS)
+        assert '"amount":' in quarterly.versions(conn, ident)[0].canonical
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE hj212.quarterly_version SET note = 'x'")
-        assert all(ok for _, ok in flow.verify(conn, prov, ident))
+        assert all(ok for _, ok in flow.verify(conn, ent_b, ident))
     with psycopg.connect(databases.owner_of(quarter_dsn)) as owner:
         owner.execute("ALTER TABLE hj212.quarterly_version DISABLE TRIGGER USER")
         owner.execute(
@@ -244,9 +272,9 @@ def test_a_tampered_version_fails_verification(quarter_dsn: str) -> None:
         )
         owner.execute("ALTER TABLE hj212.quarterly_version ENABLE TRIGGER USER")
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
-        assert flow.verify(conn, prov, ident)[0] == (1, False)
+        assert flow.verify(conn, ent_b, ident)[0] == (1, False)
         with pytest.raises(QuarterlyError, match="does not match its SHA-256"):
-            flow.version_lines(conn, prov, ident, 1)
+            flow.version_lines(conn, ent_b, ident, 1)
 
 
 def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> None:
@@ -254,6 +282,7 @@ def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> Non
     report groups its outlets under one row with the current name, and an import that
     still uses the old name lands on the same enterprise (seed 004 四(二)2.5)."""
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        played = _play(conn)
         a = enterprises.by_name(conn, "Firm A")
         assert a is not None
         with conn.transaction():
@@ -272,9 +301,7 @@ def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> Non
         user = console_store.user(conn, "ent_a")
         assert user is not None
         assert user.enterprise == "Firm A Holdings"
-        assert (
-            flow.visible(conn, _actor(conn, "ent_a"), _submission(conn, a.id)).enterprise_id == a.id
-        )
+        assert flow.visible(conn, _actor(conn, "ent_a"), played.sub_a).enterprise_id == a.id
         report = emissions.build(conn, parse(Q.label), now=_at(21))
         rows = [r for r in report.tables[0].rows if r[0] == "enterprise"]
         names = {r[2] for r in rows}
@@ -291,14 +318,6 @@ def test_renaming_an_enterprise_keeps_its_reports_whole(quarter_dsn: str) -> Non
         assert so2[0][9] == pytest.approx(stations_so2["GA1"] + stations_so2["GA2"], abs=0.01)
         with pytest.raises(enterprises.EnterpriseError, match="is \\(or was\\)"):
             enterprises.add(conn, "Firm A", None, None, "test", _at(22))
-
-
-def _submission(conn: Conn, enterprise_id: int) -> int:
-    row = conn.execute(
-        "SELECT id FROM hj212.quarterly_submission WHERE enterprise_id = %s", (enterprise_id,)
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def _cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -326,10 +345,8 @@ def test_the_commands(quarter_dsn: str, tmp_path: Path) -> None:
     shown = json.loads(_cli(quarter_dsn, "enterprises", "show", "Firm D").stdout)
     assert shown["name"] == "Firm D Group"  # found by its old name
     assert [n["name"] for n in shown["names"]] == ["Firm D", "Firm D Group"]
-    with psycopg.connect(quarter_dsn) as conn:
-        b = enterprises.by_name(conn, "Firm B")
-        assert b is not None
-        ident = _submission(conn, b.id)
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        ident = _play(conn).sub_b
     verified = _cli(quarter_dsn, "quarterly", "verify", str(ident), "--by", "prov_hb")
     assert verified.returncode == 0, verified.stderr
     assert [json.loads(x)["ok"] for x in verified.stdout.splitlines()] == [True, True]
@@ -362,7 +379,7 @@ def test_a_province_return_goes_back_through_the_enterprise_and_the_city(quarter
     the city has it first, then the province approves version 2."""
     q2 = Quarter(2026, 2)
     with psycopg.connect(quarter_dsn, autocommit=True) as conn:
-        a = enterprises.by_name(conn, "Firm A Holdings") or enterprises.by_name(conn, "Firm A")
+        a = enterprises.by_name(conn, "Firm A")
         assert a is not None
         ent_a, city, prov = (_actor(conn, n) for n in ("ent_a", "city_wh", "prov_hb"))
         at = datetime(2026, 7, 2, 9, tzinfo=BEIJING)
