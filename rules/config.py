@@ -75,6 +75,8 @@ class RulesConfig:
     water_check_exempt_hours: int = 1  # 自动标样核查 hour per day [S]
     water_check_factors: tuple[str, ...] = ("w01018", "w21003", "w21011", "w21001")
     realtime_grace_min: float = 10.0  # 即时: received by hour end + this [E]
+    # -- corrections and late marks (docs/corrections.md §2) ---------------------------
+    correction_window_days: float = 10.0  # 修约补遗 within 10 days [S] regulations §1.2
 
     def restore_due_h(self, medium: str) -> float:
         if medium == "gas":

@@ -14,6 +14,7 @@ Use::
     outputs = engine.on_record(record)      # a frame of one station
     outputs += engine.on_mark(mark)         # a data mark, at its marked_at
     outputs += engine.on_filing(filing)     # a report, review or sample, when filed
+    outputs += engine.on_correction(c)      # an approved correction, when approved
     outputs += engine.tick(now)             # time passes: deadlines, hour judgements
     engine.take_dirty()                     # MNs whose state changed: persist these
 
@@ -27,9 +28,10 @@ import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from rules import cases, filings, hourly, intake, outage
+from rules import cases, filings, hourly, intake, outage, rejudge
 from rules.config import Ruleset
 from rules.context import Ctx
+from rules.corrections import Correction
 from rules.filings import Filing
 from rules.model import CaseEvent, Mark, Output, Record, StationInfo
 from rules.state import StationState
@@ -102,7 +104,19 @@ class Engine:
         state.marks = live_marks([*keep, mark])
         if mark.revokes is not None:
             state.marks = [m for m in state.marks if m.id != mark.revokes]
+        elif state.hour_next is not None and us(mark.start) < state.hour_next:
+            # approved after some of its hours were judged: judge those again
+            rejudge.on_late_mark(self._ctx(state, out), mark, state.hour_next)
         self._dirty.add(mark.mn)
+        return out
+
+    def on_correction(self, item: Correction) -> list[Output]:
+        """An approved correction or substitution, at the time it was approved."""
+        out = self.advance(us(item.at))
+        state = self.states.get(item.mn)
+        if state is not None:
+            rejudge.on_correction(self._ctx(state, out), item)
+            self._dirty.add(item.mn)
         return out
 
     def on_filing(self, filing: Filing) -> list[Output]:

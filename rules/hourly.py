@@ -16,7 +16,7 @@ from dataclasses import fields
 from typing import Any
 
 from protocol.codes import Cn
-from rules import anomaly_values, limits
+from rules import anomaly_values, limits, rejudge
 from rules.context import Ctx
 from rules.emissions import mass_factor, volume
 from rules.exceedance import (
@@ -161,6 +161,8 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         limits.early_warning_day(ctx, hour)
     for code in list(st.series):
         st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
+    if st.exceeded:
+        rejudge.forget_before(st, hour - rejudge.window(ctx))
     st.hour_next = hour + HOUR
     st.hour_due = st.hour_next + HOUR + round(cfg.hour_grace_min * MINUTE)
     ctx.arm(st, "hour")
@@ -274,6 +276,9 @@ def _hour_checks(
             detail={"period": "hour", "basis": judgement.basis},
             **common,
         )
+        active = ctx.st.active.get(f"exceedance:{code}")
+        if judgement.exceeded and active is not None:
+            rejudge.remember(ctx.st, code, hour, active.key)
 
 
 def _hour_vs_minutes(ctx: Ctx, code: str, hour: int, reading: Reading, counted: MinuteSums) -> None:

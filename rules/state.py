@@ -107,6 +107,9 @@ class StationState:
     checks: dict[str, list[int]] = field(default_factory=dict)
     # pol -> [valid days, days with hours expected] of the gas month being accumulated
     month_days: dict[str, list[int]] = field(default_factory=dict)
+    # pol -> hour start (str) -> the exceedance alarm that hour was judged in, for the
+    # correction window: what a correction or a late mark re-judges (rules/rejudge.py)
+    exceeded: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -132,7 +135,7 @@ class StationState:
         data["marks"] = [_mark_out(m) for m in self.marks]
         if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
             del data["notices"]
-        for name in ("checks", "month_days"):  # issue 20: states from before it dump to
+        for name in ("checks", "month_days", "exceeded"):  # states from before them dump to
             if not data[name]:  # the same bytes
                 del data[name]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)

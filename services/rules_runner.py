@@ -26,6 +26,7 @@ import anyio
 import psycopg
 
 from config.rules import RulesSettings
+from rules.corrections import Correction
 from rules.engine import Engine
 from rules.filings import Filing
 from rules.model import Mark, Output, Record, StationInfo
@@ -65,6 +66,8 @@ def feed(engine: Engine, inputs: Iterable[Input], until: datetime) -> list[Outpu
             out += engine.on_mark(item)
         elif isinstance(item, Filing):
             out += engine.on_filing(item)
+        elif isinstance(item, Correction):
+            out += engine.on_correction(item)
         else:
             out += engine.on_record(item)
     return out + engine.tick(until)
@@ -78,6 +81,7 @@ def read_inputs(
     items: list[Input] = [*rules_inputs.records(conn, after, until, backfill)]
     items += rules_inputs.marks(conn, after, until)
     items += rules_inputs.filings(conn, after, until)
+    items += rules_inputs.corrections(conn, after, until)
     return rules_inputs.ordered(items)
 
 

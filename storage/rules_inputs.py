@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from rules.corrections import Correction
 from rules.filings import KINDS, Filing
 from rules.model import Fact, Mark, PollutantConfig, Reading, Record, StationInfo
 from storage.db import Conn
@@ -222,19 +223,41 @@ def marks(conn: Conn, after: datetime, until: datetime) -> list[Mark]:
     return found
 
 
-Input = Record | Mark | Filing
+# Approved corrections by the time they were approved (migration 0135), each with the
+# O2 stored for its hour: the engine converts a corrected gas hour with it (§3.1).
+_CORRECTIONS = (
+    "SELECT c.id, c.mn, c.pollutant, c.data_time, c.kind, c.new_value, c.original,"
+    " (SELECT coalesce(m.avg, m.rtd) FROM hj212.measurement m WHERE m.mn = c.mn"
+    "  AND m.cn = '2061' AND m.pollutant = 'a19001' AND m.data_time = c.data_time"
+    "  ORDER BY m.received_at LIMIT 1), c.reviewed_at"
+    " FROM hj212.correction c WHERE c.state = 'approved' AND c.period_kind = 'hour'"
+    " AND c.reviewed_at > %(after)s AND c.reviewed_at <= %(until)s"
+)
+
+
+def corrections(conn: Conn, after: datetime, until: datetime) -> list[Correction]:
+    """Corrections and substitutions approved in (after, until]."""
+    return [
+        Correction(*row)
+        for row in conn.execute(_CORRECTIONS, {"after": after, "until": until}).fetchall()
+    ]
+
+
+Input = Record | Mark | Filing | Correction
 
 
 def ordered(items: list[Input]) -> list[Input]:
     """Inputs in the order the engine takes them: by time, marks first, then what was
-    filed (by kind), then records, each by id."""
+    filed (by kind), then approved corrections, then records, each by id."""
 
     def key(item: Input) -> tuple[datetime, int, int, int]:
         if isinstance(item, Mark):
             return (item.marked_at, 0, 0, item.id)
         if isinstance(item, Filing):
             return (item.at, 1, KINDS.index(item.kind), item.id)
-        return (item.received_at, 2, 0, item.frame_id)
+        if isinstance(item, Correction):
+            return (item.at, 2, 0, item.id)
+        return (item.received_at, 3, 0, item.frame_id)
 
     return sorted(items, key=key)
 
