@@ -244,6 +244,9 @@ def emissions(
                     "device": t.device,
                     "hours": t.hours,
                     "manual_hours": t.manual_hours,  # rules/manual.py
+                    "measured": t.measured,  # the rest: docs/corrections.md §3
+                    "substituted": t.substituted,
+                    "corrected": t.corrected,
                 }
                 for k, t in sorted(days_of.items())
             ]

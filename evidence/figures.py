@@ -63,6 +63,12 @@ def figures(
                 "device": t.device,
                 "hours": t.hours,
                 "manual_hours": t.manual_hours,  # from manual samples (rules/manual.py)
+                # apart: approved substitutions and corrections (docs/corrections.md §3)
+                "measured": t.measured,
+                "substituted": t.substituted,
+                "substituted_hours": t.substituted_hours,
+                "corrected": t.corrected,
+                "corrected_hours": t.corrected_hours,
                 "difference": t.difference,
                 "check": one.check(code, t),
             }

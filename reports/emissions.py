@@ -50,6 +50,13 @@ COLUMNS = (
     "difference",
     "hours",
     "check",
+    # of amount: from values as measured, from approved substitutions, from approved
+    # corrections (docs/corrections.md §3), and the hours of the last two
+    "measured",
+    "substituted",
+    "corrected",
+    "substituted_h",
+    "corrected_h",
 )
 
 
@@ -83,6 +90,11 @@ def _row(
         None if is_flow else total.difference,
         total.hours,
         cou_check(code, total, tolerance),
+        round(total.measured, 3),
+        round(total.substituted, 3),
+        round(total.corrected, 3),
+        total.substituted_hours,
+        total.corrected_hours,
     )
 
 
@@ -181,8 +193,10 @@ def build(
                 f"{tolerance:.0%} (docs/regulations.md §4, A20)."
             ),
             (
-                "Hours without data are not substituted (HJ 75-2017 修约 not applied); 'hours' "
-                "says how many hours each figure covers."
+                "Hours without data are substituted only by an approved substitution (HJ/T 75 "
+                "gap rule, docs/corrections.md §1); 'hours' says how many hours each figure "
+                "covers, 'measured', 'substituted' and 'corrected' what of the amount came "
+                "from each (docs/corrections.md §3)."
             ),
         ],
     )

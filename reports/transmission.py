@@ -44,6 +44,8 @@ COLUMNS = (
     "etr",
     "threshold",
     "pass",
+    "substituted_h",  # hours with an approved substitution: still missing or invalid here
+    "corrected_h",  # hours with an approved correction: valid in the completion variant
 )
 RATES = frozenset({"tr_rt", "er_rt", "etr_rt", "tr", "er", "etr", "threshold"})
 DAILY = ("day", "expected", "received", "valid", "etr", "etr_rt")
@@ -56,6 +58,7 @@ def _row(
     pollutant: str,
     tally: Tally,
     cfg: RulesConfig,
+    adjusted: tuple[int, int] = (0, 0),
 ) -> tuple[object, ...]:
     rt, c = tally.realtime, tally.completion
     threshold = cfg.etr_threshold
@@ -83,7 +86,12 @@ def _row(
         c.etr,
         threshold,
         passed,
+        *adjusted,
     )
+
+
+def _plus(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
 
 
 def build(
@@ -102,28 +110,34 @@ def build(
     rows: list[tuple[object, ...]] = []
     by_day: dict[int, Tally] = defaultdict(Tally)
     enterprises: dict[str, tuple[Tally, RulesConfig]] = {}
+    fixed: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))  # enterprise ->
     total = Tally()
     chart_labels: list[str] = []
     chart_values: list[float | None] = []
     for one in found.stations:
         station, cfg = one.station, one.cfg
+        own = (0, 0)
         for code, factor in one.factor_rates().items():
-            rows.append(_row("pollutant", station, station.enterprise, code, factor, cfg))
+            adj = one.adjusted_hours(code)
+            own = _plus(own, adj)
+            rows.append(_row("pollutant", station, station.enterprise, code, factor, cfg, adj))
         for day, tally in one.daily_rates().items():
             by_day[day] = by_day[day] + tally
         station_total = one.rate()
-        rows.append(_row("station", station, station.enterprise, "", station_total, cfg))
+        rows.append(_row("station", station, station.enterprise, "", station_total, cfg, own))
+        fixed[station.enterprise] = _plus(fixed[station.enterprise], own)
         chart_labels.append(station.name or station.mn)
         chart_values.append(station_total.completion.etr)
         sofar, cfg = enterprises.get(station.enterprise, (Tally(), cfg))
         enterprises[station.enterprise] = (sofar + station_total, cfg)
         total = total + station_total
     for name, (tally, cfg) in sorted(enterprises.items()):
-        rows.append(_row("enterprise", None, name, "", tally, cfg))
+        rows.append(_row("enterprise", None, name, "", tally, cfg, fixed[name]))
     base = ruleset.base
     if region is not None and stations:
         base = ruleset.for_region(stations[0].region_code)
-    rows.append(_row("total", None, "", "", total, base))
+    everything = (sum(a for a, _ in fixed.values()), sum(b for _, b in fixed.values()))
+    rows.append(_row("total", None, "", "", total, base, everything))
     daily = [
         (
             datetime.fromtimestamp(day / 1e6, period.start.tzinfo).strftime("%Y-%m-%d"),

@@ -14,14 +14,17 @@ converted) concentration and the dry standard volume:
 * totals are sums of hourly amounts (HJ 212-2017 App. D: day = Σ hours); emissions
   during exceedances count in the total (排污许可管理条例 第二十一条).
 
-Missing or invalid hours are not substituted (HJ 75-2017 修约 rules not verified,
-§2.2): totals cover the hours with data, and the report says how many.
+Missing or invalid hours are not filled in by the platform on its own (HJ 75-2017 修约
+rules not verified, §2.2): totals cover the hours with data, and the report says how
+many. An approved substitution or correction (rules/corrections.py) of a factor or of
+the flow counts its hour's amount apart, as substituted or corrected
+(docs/corrections.md §3): substituted wins when both concern one hour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from protocol.pollutants import lookup
 from rules.model import Reading
@@ -75,22 +78,34 @@ class Total:
     hours: int = 0  # hours with both a concentration and a volume
     device_hours: int = 0  # hours with a -Cou from the device
     manual_hours: int = 0  # of ``hours``, those from a manual value (rules/manual.py)
+    # of ``computed`` and ``hours``: amounts from an approved substitution or correction
+    substituted: float = 0.0
+    substituted_hours: int = 0
+    corrected: float = 0.0
+    corrected_hours: int = 0
 
     def __add__(self, other: Total) -> Total:
-        return Total(
-            self.computed + other.computed,
-            self.device + other.device,
-            self.hours + other.hours,
-            self.device_hours + other.device_hours,
-            self.manual_hours + other.manual_hours,
-        )
+        return Total(*(getattr(self, name) + getattr(other, name) for name in _TOTAL_FIELDS))
+
+    @property
+    def measured(self) -> float:
+        """The amount from stored values as they were measured (and manual values)."""
+        return self.computed - self.substituted - self.corrected
+
+    @property
+    def measured_hours(self) -> int:
+        return self.hours - self.substituted_hours - self.corrected_hours
 
     @property
     def difference(self) -> float | None:
-        """(device - computed) / computed over the hours both exist; A20 at scale."""
-        if self.device_hours == 0 or self.computed == 0:
+        """(device - measured) / measured over the hours both exist; A20 at scale (the
+        devices' -Cou of a substituted or corrected hour is not counted)."""
+        if self.device_hours == 0 or self.measured == 0:
             return None
-        return (self.device - self.computed) / self.computed
+        return (self.device - self.measured) / self.measured
+
+
+_TOTAL_FIELDS = tuple(f.name for f in fields(Total))
 
 
 def hour_total(
@@ -110,6 +125,26 @@ def manual_total(code: str, value: float, m3: float | None) -> Total:
     """One hour of one factor from a manual value (rules/manual.py), marked manual."""
     computed = amount(code, value, m3)
     return Total() if computed is None else Total(computed, 0.0, 1, 0, 1)
+
+
+def adjusted_total(code: str, kind: str, value: float, m3: float | None) -> Total:
+    # the value is in the code table's unit: the proposal's form says so (docs/corrections.md §1)
+    """One hour of one factor from an approved substitution or correction."""
+    computed = amount(code, value, m3)
+    if computed is None:
+        return Total()
+    if kind == "substitution":
+        return Total(computed, 0.0, 1, 0, 0, computed, 1)
+    return Total(computed, 0.0, 1, 0, 0, 0.0, 0, computed, 1)
+
+
+def relabel(found: Total, kind: str | None) -> Total:
+    """An hour's amount whose volume came from a substituted or corrected flow."""
+    if kind is None or not found.hours:
+        return found
+    if kind == "substitution":
+        return Total(found.computed, 0.0, 1, 0, found.manual_hours, found.computed, 1)
+    return Total(found.computed, 0.0, 1, 0, found.manual_hours, 0.0, 0, found.computed, 1)
 
 
 def total(hours: Iterable[Total]) -> Total:

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rules.config import RulesConfig
-from rules.emissions import Total, hour_total, manual_total, volume
+from rules.corrections import Adjusted, Adjustments
+from rules.emissions import Total, adjusted_total, hour_total, manual_total, relabel, volume
 from rules.manual import Manual
 from rules.model import GAS_FLOW, OXYGEN, WATER_FLOW, Mark, Reading, StationInfo
 from rules.times import DAY, HOUR, MINUTE, day_floor
@@ -57,6 +58,7 @@ def day_tallies(
     *,
     now: int,
     manual: Manual | None = None,
+    adjusted: Adjustments | None = None,
 ) -> dict[str, dict[int, Tally]]:
     """Per assessed factor, per Beijing day (start µs): its tally over the hours of
     [start, end) counted at ``now`` (:func:`rules.transmission.counted_window`).
@@ -70,6 +72,12 @@ def day_tallies(
     ``manual``: the hours accepted manual samples stand for (rules/manual.py); an
     expected hour without a valid automatic value counts valid in the completion
     variant when one covers it.
+
+    ``adjusted``: approved substitutions and corrections (rules/corrections.py). A
+    corrected hour that was received counts valid in the completion variant only (its
+    value came after its hour, by review); a substituted hour counts as it was, missing
+    or invalid: a value computed by a rule is no data transmitted (docs/corrections.md
+    §3, docs/regulations.md §1.1-§1.2).
     """
     start, end = counted_window(start, end, station.created_at, now, cfg)
     flow_code = _flow_code(station)
@@ -104,6 +112,9 @@ def day_tallies(
             one = tally_hour(status, on_time)
             if manual and one.expected and not one.valid and (code, hour) in manual:
                 one = replace(one, received=1, valid=1)  # 手工监测值录入, 补全 only
+            fixed = adjusted.get((code, hour)) if adjusted else None
+            if fixed is not None and fixed.kind == "correction" and one.received:
+                one = replace(one, valid=1)  # reviewed 修约补遗, 补全 only
             days[day] = days.get(day, Tally()) + one
         if station.medium == "water" and code in cfg.water_check_factors:
             days = {d: exempt_check_hours(t, cfg.water_check_exempt_hours) for d, t in days.items()}
@@ -118,30 +129,64 @@ def emission_totals(
     start: int,
     end: int,
     manual: Manual | None = None,
+    adjusted: Adjustments | None = None,
 ) -> dict[str, dict[int, Total]]:
     """Per factor in ``codes``, per Beijing day: amounts from C x V (and the flow's m³);
     an hour without a normal automatic value that a manual sample covers from the manual
-    value, counted as a manual hour (rules/manual.py)."""
+    value, counted as a manual hour (rules/manual.py); an hour with an approved
+    substitution or correction (``adjusted``) from its value, counted apart."""
     flow_code = _flow_code(station)
+    adjusted = adjusted or {}
     out: dict[str, dict[int, Total]] = {code: {} for code in (flow_code, *codes)}
     for hour in hours_in(start, end):
         flow = hours.get((flow_code, hour))
-        if flow is None:
+        flow_fix = adjusted.get((flow_code, hour))
+        if flow is None and flow_fix is None:
             continue
-        m3 = volume(flow_code, flow.reading, 3600)
+        fix_kind = flow_fix.kind if flow_fix is not None else None
+        m3, counts = _volume(flow_code, flow, flow_fix)
         day = day_floor(hour)
-        if m3 is not None and flow.reading.flag != "F":
+        if m3 is not None and counts:
             volumes = out[flow_code]
-            volumes[day] = volumes.get(day, Total()) + Total(m3, 0.0, 1, 0)
+            volumes[day] = volumes.get(day, Total()) + relabel(Total(m3, 0.0, 1, 0), fix_kind)
         for code in codes:
-            record = hours.get((code, hour))
-            reading = record.reading if record else None
-            value = manual.get((code, hour)) if manual else None
-            if value is not None and (reading is None or not reading.normal):
-                found = manual_total(code, value, m3)
-            else:
-                registered = station.pollutants.get(code)  # its unit, if the registry gives one
-                found = hour_total(code, reading, m3, registered.unit if registered else None)
+            found = _amount(station, code, hour, hours, m3, manual, adjusted.get((code, hour)))
             if found.hours:
+                found = relabel(found, None if _fixed(found) else fix_kind)
                 out[code][day] = out[code].get(day, Total()) + found
     return out
+
+
+def _fixed(found: Total) -> bool:
+    return bool(found.substituted_hours or found.corrected_hours)
+
+
+def _volume(
+    flow_code: str, flow: HourData | None, fix: Adjusted | None
+) -> tuple[float | None, bool]:
+    """The hour's m³ (an approved flow value's, else the stored record's) and whether it
+    counts in the volume: not while the unit stood (flag F)."""
+    if fix is not None:
+        return volume(flow_code, Reading(avg=fix.value), 3600), True
+    assert flow is not None
+    return volume(flow_code, flow.reading, 3600), flow.reading.flag != "F"
+
+
+def _amount(
+    station: StationInfo,
+    code: str,
+    hour: int,
+    hours: Hours,
+    m3: float | None,
+    manual: Manual | None,
+    fix: Adjusted | None,
+) -> Total:
+    if fix is not None:
+        return adjusted_total(code, fix.kind, fix.value, m3)
+    record = hours.get((code, hour))
+    reading = record.reading if record else None
+    value = manual.get((code, hour)) if manual else None
+    if value is not None and (reading is None or not reading.normal):
+        return manual_total(code, value, m3)
+    registered = station.pollutants.get(code)  # its unit, if the registry gives one
+    return hour_total(code, reading, m3, registered.unit if registered else None)

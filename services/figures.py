@@ -10,22 +10,27 @@ Both figures count the same hours, those of :func:`rules.transmission.counted_wi
 with the settings of the station's region (§1.2): whole hours of the period, from the
 station's ``monitored_since``, that had ended and been judged by ``now``. A period still
 running is counted up to then, never past it.
+
+Approved substitutions and corrections (docs/corrections.md §3) are applied here, for
+every caller at once: emission totals count their amounts apart from the measured ones,
+a corrected hour counts valid in the completion rate, a substituted one does not count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rules.config import RulesConfig, Ruleset
+from rules.corrections import Adjusted
 from rules.emissions import Total, mass_factor
 from rules.manual import Manual, ManualValue, hourly
 from rules.model import GAS_FLOW, WATER_FLOW, Mark, StationInfo
 from rules.rates import day_tallies, emission_totals
 from rules.times import HOUR, dt, us
 from rules.transmission import Tally, counted_window
-from storage import manual_data, reports_queries
+from storage import corrections, manual_data, reports_queries
 from storage.db import Conn
 
 # What the quarterly direct report asks of every outlet (docs/regulations.md §11, seed
@@ -71,6 +76,17 @@ class StationFigures:
     rates: Mapping[str, Mapping[int, Tally]]  # factor -> Beijing day (µs) -> tally
     emissions: Mapping[str, Mapping[int, Total]]  # factor -> Beijing day (µs) -> total
     marks: tuple[Mark, ...] = ()  # the marks in force that were applied
+    # approved substitutions and corrections of the hours counted: (factor, hour µs) ->
+    adjusted: Mapping[tuple[str, int], Adjusted] = field(default_factory=dict)
+
+    def adjusted_hours(self, code: str) -> tuple[int, int]:
+        """(substituted, corrected) hours of ``code`` among those counted."""
+        kinds = [
+            a.kind
+            for (c, hour), a in self.adjusted.items()
+            if c == code and self.first <= hour < self.last
+        ]
+        return kinds.count("substitution"), kinds.count("correction")
 
     def factor_rates(self) -> dict[str, Tally]:
         return {code: sum(days.values(), Tally()) for code, days in self.rates.items()}
@@ -143,25 +159,27 @@ def figures(
     every = [ruleset.for_region(s.region_code).manual_sampling_every_h for s in found]
     reach = timedelta(hours=max(every, default=0.0))
     samples = manual_data.accepted(conn, wanted, start - reach, end) if wanted else {}
+    fixed = corrections.in_force(conn, wanted, start, end) if wanted else {}
     out = []
     for s in found:
         cfg = ruleset.for_region(s.region_code)
         first, last = counted_window(us(start), us(end), s.created_at, us(now), cfg)
         manual = _manual(samples.get(s.mn, []), cfg)
+        adjusted = fixed.get(s.mn, {})
         tallies: dict[str, dict[int, Tally]] = {}
         marks: tuple[Mark, ...] = ()
         if rates:
             d = data[s.mn]
             tallies = day_tallies(
                 s, cfg, d.hours, d.minutes, d.marks, us(start), us(end), d.minute_hours,
-                now=us(now), manual=manual,
+                now=us(now), manual=manual, adjusted=adjusted,
             )  # fmt: skip
             marks = tuple(d.marks)
         totals = {}
         if emissions:
             codes = emission_codes(s)[1:]
-            totals = emission_totals(s, hours[s.mn], codes, first, last, manual)
-        out.append(StationFigures(s, cfg, first, last, tallies, totals, marks))
+            totals = emission_totals(s, hours[s.mn], codes, first, last, manual, adjusted)
+        out.append(StationFigures(s, cfg, first, last, tallies, totals, marks, adjusted))
     cfg = ruleset.for_region(region or "")
     ends = [f.last for f in out] or [counted_window(us(start), us(end), None, us(now), cfg)[1]]
     return Figures(start, end, now, out, dt(max(ends)))
