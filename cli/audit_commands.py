@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -12,6 +13,7 @@ import psycopg
 from cli.common import err, moment, resolve_dsn
 from cli.output import json_default
 from evidence import anchor
+from services import corrections
 from storage import audit, marks
 
 
@@ -115,6 +117,11 @@ def marks_command(args: argparse.Namespace) -> int:
     try:
         with psycopg.connect(dsn) as conn:
             if args.action == "add":
+                ruleset = args.settings.rules.ruleset
+                now = datetime.now(UTC)
+                late = corrections.mark_window_refusal(conn, args.mn, args.start, now, ruleset)
+                if late is not None:
+                    return err(late)
                 ident = marks.add(
                     conn, mn=args.mn, start=args.start, end=args.end, kind=args.kind,
                     reason=args.reason, who=args.by or who_am_i(), pollutant=args.pollutant,

@@ -76,7 +76,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     cs.set_defaults(func=cases_command)
 
 
-def _uploads(paths: list[Path]) -> tuple[forms.Upload, ...]:
+def uploads(paths: list[Path]) -> tuple[forms.Upload, ...]:
     """Files as attachments, typed by their names (the form checks the bytes)."""
     out = []
     for path in paths:
@@ -118,13 +118,13 @@ def _run(conn: Conn, args: argparse.Namespace, now: datetime) -> int:
     elif action == "report":
         form = forms.ReportForm(
             args.id, args.kind, args.cause, args.started, args.expected_restore,
-            args.measures, args.corrects, _uploads(args.attach),
+            args.measures, args.corrects, uploads(args.attach),
         )  # fmt: skip
         _print({"id": forms.file_report(conn, form, who, now), "state": "filed"})
     elif action == "notice":
         notice = forms.NoticeForm(
             args.mn, args.kind, args.start, args.end, args.cause, args.plan,
-            _uploads(args.attach),
+            uploads(args.attach),
         )  # fmt: skip
         _print({"id": forms.file_notice(conn, notice, who, now), "state": "filed"})
     elif action == "review":
@@ -135,7 +135,7 @@ def _run(conn: Conn, args: argparse.Namespace, now: datetime) -> int:
     elif action == "sample":
         sample = forms.SampleForm(
             args.id, args.pollutant, args.sampled_at, args.value, args.unit, args.method,
-            args.lab, _uploads(args.attach),
+            args.lab, uploads(args.attach),
         )  # fmt: skip
         _print({"id": forms.file_sample(conn, sample, who, now), "state": "pending"})
     else:

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         cases_commands,
         commands,
         console_commands,
+        corrections_commands,
         decode,
         enterprise_commands,
         evidence_commands,
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     rules_commands.add_parsers(sub)
     audit_commands.add_parsers(sub)
     cases_commands.add_parsers(sub)
+    corrections_commands.add_parsers(sub)
     evidence_commands.add_parsers(sub)
     console_commands.add_parsers(sub)
     users_commands.add_parsers(sub)

@@ -30,6 +30,7 @@ from rules.config import RulesConfig, Ruleset
 from rules.exceedance import gas_value, judge_hour
 from rules.model import OXYGEN, Reading, StationInfo
 from services.case_forms import check_uploads
+from services.corrections import mark_window_refusal
 from storage import commands as command_store
 from storage import console_queries as q
 from storage import marks as mark_store
@@ -229,9 +230,12 @@ class MarkIn(BaseModel):
 
 
 @router.post("/stations/{mn}/marks", summary="Propose a mark; a regulator reviews it")
-def propose_mark(mn: StationDep, body: MarkIn, conn: DB, user: UserDep) -> Row:
+def propose_mark(mn: StationDep, body: MarkIn, conn: DB, user: UserDep, ctx: CtxDep) -> Row:
     if user.role not in CAN_PROPOSE:
         raise HTTPException(403, "this role may only read")
+    late = mark_window_refusal(conn, mn, body.start, ctx.clock(), ctx.ruleset)
+    if late is not None:  # docs/corrections.md §2: the correction window applies to marks
+        raise HTTPException(422, late)
     files = uploads(body.attachments)  # checked as the case forms check theirs
     if errors := check_uploads(files):
         raise HTTPException(422, errors)

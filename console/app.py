@@ -27,6 +27,7 @@ from config.settings import ConsoleSettings
 from console import (
     api_auth,
     api_cases,
+    api_corrections,
     api_enterprises,
     api_frames,
     api_ops,
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(api_stations.router)
     app.include_router(api_ops.router)
     app.include_router(api_cases.router)
+    app.include_router(api_corrections.router)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_upstream.router)
