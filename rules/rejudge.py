@@ -7,14 +7,16 @@ hours say, so the engine takes it as an input at its approval time and:
 
 * a **corrected** gas hour is judged on its corrected value (converted with the hour's
   O2, rules/exceedance.py): an exceedance alarm whose hours are all no longer over the
-  limit is cleared, one that still has hours over it is kept, and a corrected hour now
-  over the limit raises its own exceedance alarm;
+  limit is withdrawn (listed as ``cleared``; its condition ends if it still held), one
+  that still has hours over it is kept, and a corrected hour now over the limit raises
+  its own exceedance alarm (its condition over at once: the hour is past);
 * a **substituted** hour is never judged (docs/regulations.md §2.2): nothing is raised;
 * a **late mark** that makes hours invalid or takes them out of the period withdraws
   their exceedance (公告2022年第21号: invalid data are not judged, §1.3).
 
 Each correction, and each late mark that withdraws an exceedance, leaves an ``info``
-alarm of kind ``rejudged`` saying what it was given, which alarms it cleared or kept,
+alarm of kind ``rejudged`` saying what it was given, which alarms it cleared (withdrawn:
+the rules runner also closes them, with that reason, services/rules_runner.py) or kept,
 and why; a replay feeds the same inputs at the same times and so gives the same
 outputs.
 
@@ -64,9 +66,9 @@ def _withdraw(ctx: Ctx, code: str, hour: int) -> tuple[str, str] | None:
         return key, "kept"  # other hours of the same alarm are still over the limit
     name = f"exceedance:{code}"
     active = ctx.st.active.get(name)
-    if active is not None and active.key == key:
+    if active is not None and active.key == key:  # its condition still holds: it ends
         del ctx.st.active[name]
-    ctx.out.append(Clear(key, ctx.mn, dt(ctx.now)))
+        ctx.out.append(Clear(key, ctx.mn, dt(ctx.now)))
     return key, "cleared"
 
 
@@ -95,6 +97,7 @@ def on_correction(ctx: Ctx, item: Correction) -> None:
         detail["judged"] = "no hourly limit to judge it against"
     else:
         detail["judged"] = f"{judged.value:g} against {judged.limit:g} ({judged.basis})"
+    detail["reason"] = f"correction {item.id} approved: {detail['judged']}"
     before = ctx.st.exceeded.get(code, {}).get(str(hour))
     if exceeded and judged is not None and before is None:
         key = f"{ctx.mn}:exceedance:{code}:correction:{item.id}"
@@ -108,14 +111,15 @@ def on_correction(ctx: Ctx, item: Correction) -> None:
             threshold=judged.limit,
             detail={"period": "hour", "basis": judged.basis, "correction": item.id},
         )
+        ctx.out.append(Clear(key, ctx.mn, dt(ctx.now)))  # a past hour: no condition goes on
         remember(ctx.st, code, hour, key)
         detail["raised"] = key
     elif not exceeded and before is not None:
         found = _withdraw(ctx, code, hour)
         if found is not None:
-            detail[found[1]] = found[0]
+            detail[found[1]] = [found[0]]
     elif before is not None:
-        detail["kept"] = before
+        detail["kept"] = [before]
     _note(ctx, f"correction:{item.id}", code, hour, detail)
 
 

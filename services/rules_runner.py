@@ -35,6 +35,7 @@ from rules.times import DAY, day_floor, dt, us
 from services.notify import deliver_due
 from storage import rules_inputs, rules_store
 from storage.alarms import Written, write_outputs
+from storage.corrections import close_withdrawn
 from storage.db import Conn
 from storage.rules_inputs import Input
 from storage.rules_store import Cursor
@@ -158,6 +159,7 @@ class RulesRunner:
         try:
             with self.conn.transaction():
                 written = write_outputs(self.conn, outputs, self.stations, settings.webhooks)
+                close_withdrawn(self.conn, outputs)
                 self._save_states(dirty)
                 rules_store.update_cursor(self.conn, cursor)
                 if snapshot:

@@ -12,8 +12,10 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 
 from rules.corrections import Adjusted, CorrectionError
+from rules.lifecycle import LifecycleError
+from rules.model import Alarm, Output
 from rules.times import us
-from storage import audit
+from storage import alarms, audit
 from storage.db import Conn
 
 OUTCOMES = ("approved", "returned", "rejected")
@@ -223,3 +225,27 @@ def in_force(
     ):
         out.setdefault(mn, {})[(code, us(at))] = Adjusted(kind, float(value))
     return out
+
+
+REJUDGE_ACTOR = "rules-engine"
+
+
+def close_withdrawn(conn: Conn, outputs: Sequence[Output]) -> int:
+    """Close (lifecycle) the alarms a re-judgement withdrew (rules/rejudge.py), with its
+    reason as the note, in the caller's transaction; how many were closed."""
+    closed = 0
+    for out in outputs:
+        if not isinstance(out, Alarm) or out.kind != "rejudged":
+            continue
+        keys = out.detail.get("cleared") or []
+        reason = str(out.detail.get("reason", "re-judged"))
+        for key in keys if isinstance(keys, list) else []:
+            row = conn.execute("SELECT id FROM hj212.alarm WHERE key = %s", (key,)).fetchone()
+            if row is None:
+                continue
+            try:
+                alarms.act(conn, int(row[0]), "close", REJUDGE_ACTOR, f"re-judged: {reason}")
+            except LifecycleError:
+                continue  # closed already by an operator
+            closed += 1
+    return closed
