@@ -67,7 +67,7 @@ def list_corrections(
     if mn is not None:
         mns = [m for m in mns if m == mn]
     rows = store.list_rows(conn, mns=mns, state=state, limit=limit)
-    names = q.visible_names(conn, {r.mn for r in rows}, scope.region_prefix, scope.enterprise)
+    names = q.visible_names(conn, mns, scope.region_prefix, scope.enterprise)
     return {
         "rules": sorted(RULES),
         "stations": [{"mn": m, "name": names.get(m, m)} for m in mns],

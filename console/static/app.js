@@ -648,6 +648,7 @@ async function refresh() {
     else if (route === "/account") await account(main);
     else if (route === "/cases") await casesPage(main);  // cases.js
     else if (route === "/quarterly") await quarterlyPage(main);  // quarterly.js
+    else if (route === "/corrections") await correctionsPage(main);  // corrections.js
     else if (route.startsWith("/deviations")) await deviations(main, decodeURIComponent(route.slice(12)));
     else if (route.startsWith("/events/")) await deviceEvents(main, decodeURIComponent(route.slice(8)));
     else await overview(main);
