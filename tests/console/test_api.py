@@ -153,8 +153,14 @@ def test_enterprise_proposes_a_mark_and_a_regulator_approves_it(
 ) -> None:
     firm, mn = f"firm{world['tag']}", world["yichang"]
     login(client, firm)
-    period = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-01T06:00:00+08:00"}
+    # inside the correction window (docs/corrections.md §2): two days ago
+    begin = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    period = {"start": begin.isoformat(), "end": (begin + timedelta(hours=6)).isoformat()}
     body = {**period, "kind": "maintenance", "reason": "更换探头"}
+    late = {**body, "start": (begin - timedelta(days=9)).isoformat()}
+    refused = client.post(f"/api/stations/{mn}/marks", json=late)
+    assert refused.status_code == 422
+    assert "outside the correction window" in refused.text
     assert client.post(f"/api/stations/{world['wuhan']}/marks", json=body).status_code == 404
     proposed = client.post(f"/api/stations/{mn}/marks", json=body)
     assert proposed.status_code == 200, proposed.text

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from protocol import BEIJING
 from tests.console.support import shot, sign_in
@@ -50,9 +50,8 @@ def test_the_enterprise_proposes_and_the_regulator_approves(
     expect(form.locator("#c-msg")).to_contain_text("has a valid value")
     form.locator("#c-kind").select_option("correction")
     expect(form.locator("#c-rule-field")).to_be_hidden()
-    form.locator("#c-files").set_input_files(
-        [{"name": "运维记录.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-    )
+    voucher: FilePayload = {"name": "运维记录.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    form.locator("#c-files").set_input_files([voucher])
     shot(page, "corrections-01-enterprise-form")
     form.locator("#c-submit").click()
     expect(form.locator("#c-msg")).to_have_text("已提交")
@@ -68,8 +67,8 @@ def test_the_enterprise_proposes_and_the_regulator_approves(
             (mn,),
         ).fetchone()
     assert found is not None
-    ident, original, new_value, voucher = found
-    assert (original, new_value, voucher) == (31.0, 20.0, "运维记录.pdf")
+    ident, original, new_value, stored_name = found
+    assert (original, new_value, stored_name) == (31.0, 20.0, "运维记录.pdf")
     page.click("#logout")
 
     sign_in(page, f"wuhan{tag}")  # an operator of Wuhan: Yichang is not his

@@ -51,7 +51,11 @@ def test_an_approved_shutdown_mark_takes_its_hours_out_of_the_period(
     assert (before.expected, before.received, before.valid) == (72, 60, 60)  # 3 factors
     notice = tmp_path / "停产通知.pdf"
     notice.write_bytes(b"%PDF-1.4 the plant's shutdown notice")
-    args = ["marks", "add", "--dsn", day_dsn, "--mn", MN, "--kind", "shutdown"]
+    # the day is months old: a region whose window reaches it (docs/corrections.md §2)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[rules]\ncorrection_window_days = 36500\n")
+    args = ["--rules-config", str(rules), "marks", "add", "--dsn", day_dsn, "--mn", MN]
+    args += ["--kind", "shutdown"]
     args += ["--from", "2026-10-05T10:00", "--to", "2026-10-05T14:00", "--by", "enterprise-e1"]
     args += ["--reason", "锅炉检修停运", "--attach", str(notice)]
     assert main(args) == 0
