@@ -11,13 +11,16 @@ Times are real (the CLI acts at the clock's now): the data are the day before no
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from cli.main import main
+from evidence.verify import verify_bundle
 from protocol import BEIJING, encode
 from rules.config import Ruleset
 from rules.emissions import Total
@@ -111,7 +114,11 @@ def _setup(dsn: str, conn: Db) -> tuple[RulesRunner, datetime]:
 
 
 def test_substitution_and_corrections_reviewed_change_the_figures_as_documented(
-    rules_dsn: str, conn: Db, capsys: pytest.CaptureFixture[str]
+    rules_dsn: str,
+    conn: Db,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     runner, t0 = _setup(rules_dsn, conn)
     (exceeded,) = _alarms(conn, "exceedance")
@@ -204,6 +211,24 @@ def test_substitution_and_corrections_reviewed_change_the_figures_as_documented(
     ).fetchone()
     assert stored == (80.0,)
     assert main(["db", "verify-chain", "--dsn", rules_dsn]) == 0
+    # an evidence bundle of the window verifies (every frame re-parsed against the stored
+    # values) and its figures carry the substituted and corrected amounts apart
+    monkeypatch.setenv("HJ212_KEY_DIR", str(tmp_path / "keys"))
+    bundle_zip = tmp_path / "bundle.zip"
+    window = ["--from", t0.isoformat(), "--to", (t0 + 24 * H).isoformat()]
+    assert main(["evidence", "export", *common, *window, "-o", str(bundle_zip)]) == 0
+    assert verify_bundle(bundle_zip) == []
+    with zipfile.ZipFile(bundle_zip) as z:
+        exported = json.loads(z.read("figures/figures.json"))["emissions"][SO2]
+    assert (exported["substituted_hours"], exported["corrected_hours"]) == (1, 2)
+    assert exported["corrected"] == pytest.approx(new_so2.corrected)
+    capsys.readouterr()
+    code, listed = _cli(capsys, "corrections", "list", "--dsn", rules_dsn, "--mn", MN)
+    assert code == 0
+    assert sorted(int(str(r["id"])) for r in listed) == sorted(ids)
+    assert {r["state"] for r in listed} == {"approved"}
+    code, shown = _cli(capsys, "corrections", "show", str(ids[0]), "--dsn", rules_dsn)
+    assert (code, shown[0]["rule"], shown[0]["kind"]) == (0, "hj75-mean-adjacent", "substitution")
     actions = {
         r[0]
         for r in conn.execute(
