@@ -63,12 +63,17 @@ def _valid(data: reports_queries.StationData, code: str) -> dict[int, float]:
 
 
 def _hour(conn: Conn, form: CorrectionForm) -> _Hour:
-    data = reports_queries.period_data(
-        conn, [form.mn], form.data_time - AROUND, form.data_time + AROUND
-    )[form.mn]
+    start, end = form.data_time - AROUND, form.data_time + AROUND
+    data = reports_queries.period_data(conn, [form.mn], start, end)[form.mn]
     record: HourData | None = data.hours.get((form.pollutant, us(form.data_time)))
     original = record.reading.value if record is not None else None
-    return _Hour(original, _valid(data, form.pollutant))
+    valid = _valid(data, form.pollutant)
+    # an approved correction is the right value of its hour; a substituted one is no
+    # measurement to substitute from (docs/corrections.md §1)
+    for (code, hour), fixed in store.in_force(conn, [form.mn], start, end).get(form.mn, {}).items():
+        if code == form.pollutant and fixed.kind == "correction":
+            valid[hour] = fixed.value
+    return _Hour(original, valid)
 
 
 def _station(conn: Conn, mn: str) -> StationInfo | None:

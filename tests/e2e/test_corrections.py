@@ -25,9 +25,11 @@ from protocol import BEIJING, encode
 from rules.config import Ruleset
 from rules.emissions import Total
 from rules.transmission import Tally
+from services import corrections as service
 from services.figures import figures
 from services.rules_replay import replay
 from services.rules_runner import RulesRunner
+from storage import corrections as store
 from storage import marks
 from tests.evidence.support import station, write
 from tests.rules_db import register, rules_dsn
@@ -267,3 +269,26 @@ def test_a_mark_approved_late_rejudges_and_one_past_the_window_is_refused(
     assert note[3]["cleared"] == [exceeded[0]]  # type: ignore[index]
     result = replay(conn, t0, datetime.now(UTC))
     assert result.matches, (result.missing, result.extra)
+
+
+def test_a_substitution_takes_a_corrected_neighbour_and_a_region_window(
+    rules_dsn: str, conn: Db
+) -> None:
+    _, t0 = _setup(rules_dsn, conn)
+    now = datetime.now(UTC)
+    fix = service.CorrectionForm(MN, SO2, t0 + 4 * H, "correction", "量程错误", new_value=10.0)
+    ident = service.propose(conn, fix, "ent", now, Ruleset())
+    service.review(conn, ident, "approved", "regulator", "", now)
+    gap = service.CorrectionForm(MN, SO2, t0 + 5 * H, "substitution", "通讯中断",
+                                 rule="hj75-mean-adjacent")  # fmt: skip
+    made = store.get(conn, service.propose(conn, gap, "ent", now, Ruleset()))
+    assert made is not None
+    assert made.new_value == pytest.approx((10.0 + float(_values(6)[SO2]["Avg"])) / 2)  # type: ignore[arg-type]
+    assert made.basis["before"] == {"hour": (t0 + 4 * H).isoformat(), "value": 10.0}
+    # a region with a window of one day refuses what the default (10 days) accepts
+    strict = Ruleset(regions={"4201": {"correction_window_days": 1}})
+    late = service.CorrectionForm(MN, SO2, t0 + 2 * H, "correction", "r", new_value=9.0)
+    assert service.check(conn, late, now, Ruleset()) == []
+    (refusal,) = service.check(conn, late, now, strict)
+    assert refusal.startswith("data_time:")
+    assert "within 1 days" in refusal
