@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from rules.corrections import Adjusted, CorrectionError
@@ -109,6 +110,15 @@ def review(
     """Approve, return (for the enterprise to propose again) or reject a pending row."""
     if outcome not in OUTCOMES:
         raise CorrectionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    try:
+        return _review(conn, ident, outcome, who, note, at)
+    except psycopg.errors.UniqueViolation:  # an approval of the same hour won the race
+        raise CorrectionError("an approved value for this hour is in force already") from None
+
+
+def _review(
+    conn: Conn, ident: int, outcome: str, who: str, note: str, at: datetime
+) -> CorrectionRow:
     with conn.transaction():
         found = get(conn, ident, lock=True)
         if found is None:

@@ -26,6 +26,7 @@ from rules.config import Ruleset
 from rules.emissions import Total
 from rules.transmission import Tally
 from services import corrections as service
+from services.case_forms import FormError
 from services.figures import figures
 from services.rules_replay import replay
 from services.rules_runner import RulesRunner
@@ -292,3 +293,23 @@ def test_a_substitution_takes_a_corrected_neighbour_and_a_region_window(
     (refusal,) = service.check(conn, late, now, strict)
     assert refusal.startswith("data_time:")
     assert "within 1 days" in refusal
+
+
+def test_two_proposals_for_one_hour_get_one_approval(rules_dsn: str, conn: Db) -> None:
+    _, t0 = _setup(rules_dsn, conn)
+    now = datetime.now(UTC)
+    # two proposals that passed their checks at the same moment (the check reads first)
+    twins = [
+        store.insert(
+            conn,
+            store.Proposal(MN, SO2, t0 + 7 * H, 20.0, v, "correction", None, {}, "r"),
+            "ent",
+            now,
+        )
+        for v in (11.0, 12.0)
+    ]
+    service.review(conn, twins[0], "approved", "regulator", "", now)
+    with pytest.raises(FormError, match="in force already"):
+        service.review(conn, twins[1], "approved", "regulator", "", now)
+    rejected = service.review(conn, twins[1], "rejected", "regulator", "重复申请", now)
+    assert rejected.state == "rejected"
