@@ -139,7 +139,8 @@ def adjusted_total(code: str, kind: str, value: float, m3: float | None) -> Tota
 
 
 def relabel(found: Total, kind: str | None) -> Total:
-    """An hour's amount whose volume came from a substituted or corrected flow."""
+    """An hour's amount counted as substituted or corrected (its value or its volume came
+    from an approved row); unchanged when ``kind`` is None."""
     if kind is None or not found.hours:
         return found
     if kind == "substitution":

@@ -150,15 +150,23 @@ def emission_totals(
             volumes = out[flow_code]
             volumes[day] = volumes.get(day, Total()) + relabel(Total(m3, 0.0, 1, 0), fix_kind)
         for code in codes:
-            found = _amount(station, code, hour, hours, m3, manual, adjusted.get((code, hour)))
+            own = adjusted.get((code, hour))
+            found = _amount(station, code, hour, hours, m3, manual, own)
             if found.hours:
-                found = relabel(found, None if _fixed(found) else fix_kind)
+                found = relabel(found, _label(own.kind if own else None, fix_kind))
                 out[code][day] = out[code].get(day, Total()) + found
     return out
 
 
-def _fixed(found: Total) -> bool:
-    return bool(found.substituted_hours or found.corrected_hours)
+def _label(own: str | None, flow: str | None) -> str | None:
+    """What an hour's amount counts as when its value or its volume was approved:
+    substituted wins over corrected (docs/corrections.md §3)."""
+    kinds = {own, flow}
+    return (
+        "substitution"
+        if "substitution" in kinds
+        else ("correction" if "correction" in kinds else None)
+    )
 
 
 def _volume(

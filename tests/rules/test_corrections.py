@@ -9,6 +9,7 @@ import pytest
 
 from rules.config import RulesConfig
 from rules.corrections import (
+    Adjusted,
     Correction,
     CorrectionError,
     check_form,
@@ -16,7 +17,8 @@ from rules.corrections import (
     window_refusal,
     window_start,
 )
-from rules.model import Alarm
+from rules.model import Alarm, Reading
+from rules.rates import HourData, emission_totals
 from rules.state import StationState
 from rules.times import DAY, HOUR, us
 from tests.rules.support import START, H, alarms, clears, engine, gas_station, hourly, mark, run
@@ -141,3 +143,28 @@ def test_the_exceeded_hours_survive_a_restart_and_are_forgotten_after_the_window
     eng.tick(START + 2 * H + timedelta(days=1, hours=3))
     assert eng.states["REJ0001"].exceeded == {}
     assert "exceeded" not in StationState("X").to_json()  # old states dump the same bytes
+
+
+def test_emission_amounts_count_substituted_and_corrected_apart() -> None:
+    station = gas_station("EMI0001")
+    hours = {
+        (code, T + h * HOUR): HourData(Reading(avg=value, flag="N"), T + (h + 1) * HOUR)
+        for h in range(4)
+        for code, value in (("a21026", 20.0), ("a00000", 10.0))  # m³/s: 36,000 m³ an hour
+    }
+    adjusted = {
+        ("a21026", T + HOUR): Adjusted("correction", 30.0),  # the value corrected
+        ("a00000", T + 2 * HOUR): Adjusted("correction", 20.0),  # the volume corrected
+        ("a21026", T + 3 * HOUR): Adjusted("correction", 25.0),
+        ("a00000", T + 3 * HOUR): Adjusted("substitution", 5.0),  # both: substituted wins
+    }
+    out = emission_totals(station, hours, ["a21026"], T, T + 4 * HOUR, None, adjusted)
+    (so2,) = out["a21026"].values()
+    kg = 36_000 * 1e-6  # kg per mg/m³ in one hour at 10 m³/s
+    assert so2.measured == pytest.approx(20 * kg)  # hour 0 only
+    assert so2.corrected == pytest.approx(30 * kg + 20 * 2 * kg)
+    assert so2.substituted == pytest.approx(25 * kg / 2)
+    assert (so2.hours, so2.corrected_hours, so2.substituted_hours) == (4, 2, 1)
+    (flow,) = out["a00000"].values()
+    assert flow.computed == pytest.approx(36_000 * 2 + 72_000 + 18_000)
+    assert (flow.corrected_hours, flow.substituted_hours) == (1, 1)
