@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from console.api_cases import AttachmentIn, uploads
@@ -42,6 +42,7 @@ from storage import incidents
 router = APIRouter(prefix="/api", responses=ERRORS)
 Row = dict[str, Any]
 _CODE = r"^[A-Za-z0-9]{2,12}$"
+Ident = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a bigint identity (migration 0135)
 
 
 def _row(found: store.CorrectionRow) -> Row:
@@ -80,7 +81,9 @@ class CorrectionIn(BaseModel):
     pollutant: str = Field(pattern=_CODE)
     data_time: datetime = Field(description="the hour's start (DataTime of its 2061 record)")
     kind: Literal["substitution", "correction"]
-    new_value: float | None = Field(default=None, description="a correction's value")
+    new_value: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="a correction's value"
+    )
     rule: str | None = Field(default=None, description="a substitution's rule")
     reason: Text = Field(min_length=1, max_length=4000, pattern=NO_NUL)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
@@ -104,7 +107,7 @@ def propose(body: CorrectionIn, conn: DB, scope: ScopeDep, user: UserDep, ctx: C
 
 
 @router.get("/corrections/{ident}", summary="One correction with its vouchers")
-def show(ident: int, conn: DB, scope: ScopeDep) -> Row:
+def show(ident: Ident, conn: DB, scope: ScopeDep) -> Row:
     return _row(_visible(conn, ident, scope))
 
 
@@ -115,7 +118,7 @@ class ReviewIn(BaseModel):
 
 @router.post("/corrections/{ident}/review", summary="Approve, return or reject a correction")
 def review(
-    ident: int, body: ReviewIn, conn: DB, scope: ScopeDep, user: ActorDep, ctx: CtxDep
+    ident: Ident, body: ReviewIn, conn: DB, scope: ScopeDep, user: ActorDep, ctx: CtxDep
 ) -> Row:
     _visible(conn, ident, scope)
     try:
@@ -130,7 +133,7 @@ def review(
     summary="A voucher of a correction, as filed",
     response_class=Response,
 )
-def attachment(ident: int, attachment_id: int, conn: DB, scope: ScopeDep) -> Response:
+def attachment(ident: Ident, attachment_id: Ident, conn: DB, scope: ScopeDep) -> Response:
     _visible(conn, ident, scope)
     try:
         name, content = store.attachment(conn, ident, attachment_id)
