@@ -50,6 +50,8 @@ class Correction:
     original: float | None
     o2: float | None  # the hour's stored O2, for the converted concentration (gas)
     at: datetime
+    flow_avg: float | None = None  # the hour's stored flow record (water: the day's mean
+    flow_cou: float | None = None  # is flow-weighted, docs/regulations.md §3.2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         limits.early_warning_day(ctx, hour)
     for code in list(st.series):
         st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
-    if st.exceeded:
+    if st.exceeded or st.days:
         rejudge.forget_before(st, hour - rejudge.window(ctx))
     st.hour_next = hour + HOUR
     st.hour_due = st.hour_next + HOUR + round(cfg.hour_grace_min * MINUTE)
@@ -439,6 +439,11 @@ def _judge_day(ctx: Ctx, code: str, day: int, pollutant: PollutantConfig) -> Non
         threshold=judgement.limit,
         detail={"period": "day", "basis": judgement.basis, "hours": len(hours)},
     )
+    if ctx.info.medium == "water":
+        active = ctx.st.active.get(f"exceedance-day:{code}")
+        key = active.key if judgement.exceeded and active is not None else ""
+        points = [(e.hour, float(e.value), _num(e.q)) for e in hours]
+        rejudge.remember_day(ctx.st, code, day, points, key)
 
 
 def _rate_day(ctx: Ctx, day: int) -> None:

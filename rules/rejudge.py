@@ -10,6 +10,9 @@ hours say, so the engine takes it as an input at its approval time and:
   limit is withdrawn (listed as ``cleared``; its condition ends if it still held), one
   that still has hours over it is kept, and a corrected hour now over the limit raises
   its own exceedance alarm (its condition over at once: the hour is past);
+* a corrected **water** hour judges its day again on the flow-weighted mean of the
+  day's valid hours with the corrected value in it (docs/regulations.md §3.2), from the
+  sums the engine kept when the day closed (``StationState.days``);
 * a **substituted** hour is never judged (docs/regulations.md §2.2): nothing is raised;
 * a **late mark** that makes hours invalid or takes them out of the period withdraws
   their exceedance (公告2022年第21号: invalid data are not judged, §1.3).
@@ -28,16 +31,30 @@ from __future__ import annotations
 
 from rules.context import Ctx
 from rules.corrections import Correction
-from rules.exceedance import gas_value, judge_hour
-from rules.model import Clear, Mark, Reading
+from rules.emissions import volume
+from rules.exceedance import gas_value, judge_day, judge_hour
+from rules.model import WATER_FLOW, Clear, Mark, PollutantConfig, Reading
 from rules.state import StationState
-from rules.times import DAY, HOUR, dt, iso, us
+from rules.times import DAY, HOUR, day_floor, dt, iso, us
 from rules.validity import mark_effect
 
 
 def remember(st: StationState, code: str, hour: int, key: str) -> None:
     """Hour ``hour`` of ``code`` was judged over its limit, in alarm ``key``."""
     st.exceeded.setdefault(code, {})[str(hour)] = key
+
+
+def remember_day(
+    st: StationState, code: str, day: int, hours: list[tuple[int, float, float | None]], key: str
+) -> None:
+    """A water day judged on the mean of its valid hours (hour, value, m³), in alarm
+    ``key`` if it exceeded: the sums its mean is made of (rules/hourly.py _judge_day)."""
+    mask = sum(1 << ((hour - day) // HOUR) for hour, _, _ in hours)
+    known = all(q is not None for _, _, q in hours)
+    sum_cq = sum(c * q for _, c, q in hours if q is not None)
+    sum_q = sum(q for _, _, q in hours if q is not None)
+    summary = [mask, sum(c for _, c, _ in hours), sum_cq, sum_q, int(known), len(hours), key]
+    st.days.setdefault(code, {})[str(day)] = summary
 
 
 def forget_before(st: StationState, t: int) -> None:
@@ -48,6 +65,12 @@ def forget_before(st: StationState, t: int) -> None:
             st.exceeded[code] = kept
         else:
             del st.exceeded[code]
+    for code in list(st.days):  # a day that began before t may still hold hours after it
+        days = {d: s for d, s in st.days[code].items() if int(d) + DAY > t}
+        if days:
+            st.days[code] = days
+        else:
+            del st.days[code]
 
 
 def window(ctx: Ctx) -> int:
@@ -97,7 +120,6 @@ def on_correction(ctx: Ctx, item: Correction) -> None:
         detail["judged"] = "no hourly limit to judge it against"
     else:
         detail["judged"] = f"{judged.value:g} against {judged.limit:g} ({judged.basis})"
-    detail["reason"] = f"correction {item.id} approved: {detail['judged']}"
     before = ctx.st.exceeded.get(code, {}).get(str(hour))
     if exceeded and judged is not None and before is None:
         key = f"{ctx.mn}:exceedance:{code}:correction:{item.id}"
@@ -120,7 +142,59 @@ def on_correction(ctx: Ctx, item: Correction) -> None:
             detail[found[1]] = [found[0]]
     elif before is not None:
         detail["kept"] = [before]
+    if item.kind == "correction" and ctx.info.medium == "water" and pollutant is not None:
+        _water_day(ctx, item, pollutant, detail)
+    said = "; ".join(str(detail[k]) for k in ("judged", "day") if k in detail)
+    detail["reason"] = f"correction {item.id} approved: {said}"
     _note(ctx, f"correction:{item.id}", code, hour, detail)
+
+
+def _water_day(
+    ctx: Ctx, item: Correction, pollutant: PollutantConfig, detail: dict[str, object]
+) -> None:
+    """The day of a corrected water hour, judged again on its flow-weighted mean of valid
+    hours (docs/regulations.md §3.2) with the corrected value in it."""
+    hour, code = us(item.hour), item.pollutant
+    day = day_floor(hour)
+    summary = ctx.st.days.get(code, {}).get(str(day))
+    if summary is None:
+        detail["day"] = "its day was not judged on a mean (not valid, or not yet closed)"
+        return
+    mask, sum_c, sum_cq, sum_q, known, n, key = summary
+    bit = 1 << ((hour - day) // HOUR)
+    q = volume(WATER_FLOW, Reading(avg=item.flow_avg, cou=item.flow_cou), 3600)
+    old = item.original if mask & bit and item.original is not None else 0.0
+    if not mask & bit:  # an invalid hour, valid once corrected
+        mask, n = mask | bit, n + 1
+        sum_q += q or 0.0
+        old_q = 0.0
+    else:
+        old_q = q or 0.0
+    sum_c += item.value - old
+    sum_cq += item.value * (q or 0.0) - old * old_q
+    known = int(bool(known) and q is not None)
+    mean = sum_cq / sum_q if known and sum_q > 0 else sum_c / n
+    judged = judge_day(pollutant, mean, "water")
+    exceeded = judged is not None and judged.exceeded
+    new_key = key
+    if key and not exceeded:
+        name = f"exceedance-day:{code}"
+        active = ctx.st.active.get(name)
+        if active is not None and active.key == key:
+            del ctx.st.active[name]
+            ctx.out.append(Clear(key, ctx.mn, dt(ctx.now)))
+        cleared = detail.get("cleared")
+        detail["cleared"] = [*(cleared if isinstance(cleared, list) else []), key]
+        new_key = ""
+    elif not key and exceeded and judged is not None:
+        new_key = f"{ctx.mn}:exceedance-day:{code}:correction:{item.id}"
+        ctx.alarm(new_key, "exceedance", "critical", pollutant=code, data_time=day,
+                  value=judged.value, threshold=judged.limit,
+                  detail={"period": "day", "basis": judged.basis, "correction": item.id})  # fmt: skip
+        ctx.out.append(Clear(new_key, ctx.mn, dt(ctx.now)))  # a past day: it does not go on
+        detail["raised"] = new_key
+    ctx.st.days[code][str(day)] = [mask, sum_c, sum_cq, sum_q, known, n, new_key]
+    detail["day"] = f"daily mean {mean:g}" + (f" against {judged.limit:g}" if judged else "")
 
 
 def on_late_mark(ctx: Ctx, mark: Mark, judged_until: int) -> None:

@@ -110,6 +110,9 @@ class StationState:
     # pol -> hour start (str) -> the exceedance alarm that hour was judged in, for the
     # correction window: what a correction or a late mark re-judges (rules/rejudge.py)
     exceeded: dict[str, dict[str, str]] = field(default_factory=dict)
+    # pol -> day start (str) -> [valid-hour mask, Σc, Σc·q, Σq, every q known (0/1), n,
+    # the day's exceedance alarm or ""]: a water day judged on its mean (rules/rejudge.py)
+    days: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -135,7 +138,7 @@ class StationState:
         data["marks"] = [_mark_out(m) for m in self.marks]
         if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
             del data["notices"]
-        for name in ("checks", "month_days", "exceeded"):  # states from before them dump to
+        for name in ("checks", "month_days", "exceeded", "days"):  # states from before them dump to
             if not data[name]:  # the same bytes
                 del data[name]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)

@@ -224,13 +224,18 @@ def marks(conn: Conn, after: datetime, until: datetime) -> list[Mark]:
 
 
 # Approved corrections by the time they were approved (migration 0135), each with the
-# O2 stored for its hour: the engine converts a corrected gas hour with it (§3.1).
+# O2 stored for its hour (a corrected gas hour is converted with it, docs/regulations.md
+# §3.1) and the water flow (a water day's mean is flow-weighted, §3.2).
 _CORRECTIONS = (
     "SELECT c.id, c.mn, c.pollutant, c.data_time, c.kind, c.new_value, c.original,"
     " (SELECT coalesce(m.avg, m.rtd) FROM hj212.measurement m WHERE m.mn = c.mn"
     "  AND m.cn = '2061' AND m.pollutant = 'a19001' AND m.data_time = c.data_time"
-    "  ORDER BY m.received_at LIMIT 1), c.reviewed_at"
-    " FROM hj212.correction c WHERE c.state = 'approved' AND c.period_kind = 'hour'"
+    "  ORDER BY m.received_at LIMIT 1), c.reviewed_at, f.avg, f.cou"
+    " FROM hj212.correction c LEFT JOIN LATERAL (SELECT coalesce(m.avg, m.rtd) avg, m.cou"
+    "  FROM hj212.measurement m WHERE m.mn = c.mn AND m.cn = '2061'"
+    "  AND m.pollutant = 'w00000' AND m.data_time = c.data_time"
+    "  ORDER BY m.received_at LIMIT 1) f ON true"
+    " WHERE c.state = 'approved' AND c.period_kind = 'hour'"
     " AND c.reviewed_at > %(after)s AND c.reviewed_at <= %(until)s"
 )
 

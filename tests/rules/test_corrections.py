@@ -21,7 +21,20 @@ from rules.model import Alarm, Reading
 from rules.rates import HourData, emission_totals
 from rules.state import StationState
 from rules.times import DAY, HOUR, us
-from tests.rules.support import START, H, alarms, clears, engine, gas_station, hourly, mark, run
+from tests.rules.support import (
+    GOOD_WATER,
+    START,
+    H,
+    alarms,
+    clears,
+    engine,
+    gas_station,
+    hourly,
+    mark,
+    run,
+    varied,
+    water_station,
+)
 
 T = us(START)
 
@@ -168,3 +181,26 @@ def test_emission_amounts_count_substituted_and_corrected_apart() -> None:
     (flow,) = out["a00000"].values()
     assert flow.computed == pytest.approx(36_000 * 2 + 72_000 + 18_000)
     assert (flow.corrected_hours, flow.substituted_hours) == (1, 1)
+
+
+def test_a_corrected_water_hour_judges_its_day_again_on_the_flow_weighted_mean() -> None:
+    station = water_station("WREJ001")
+    eng = engine(station)
+    out = run(eng, hourly(station, range(24), w01018=52.0), START + 26 * H)  # COD limit 50/day
+    (raised,) = [a for a in alarms(out, "exceedance") if a.pollutant == "w01018"]
+    assert raised.detail["period"] == "day"
+    q = [varied(GOOD_WATER, h)["w00000"] for h in range(24)]  # flows wobble by ±5 %
+    # hour 5 read 52 for 2: the day's mean is about 52 - 50/24 = 49.92, under 50
+    fix = Correction(3, "WREJ001", "w01018", START + 5 * H, "correction", 2.0, 52.0, None,
+                     START + 30 * H, flow_avg=q[5])  # fmt: skip
+    (note,) = alarms(eng.on_correction(fix), "rejudged")
+    assert note.detail["cleared"] == [raised.key]
+    assert f"daily mean {(52 * sum(q) - 50 * q[5]) / sum(q):g}" in str(note.detail["reason"])
+    # corrected back over the limit: the day exceeds again, in an alarm of its own
+    back = Correction(4, "WREJ001", "w01018", START + 6 * H, "correction", 100.0, 52.0, None,
+                      START + 31 * H, flow_avg=q[6])  # fmt: skip
+    out = eng.on_correction(back)
+    (again,) = alarms(out, "exceedance")
+    assert again.key.endswith(":exceedance-day:w01018:correction:4")
+    weighted = (52 * sum(q) - 50 * q[5] + 48 * q[6]) / sum(q)
+    assert again.value == pytest.approx(weighted)

@@ -162,6 +162,7 @@ def _without_later_rules(state: StationState) -> StationState:
     copy.active = {k: v for k, v in copy.active.items() if not k.startswith(LATER_CONDITIONS)}
     copy.month_days = {}  # the gas month's valid days (issue 20)
     copy.exceeded = {}  # the exceeded hours a correction may re-judge (issue 18)
+    copy.days = {}  # ... and the judged water days
     return copy
 
 
