@@ -161,7 +161,7 @@ def close_hour(ctx: Ctx, hour: int) -> None:
         limits.early_warning_day(ctx, hour)
     for code in list(st.series):
         st.series[code] = [e for e in st.series[code] if e.hour > hour - SERIES_HOURS * HOUR]
-    if st.exceeded or st.days:
+    if st.exceeded or st.days or st.missed:
         rejudge.forget_before(st, hour - rejudge.window(ctx))
     st.hour_next = hour + HOUR
     st.hour_due = st.hour_next + HOUR + round(cfg.hour_grace_min * MINUTE)
@@ -337,6 +337,9 @@ def _station_hour(ctx: Ctx, hour: int, any_hourly: bool, statuses: dict[str, Hou
     missing = expects and expected and not any_hourly and _answers_for(ctx, hour)
     if not (missing and st.open_case("outage", None) is not None):
         ctx.condition("hour-missing", missing, "hour-missing", data_time=hour)
+        active = st.active.get("hour-missing")
+        if missing and active is not None:
+            st.missed[str(hour)] = active.key  # what a late shutdown mark takes back
     duplicates, disordered = st.recv.duplicates, st.recv.out_of_order
     ctx.condition(
         "duplicates",

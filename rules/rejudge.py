@@ -15,7 +15,9 @@ hours say, so the engine takes it as an input at its approval time and:
   sums the engine kept when the day closed (``StationState.days``);
 * a **substituted** hour is never judged (docs/regulations.md §2.2): nothing is raised;
 * a **late mark** that makes hours invalid or takes them out of the period withdraws
-  their exceedance (公告2022年第21号: invalid data are not judged, §1.3).
+  their exceedance (公告2022年第21号: invalid data are not judged, §1.3); a late mark of
+  the whole station that takes hours out of the period (shutdown, exemption) withdraws
+  their ``hour-missing`` (A2) too: those hours were not expected (§1.2).
 
 Each correction, and each late mark that withdraws an exceedance, leaves an ``info``
 alarm of kind ``rejudged`` saying what it was given, which alarms it cleared (withdrawn:
@@ -65,6 +67,7 @@ def forget_before(st: StationState, t: int) -> None:
             st.exceeded[code] = kept
         else:
             del st.exceeded[code]
+    st.missed = {h: k for h, k in st.missed.items() if int(h) >= t}
     for code in list(st.days):  # a day that began before t may still hold hours after it
         days = {d: s for d, s in st.days[code].items() if int(d) + DAY > t}
         if days:
@@ -212,8 +215,9 @@ def on_late_mark(ctx: Ctx, mark: Mark, judged_until: int) -> None:
                 found = _withdraw(ctx, code, hour)
                 if found is not None:
                     (cleared if found[1] == "cleared" else kept).append(found[0])
+    _unmiss(ctx, mark, start, end, cleared, kept)
     if not cleared and not kept:
-        return  # none of its hours had been judged over a limit: nothing changes
+        return  # none of its hours had been judged over a limit or missing: nothing changes
     detail: dict[str, object] = {
         "by": "late mark",
         "mark": mark.id,
@@ -223,9 +227,36 @@ def on_late_mark(ctx: Ctx, mark: Mark, judged_until: int) -> None:
         "to": iso(end),
         "cleared": sorted(set(cleared) - set(kept)),
         "kept": sorted(set(kept)),
-        "reason": "marked hours are not judged (公告2022年第21号, docs/regulations.md §1.3)",
+        "reason": (
+            "marked hours are not judged (公告2022年第21号, docs/regulations.md §1.3);"
+            " shutdown and exempt hours are not expected (§1.2)"
+        ),
     }
     _note(ctx, f"mark:{mark.id}", mark.pollutant, start, detail)
+
+
+def _unmiss(
+    ctx: Ctx, mark: Mark, start: int, end: int, cleared: list[str], kept: list[str]
+) -> None:
+    """A2 for hours a late mark of the whole station takes out of the period (shutdown,
+    exemption: not expected, docs/regulations.md §1.2): their hour-missing alarm is
+    withdrawn once none of its hours is left."""
+    if mark.pollutant is not None:
+        return
+    hours = [int(h) for h in ctx.st.missed if start <= int(h) < end]
+    for hour in hours:
+        effect = mark_effect([mark], None, hour, hour + HOUR)
+        if effect is None or effect.effect == "invalid":
+            continue  # an invalid hour is still an hour that did not arrive
+        key = ctx.st.missed.pop(str(hour))
+        if key in ctx.st.missed.values():
+            kept.append(key)
+            continue
+        active = ctx.st.active.get("hour-missing")
+        if active is not None and active.key == key:
+            del ctx.st.active["hour-missing"]
+            ctx.out.append(Clear(key, ctx.mn, dt(ctx.now)))
+        cleared.append(key)
 
 
 def _note(ctx: Ctx, what: str, code: str | None, hour: int, detail: dict[str, object]) -> None:

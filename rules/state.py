@@ -113,6 +113,9 @@ class StationState:
     # pol -> day start (str) -> [valid-hour mask, Σc, Σc·q, Σq, every q known (0/1), n,
     # the day's exceedance alarm or ""]: a water day judged on its mean (rules/rejudge.py)
     days: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # hour start (str) -> the hour-missing alarm that hour was counted in (A2), for the
+    # window: a late shutdown or exemption mark takes the hour out (rules/rejudge.py)
+    missed: dict[str, str] = field(default_factory=dict)
 
     def timer(self, name: str) -> int | None:
         if name == "silence":
@@ -138,7 +141,13 @@ class StationState:
         data["marks"] = [_mark_out(m) for m in self.marks]
         if not self.notices:  # as before notices existed (see _FILING_DEFAULTS)
             del data["notices"]
-        for name in ("checks", "month_days", "exceeded", "days"):  # states from before them dump to
+        for name in (
+            "checks",
+            "month_days",
+            "exceeded",
+            "days",
+            "missed",
+        ):  # states from before them dump to
             if not data[name]:  # the same bytes
                 del data[name]
         return json.dumps(data, separators=(",", ":"), sort_keys=True)

@@ -204,3 +204,26 @@ def test_a_corrected_water_hour_judges_its_day_again_on_the_flow_weighted_mean()
     assert again.key.endswith(":exceedance-day:w01018:correction:4")
     weighted = (52 * sum(q) - 50 * q[5] + 48 * q[6]) / sum(q)
     assert again.value == pytest.approx(weighted)
+
+
+def test_a_late_shutdown_mark_withdraws_the_missing_hours_but_a_calibration_does_not() -> None:
+    station = gas_station("MISS001")
+    eng = engine(station)
+    records = hourly(station, [h for h in range(10) if not 3 <= h < 6])
+    out = run(eng, records, START + 10 * H + timedelta(minutes=30))  # hours 0-9 judged
+    (missing,) = alarms(out, "hour-missing")
+    assert missing.data_time == START + 3 * H
+    calibration = mark("MISS001", START + 3 * H, START + 6 * H, "calibration", ident=8,
+                       marked_at=START + 20 * H)  # fmt: skip
+    assert alarms(eng.on_mark(calibration), "rejudged") == []  # missing is still missing
+    # hours 3 and 4 counted in the alarm (hour 5 fell in the outage case opened at 06:00)
+    assert sorted(eng.states["MISS001"].missed.values())[:2] == [missing.key] * 2
+    shutdown = mark("MISS001", START + 3 * H, START + 4 * H, "shutdown", ident=9,
+                    marked_at=START + 21 * H)  # fmt: skip
+    (note,) = alarms(eng.on_mark(shutdown), "rejudged")
+    assert note.detail["kept"] == [missing.key]  # hour 4 is still missing, and not marked
+    whole = mark("MISS001", START + 4 * H, START + 6 * H, "shutdown", ident=10,
+                 marked_at=START + 22 * H)  # fmt: skip
+    (note,) = alarms(eng.on_mark(whole), "rejudged")
+    assert note.detail["cleared"] == [missing.key]
+    assert "not expected" in str(note.detail["reason"])

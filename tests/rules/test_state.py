@@ -163,6 +163,7 @@ def _without_later_rules(state: StationState) -> StationState:
     copy.month_days = {}  # the gas month's valid days (issue 20)
     copy.exceeded = {}  # the exceeded hours a correction may re-judge (issue 18)
     copy.days = {}  # ... and the judged water days
+    copy.missed = {}  # ... and the missing hours a late shutdown mark takes back
     return copy
 
 
