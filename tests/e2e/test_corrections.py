@@ -33,7 +33,9 @@ from services.rules_runner import RulesRunner
 from storage import corrections as store
 from storage import marks
 from tests.evidence.support import station, write
+from tests.rules.support import START, hourly, water_station
 from tests.rules_db import register, rules_dsn
+from tests.rules_db import store as store_records
 
 __all__ = ["rules_dsn"]
 pytestmark = [pytest.mark.db]
@@ -313,3 +315,32 @@ def test_two_proposals_for_one_hour_get_one_approval(rules_dsn: str, conn: Db) -
         service.review(conn, twins[1], "approved", "regulator", "", now)
     rejected = service.review(conn, twins[1], "rejected", "regulator", "重复申请", now)
     assert rejected.state == "rejected"
+
+
+def test_a_corrected_water_hour_withdraws_its_days_exceedance_live_and_in_replay(
+    rules_dsn: str, conn: Db
+) -> None:
+    water = water_station("WATERFIX01")  # COD: a daily limit of 50 mg/L
+    register(rules_dsn, [water], START - timedelta(days=30))
+    store_records(rules_dsn, hourly(water, range(24), w01018=52.0))
+    runner = RulesRunner(conn)
+    runner.start(START)
+    runner.step(START + 26 * H)
+    (day,) = conn.execute(
+        "SELECT key FROM hj212.alarm WHERE mn = %s AND kind = 'exceedance'", (water.mn,)
+    ).fetchall()
+    at = START + 27 * H
+    form = service.CorrectionForm(water.mn, "w01018", START + 5 * H, "correction",
+                                  "仪表量程设置错误", new_value=2.0)  # fmt: skip
+    ident = service.propose(conn, form, "ent", at, Ruleset())
+    service.review(conn, ident, "approved", "regulator", "核实", at + timedelta(minutes=1))
+    runner.step(START + 28 * H)
+    state, note = conn.execute(
+        "SELECT state, (SELECT note FROM hj212.alarm_action x WHERE x.alarm_id = a.id)"
+        " FROM hj212.alarm a WHERE key = %s",
+        (day[0],),
+    ).fetchone() or (None, None)
+    assert state == "closed"
+    assert "daily mean" in str(note)
+    result = replay(conn, START, START + 28 * H)
+    assert result.matches, (result.missing, result.extra)
