@@ -127,10 +127,12 @@ def manual_total(code: str, value: float, m3: float | None) -> Total:
     return Total() if computed is None else Total(computed, 0.0, 1, 0, 1)
 
 
-def adjusted_total(code: str, kind: str, value: float, m3: float | None) -> Total:
-    # the value is in the code table's unit: the proposal's form says so (docs/corrections.md §1)
-    """One hour of one factor from an approved substitution or correction."""
-    computed = amount(code, value, m3)
+def adjusted_total(
+    code: str, kind: str, value: float, m3: float | None, unit: str | None = None
+) -> Total:
+    """One hour of one factor from an approved substitution or correction, its value in
+    ``unit`` (None: the code table's), as the stored values are (docs/corrections.md §1)."""
+    computed = amount(code, value, m3, unit)
     if computed is None:
         return Total()
     if kind == "substitution":

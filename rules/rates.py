@@ -189,12 +189,13 @@ def _amount(
     manual: Manual | None,
     fix: Adjusted | None,
 ) -> Total:
-    if fix is not None:
-        return adjusted_total(code, fix.kind, fix.value, m3)
+    registered = station.pollutants.get(code)  # its unit, if the registry gives one
+    unit = registered.unit if registered else None
+    if fix is not None:  # in the unit of the value it replaces (docs/corrections.md §1)
+        return adjusted_total(code, fix.kind, fix.value, m3, unit)
     record = hours.get((code, hour))
     reading = record.reading if record else None
     value = manual.get((code, hour)) if manual else None
     if value is not None and (reading is None or not reading.normal):
         return manual_total(code, value, m3)
-    registered = station.pollutants.get(code)  # its unit, if the registry gives one
-    return hour_total(code, reading, m3, registered.unit if registered else None)
+    return hour_total(code, reading, m3, unit)
