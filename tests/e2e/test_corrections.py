@@ -22,6 +22,9 @@ import pytest
 from cli.main import main
 from evidence.verify import verify_bundle
 from protocol import BEIJING, encode
+from reports import emissions, transmission
+from reports.model import Table
+from reports.periods import parse
 from rules.config import Ruleset
 from rules.emissions import Total
 from rules.transmission import Tally
@@ -96,6 +99,10 @@ def _so2(conn: Db, t0: datetime) -> tuple[Total, Total, Tally]:
     (one,) = found.stations
     totals = one.emission_totals()
     return totals[SO2], totals[FLOW], one.factor_rates()[SO2]
+
+
+def _rows(table: Table) -> list[dict[str, object]]:
+    return [dict(zip(table.columns, r, strict=True)) for r in table.rows]
 
 
 def _alarms(conn: Db, kind: str) -> list[tuple[object, ...]]:
@@ -204,6 +211,22 @@ def test_substitution_and_corrections_reviewed_change_the_figures_as_documented(
     )
     assert new_flow.substituted_hours == 1
     assert new_flow.computed == pytest.approx(flow.computed + sub_m3)
+    # the reports carry the same figures in their own columns (the 24 h span two days)
+    days = sorted({(t0 + h * H).strftime("%Y-%m-%d") for h in (0, 23)})
+    reported = {"substituted_h": 0, "corrected_h": 0, "corrected": 0.0, "rate_corrected_h": 0}
+    for label in days:
+        report = emissions.build(conn, parse(label), Ruleset(), now=datetime.now(UTC))
+        for row in _rows(report.tables[0]):
+            if row["level"] == "station" and row["item"] == SO2:
+                for key in ("substituted_h", "corrected_h", "corrected"):
+                    reported[key] += row[key]  # type: ignore[operator]
+        rates = transmission.build(conn, parse(label), Ruleset(), now=datetime.now(UTC))
+        for row in _rows(rates.tables[0]):
+            if row["level"] == "pollutant" and row["pollutant"] == SO2:
+                reported["rate_corrected_h"] += row["corrected_h"]  # type: ignore[operator]
+    assert (reported["substituted_h"], reported["corrected_h"]) == (1, 2)
+    assert reported["corrected"] == pytest.approx(new_so2.corrected, abs=0.002)
+    assert reported["rate_corrected_h"] == 2
     # a substituted hour stays missing; the corrected invalid hour counts valid, 补全 only
     assert (new_rate.expected, new_rate.received) == (rate.expected, rate.received)
     assert new_rate.valid == rate.valid + 1
