@@ -27,11 +27,14 @@ from console.server import STOP_GRACE, serve_beside
 log = logging.getLogger(__name__)
 
 
-def _environment(settings: ConsoleSettings) -> dict[str, str]:
+def _environment(settings: ConsoleSettings, rules: RulesSettings) -> dict[str, str]:
     """The parent's settings, passed on as the child's environment (highest precedence
-    after flags), so that both read the same console settings whatever their source."""
+    after flags), so that both read the same console settings whatever their source,
+    and the same rules file (the parent's own environment is left as it was)."""
     env = dict(os.environ)
     env["HJ212_CONSOLE_PARENT"] = str(os.getpid())  # the child ends when we are gone
+    if rules.source is not None:
+        env["HJ212_RULES_CONFIG"] = str(rules.source)
     for f in dataclasses.fields(ConsoleSettings):
         value = getattr(settings, f.name)
         if isinstance(value, bool):
@@ -46,7 +49,7 @@ def _environment(settings: ConsoleSettings) -> dict[str, str]:
 
 async def run_console(settings: ConsoleSettings, dsn: str, rules: RulesSettings) -> None:
     """Serve the console until cancelled: in a child process (which reads the same rules
-    file: cli/main.py passes its path on), or here if so configured."""
+    file: its path goes into the child's environment), or here if so configured."""
     if not settings.own_process:
         await serve_beside(settings, dsn, rules)
         return
@@ -54,7 +57,11 @@ async def run_console(settings: ConsoleSettings, dsn: str, rules: RulesSettings)
     pause = 1.0
     while True:
         process = await anyio.open_process(
-            argv, env=_environment(settings), stdin=subprocess.DEVNULL, stdout=None, stderr=None
+            argv,
+            env=_environment(settings, rules),
+            stdin=subprocess.DEVNULL,
+            stdout=None,
+            stderr=None,
         )
         log.info("console process %d at http://%s:%d/", process.pid, settings.host, settings.port)
         try:

@@ -26,8 +26,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         "gateway": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
     }
     rules_path = getattr(args, "rules_config", None)
-    if rules_path is not None:  # the console child reads the same file
-        os.environ["HJ212_RULES_CONFIG"] = str(rules_path)
     return load(args.config, overrides=overrides, rules_path=rules_path)
 
 

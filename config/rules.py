@@ -57,9 +57,14 @@ class RulesSettings:
     notify_timeout_s: float = 5.0
     notify_max_attempts: int = 8
     notify_backoff_s: float = 5.0  # doubles per attempt, at most an hour
+    source: Path | None = None  # the file these came from (a child process reads it too)
 
 
-_OPERATION = {f.name for f in dataclasses.fields(RulesSettings)} - {"ruleset", "webhooks"}
+_OPERATION = {f.name for f in dataclasses.fields(RulesSettings)} - {
+    "ruleset",
+    "webhooks",
+    "source",
+}
 
 
 def _webhook(item: object) -> Webhook:
@@ -111,6 +116,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     if path is None:
         return RulesSettings()
     try:
-        return settings_from(tomllib.loads(path.read_text("utf-8")))
+        loaded = settings_from(tomllib.loads(path.read_text("utf-8")))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RulesConfigError(f"cannot read {path}: {exc}") from None
+    return dataclasses.replace(loaded, source=path.resolve())

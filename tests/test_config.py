@@ -88,3 +88,25 @@ def test_the_cli_names_its_client_once_in_pgoptions() -> None:
     name_local_client(env)
     assert first.startswith("local:")
     assert env["PGOPTIONS"] == f"-c statement_timeout=5s -c hj212.client={first}"
+
+
+def test_the_console_child_reads_the_parents_rules_file(tmp_path: Path) -> None:
+    """`--rules-config` reaches the console's child process through the child's own
+    environment; the parent's environment stays as it was (it used to keep the path for
+    the rest of the process, and a later command in the same process read it)."""
+    import os
+
+    from cli.console_process import _environment
+    from config.rules import load_settings
+    from config.settings import ConsoleSettings
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[rules]\ncorrection_window_days = 3\n", "utf-8")
+    before = os.environ.get("HJ212_RULES_CONFIG")
+    loaded = load_settings(rules, env={})
+    assert loaded.source == rules.resolve()
+    child = _environment(ConsoleSettings(), loaded)
+    assert child["HJ212_RULES_CONFIG"] == str(rules.resolve())
+    assert load_settings(env=child).ruleset.base.correction_window_days == 3
+    assert os.environ.get("HJ212_RULES_CONFIG") == before
+    assert "HJ212_RULES_CONFIG" not in _environment(ConsoleSettings(), load_settings(env={}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -48,22 +49,21 @@ def test_an_approved_shutdown_mark_takes_its_hours_out_of_the_period(
     day_dsn: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = _day(day_dsn)
     assert (before.expected, before.received, before.valid) == (72, 60, 60)  # 3 factors
     notice = tmp_path / "停产通知.pdf"
     notice.write_bytes(b"%PDF-1.4 the plant's shutdown notice")
-    # the day is months old: a region whose window reaches it (docs/corrections.md §2);
-    # by the environment, which monkeypatch restores (--rules-config would set it for
-    # the rest of the process: cli/main.py passes it on to the console's child)
+    # the day is months old: a region whose window reaches it (docs/corrections.md §2)
     rules = tmp_path / "rules.toml"
     rules.write_text("[rules]\ncorrection_window_days = 36500\n")
-    monkeypatch.setenv("HJ212_RULES_CONFIG", str(rules))
-    args = ["marks", "add", "--dsn", day_dsn, "--mn", MN, "--kind", "shutdown"]
+    environ = os.environ.get("HJ212_RULES_CONFIG")
+    args = ["--rules-config", str(rules), "marks", "add", "--dsn", day_dsn, "--mn", MN]
+    args += ["--kind", "shutdown"]
     args += ["--from", "2026-10-05T10:00", "--to", "2026-10-05T14:00", "--by", "enterprise-e1"]
     args += ["--reason", "锅炉检修停运", "--attach", str(notice)]
     assert main(args) == 0
+    assert os.environ.get("HJ212_RULES_CONFIG") == environ  # not left for later commands
     ident = json.loads(capsys.readouterr().out)["id"]
     assert _day(day_dsn) == before  # a proposal changes nothing
 
