@@ -188,9 +188,12 @@ def _remind(conn: Conn, args: argparse.Namespace, calendars: Any) -> int:
     """One step, or with ``--every`` one step each interval until interrupted: the
     quarter being reported is the one before the clock's (docs/quarterly.md §3)."""
     while True:
-        now = datetime.now(UTC)
-        quarter = args.quarter or quarter_of(now).previous()
-        for alarm in due.remind(conn, quarter, now, calendars, args.settings.rules.webhooks):
+        now, hooks = datetime.now(UTC), args.settings.rules.webhooks
+        if args.quarter:
+            raised = due.remind(conn, args.quarter, now, calendars, hooks)
+        else:
+            raised = due.remind_now(conn, now, calendars, hooks)
+        for alarm in raised:
             _print({"key": alarm.key, "kind": alarm.kind, "mn": alarm.mn, **alarm.detail})
         if not args.every:
             return 0

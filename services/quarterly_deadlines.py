@@ -19,7 +19,14 @@ from datetime import datetime
 from config.calendar import Calendars
 from config.rules import Webhook
 from rules.model import Alarm, StationInfo
-from rules.quarterly_calendar import LEVELS, Quarter, deadline, deadline_day, reminder_at
+from rules.quarterly_calendar import (
+    LEVELS,
+    Quarter,
+    deadline,
+    deadline_day,
+    quarter_of,
+    reminder_at,
+)
 from storage import alarms, quarterly, reports_queries
 from storage.db import Conn
 
@@ -114,3 +121,16 @@ def remind(
         before = quarterly.raised(conn, [a.key for a in wanted])
         alarms.write_outputs(conn, wanted, stations, hooks)
     return [a for a in wanted if a.key not in before]
+
+
+def remind_now(
+    conn: Conn, now: datetime, calendars: Calendars, hooks: Sequence[Webhook] = ()
+) -> list[Alarm]:
+    """:func:`remind` for the quarters whose report may be due at ``now``: the one
+    before the clock's (seed 004 三(二): reported in the month after the quarter) and
+    the clock's own, whose reminder can come before it ends when a holiday moves its
+    deadline's working days back (2026Q3: National Day, reminded on 28 September).
+    The rules loop calls it every few minutes (services/rules_runner.py)."""
+    current = quarter_of(now)
+    raised = remind(conn, current.previous(), now, calendars, hooks)
+    return raised + remind(conn, current, now, calendars, hooks)

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -402,3 +403,33 @@ def test_a_province_return_goes_back_through_the_enterprise_and_the_city(quarter
         assert [r.outcome for r in quarterly.reviews(conn, sub.id)] == [
             "forwarded", "returned", "forwarded", "approved"
         ]  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_the_rules_loop_sends_the_reminders_by_itself(quarter_dsn: str) -> None:
+    """Whatever runs the rules (`hj212 serve`, `demo`, `rules run`) also raises the
+    quarter's reminders: nobody has to remember a cron entry (docs/quarterly.md §3)."""
+    import anyio
+
+    from config.rules import RulesSettings
+    from services.rules_runner import run_rules
+    from tests.gateway.support import eventually
+
+    cal = CALENDARS.for_region("420103")
+    at = reminder_at(Q, "enterprise", cal, CALENDARS.remind_working_days) + H
+
+    def reminded() -> set[str]:
+        with psycopg.connect(quarter_dsn) as conn:
+            found = conn.execute(
+                "SELECT key FROM hj212.alarm WHERE kind = 'quarterly-reminder'"
+            ).fetchall()
+        return {str(k) for (k,) in found}
+
+    assert reminded() == set()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(partial(run_rules, quarter_dsn, RulesSettings(), clock=lambda: at))
+        await eventually(lambda: len(reminded()) == 3, 60)
+        tg.cancel_scope.cancel()
+    with psycopg.connect(quarter_dsn) as conn:
+        ids = [e.id for e in (enterprises.by_name(conn, f"Firm {x}") for x in "ABC") if e]
+    assert reminded() == {f"quarterly-reminder:{Q.label}:{i}" for i in ids}
