@@ -26,6 +26,7 @@ from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console import (
     api_auth,
+    api_board,
     api_cases,
     api_corrections,
     api_enterprises,
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(api_frames.router)
     app.include_router(api_enterprises.router)
     app.include_router(api_quarterly.router)
+    app.include_router(api_board.router)
     _security_headers(app)
     app.add_exception_handler(RequestValidationError, _invalid)
     # limits inside the proxy headers (added first: the last added runs outermost), so

@@ -202,8 +202,8 @@ def test_a_region_code_not_in_the_division_list_is_refused_and_named(code: str) 
     assert [s.mn for s in parsed.stations] == ["BBB2"]
     assert len(parsed.errors) == 1
     assert parsed.errors[0].startswith("line 2:")
-    assert f"region_code {code} is not in the administrative-division code list" in (
-        parsed.errors[0]
+    assert (
+        f"region_code {code} is not in the administrative-division code list" in (parsed.errors[0])
     )
 
 
