@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -43,12 +44,24 @@ def to_csv(report: Report) -> str:
 
 # what a reader sees in place of a code in the HTML page (CSV and XLSX keep the codes,
 # which programs read): docs/console.md §2
-_READABLE = {
-    "pollutant": names.factor,
+def _level(code: str) -> str:
+    return names.zh(names.LEVELS, code)
+
+
+def _verdict(code: str) -> str:
+    return names.zh(names.VERDICTS, code)
+
+
+def _factor(code: str) -> str:
+    return names.factor(code)
+
+
+_READABLE: dict[str, Callable[[str], str]] = {
+    "pollutant": _factor,
     "region_code": names.region,
-    "level": lambda code: names.zh(names.LEVELS, code),
-    "pass": lambda code: names.zh(names.VERDICTS, code),
-    "check": lambda code: names.zh(names.VERDICTS, code),
+    "level": _level,
+    "pass": _verdict,
+    "check": _verdict,
 }
 
 

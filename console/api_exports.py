@@ -1,0 +1,125 @@
+"""Downloads: any table of a page as xlsx, the transmission and emission reports in
+xlsx/csv/html/pdf for a period and region, and a station's signed evidence bundle for
+inspectors (docs/console.md §1, §5). Each request is audited by console/deps.py; the
+evidence export audits its own steps as well (evidence/export.py)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+import psycopg
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from console.deps import DB, ERRORS, CtxDep, ScopeDep, StationDep, Text, UserDep
+from evidence.export import ExportError, export_bundle
+from evidence.report import to_pdf
+from protocol import BEIJING
+from reports import emissions, render, transmission
+from reports.model import Cell, Report, Table
+from reports.periods import PeriodError, parse
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# who may take evidence away: inspectors (the role it is for) and administrators
+EVIDENCE_ROLES = frozenset({"inspector", "administrator"})
+
+
+def _attachment(content: bytes, media: str, name: str) -> Response:
+    # the name in RFC 5987 form: it may be Chinese
+    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    return Response(content, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def _xlsx(report: Report) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.xlsx"
+        render.to_xlsx(report, path)
+        return path.read_bytes()
+
+
+class Sheet(BaseModel):
+    title: Text = Field(min_length=1, max_length=100)
+    columns: list[Text] = Field(min_length=1, max_length=60)
+    rows: list[list[str | float | int | None]] = Field(max_length=20000)
+
+
+@router.post("/export.xlsx", summary="A table as shown on a page, as an xlsx workbook")
+def export_table(body: Sheet, user: UserDep) -> Response:
+    """The page sends what it shows (names, not codes); the server writes the workbook
+    (openpyxl), so every table exports the same way."""
+    width = len(body.columns)
+    if any(len(r) != width for r in body.rows):
+        raise HTTPException(422, "every row needs as many cells as there are columns")
+    rows: list[tuple[Cell, ...]] = [tuple(r) for r in body.rows]
+    sheet = Table(body.title[:31], tuple(body.columns), rows)
+    stamp = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M")
+    report = Report(body.title, f"{user.name} · {stamp}（北京时间）", [sheet])
+    return _attachment(_xlsx(report), XLSX, f"{body.title}.xlsx")
+
+
+Format = Literal["xlsx", "csv", "html", "pdf"]
+
+
+@router.get("/reports/{kind}", summary="The transmission or emission report of a period")
+def report(
+    kind: Literal["transmission", "emissions"],
+    conn: DB,
+    scope: ScopeDep,
+    ctx: CtxDep,
+    period: Annotated[str, Query(max_length=10)],
+    region: Annotated[str, Query(pattern=r"^[0-9]{0,6}$")] = "",
+    format: Format = "html",
+) -> Response:
+    """``period``: a day 2026-10-03, a month 2026-10, a quarter 2026Q3 or a year; the
+    region a code prefix inside the user's own. Enterprise users have their own views."""
+    if scope.enterprise is not None:
+        raise HTTPException(403, "reports are for the regulator's roles")
+    wanted = scope.region_prefix if len(region) < len(scope.region_prefix) else region
+    if not wanted.startswith(scope.region_prefix):
+        raise HTTPException(404, "not found")
+    try:
+        chosen = parse(period)
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from None
+    build = transmission.build if kind == "transmission" else emissions.build
+    made = build(conn, chosen, ctx.ruleset, wanted or None, now=ctx.clock())
+    name = f"{kind}-{chosen.label}{'-' + wanted if wanted else ''}.{format}"
+    if format == "xlsx":
+        return _attachment(_xlsx(made), XLSX, name)
+    if format == "csv":
+        return _attachment(render.to_csv(made).encode(), "text/csv; charset=utf-8", name)
+    if format == "pdf":
+        return _attachment(to_pdf(made), "application/pdf", name)
+    return Response(render.to_html(made), media_type="text/html; charset=utf-8")
+
+
+class Window(BaseModel):
+    start: datetime
+    end: datetime
+
+
+@router.post("/stations/{mn}/evidence", summary="A station's window as a signed evidence ZIP")
+def evidence(mn: StationDep, body: Window, user: UserDep, ctx: CtxDep) -> Response:
+    """The bundle `hj212 evidence export` makes (evidence/export.py), signed with the
+    platform's key; `hj212 evidence verify` checks it offline."""
+    if user.role not in EVIDENCE_ROLES:
+        raise HTTPException(403, "evidence export is for inspectors and administrators")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "bundle.zip"
+        try:
+            export_bundle(
+                ctx.dsn, mn, body.start, body.end, out, who=user.name, ruleset=ctx.ruleset,
+                now=ctx.clock(),
+            )  # fmt: skip
+        except ExportError as exc:
+            raise HTTPException(409, f"evidence export refused: {exc}") from None
+        except psycopg.Error as exc:
+            raise HTTPException(503, f"database: {exc}") from None
+        content = out.read_bytes()
+    stamp = body.start.astimezone(BEIJING).strftime("%Y%m%d%H%M")
+    return _attachment(content, "application/zip", f"evidence-{mn}-{stamp}.zip")
