@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from config import regions
 from console.deps import DB, ERRORS, ActorDep, CtxDep, MnQuery, ScopeDep, Text
 from protocol import BEIJING
+from protocol.pollutants import FACTORS
 from reports import names
 from rules.lifecycle import LifecycleError
 from rules.transmission import Tally
@@ -30,10 +31,10 @@ State = Literal["open", "acknowledged", "resolved", "closed", "active"]
 @router.get("/names", summary="Chinese and English names of alarm kinds, states, regions")
 def names_table(conn: DB, scope: ScopeDep, ctx: CtxDep) -> Row:
     """The console's one table of names (reports/names.py): every region of the visible
-    stations with its province and city, and every factor they register."""
+    stations with its province and city, every factor of HJ 212-2017 Appendix B."""
     rows = q.station_statuses(conn, ctx.clock(), scope.region_prefix, scope.enterprise)
     codes = {r.code for s in rows for r in regions.chain(s.region_code)}
-    factors = {lim.pollutant for s in rows for lim in q.limits(conn, s.mn)}
+    factors = set(FACTORS)
     return {
         **{k: {c: list(v) for c, v in t.items()} for k, t in names.TABLES.items()},
         "regions": {c: {"name": regions.regions()[c].name, "full": names.region(c)} for c in codes},

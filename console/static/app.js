@@ -178,9 +178,13 @@ function statusBadges(st) {
       : null);
 }
 
+// columns of numbers: their headers stand right-aligned over them
+const NUMERIC = new Set(["total", "online", "offline", "alarming", "overdue", "count", "expected", "valid",
+  "etr", "threshold", "value", "converted", "limit", "computed", "device", "hours", "open_cases", "threshold_v"]);
 function table(headers, rows) {
   const head = (x) => TIMED.has(x) ? t(x) + zone() : t(x);
-  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, head(x))))),
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) =>
+    h("th", { class: NUMERIC.has(x) ? "num" : null }, head(x))))),
     h("tbody", {}, rows));
 }
 

@@ -66,7 +66,7 @@ function chart(series) {
     svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? label.slice(5, -3) : label.slice(11)));
   }
   svg.append(s("text", { class: "tz", x: L + 6, y: T + 10 }, t("tz")));  // the x axis zone
-  svg.append(s("text", { class: "unit", x: 4, y: T + 2 }, unitOf(series.pollutant)));
+  svg.append(s("text", { class: "unit", x: L + 6, y: T + 24 }, unitOf(series.pollutant)));  // the y axis unit
   if (series.limit !== null) {
     svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
     svg.append(s("text", { x: W - R - 90, y: y(series.limit) - 4 }, `${t("limit")} ${series.limit}`));
@@ -162,7 +162,7 @@ async function station(main, mn) {
         h("td", { class: "num" }, fmtNum(sum("device"))), h("td", { class: "num" }, sum("hours")));
     })),
     await manualPanel(mn, view.pollutant),  // cases.js: the manual samples' own series
-    evidencePanel(mn),
+    ...[evidencePanel(mn)].filter(Boolean),
     commandPanel(mn, cmds),
     h("h3", {}, t("frames")),
     table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
