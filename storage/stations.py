@@ -178,6 +178,14 @@ def registered(conn: psycopg.Connection[TupleRow]) -> set[str]:
     return {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
 
 
+def with_frames(conn: psycopg.Connection[TupleRow], mns: Iterable[str]) -> set[str]:
+    """Those of ``mns`` that have archived frames (the demo history leaves them alone)."""
+    rows = conn.execute(
+        "SELECT chain FROM hj212.chain_head WHERE chain = ANY(%s) AND frames > 0", (list(mns),)
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[Station]:
     """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
     rows = await (await conn.execute(_STATIONS)).fetchall()
