@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -147,6 +148,13 @@ async def _store(dsn: str, batches: Iterator[list[FrameRecord]]) -> tuple[int, i
     return frames, rows
 
 
+def _in_thread(dsn: str, batches: Iterator[list[FrameRecord]]) -> tuple[int, int]:
+    """The async writes on a loop of their own, in a thread: the caller may be running
+    one already (a browser test's fixture, say)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _store(dsn, batches)).result()
+
+
 def _batched(items: Iterator[FrameRecord]) -> Iterator[list[FrameRecord]]:
     batch: list[FrameRecord] = []
     for item in items:
@@ -183,9 +191,10 @@ def write_history(
         for plan in todo:
             yield from _frames(plan, start, end)
 
-    frames, rows = asyncio.run(_store(dsn, _batched(every()))) if todo else (0, 0)
+    frames, rows = _in_thread(dsn, _batched(every())) if todo else (0, 0)
     alarms = events = 0
     with psycopg.connect(dsn, autocommit=True) as conn:
+        stations.heads_from_frames(conn, [p.station.mn for p in todo])
         runner = RulesRunner(conn, rules)
         if todo and rules_store.load_cursor(conn) is None:
             runner.start(datetime.fromtimestamp(start, UTC))

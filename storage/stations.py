@@ -186,6 +186,19 @@ def with_frames(conn: psycopg.Connection[TupleRow], mns: Iterable[str]) -> set[s
     return {str(r[0]) for r in rows}
 
 
+def heads_from_frames(conn: psycopg.Connection[TupleRow], mns: Iterable[str]) -> None:
+    """Set the heads' last-heard times (accepted_at, data_at) from the stored frames'
+    receive times, as migration 0040 did: after frames written with receive times of
+    the past (the demo history), the write's own time would say heard just now."""
+    conn.execute(
+        "UPDATE hj212.chain_head h SET accepted_at = f.last, data_at = f.last"
+        " FROM (SELECT mn, max(received_at) AS last FROM hj212.frame"
+        " WHERE mn = ANY(%s) AND status IN ('ok', 'duplicate') GROUP BY mn) f"
+        " WHERE h.chain = f.mn",
+        (list(mns),),
+    )
+
+
 async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[Station]:
     """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
     rows = await (await conn.execute(_STATIONS)).fetchall()

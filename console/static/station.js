@@ -100,10 +100,17 @@ function chart(series) {
 
 async function station(main, mn) {
   const enc = encodeURIComponent(mn);
-  const [st, latest, cases, frames, cmds, em] = await Promise.all([
-    api(`/stations/${enc}`), api(`/stations/${enc}/latest?cn=${view.cn === "2011" ? "2011" : view.cn}`),
+  const [st, live, cases, frames, cmds, em] = await Promise.all([
+    api(`/stations/${enc}`), api(`/stations/${enc}/latest?cn=${view.cn}`),
     api(`/cases?mn=${enc}`), api(`/stations/${enc}/frames?limit=15`),
     api(`/stations/${enc}/commands?limit=10`), api(`/stations/${enc}/emissions?days=7`)]);
+  // a station that sends no real-time data (hourly only, or silent for a while): its
+  // hourly records, said so in the panel's title
+  let cn = view.cn, latest = live;
+  if (!latest.length && cn === "2011") {
+    cn = "2061";
+    latest = await api(`/stations/${enc}/latest?cn=2061`);
+  }
   // the factors from the registry as well as from the latest data: a view of a station
   // silent for days still has its factors
   const factors = [...new Set([...latest.map((l) => l.pollutant), ...st.limits.map((l) => l.pollutant)])];
@@ -112,14 +119,14 @@ async function station(main, mn) {
     view.pollutant = factors.find((f) => limited.includes(f)) || factors[0] || null;
   }
   const series = view.pollutant ? await api(`/stations/${enc}/series?pollutant=${view.pollutant}` +
-    `&cn=${view.cn}&hours=${HOURS[view.cn]}`) : null;
+    `&cn=${cn}&hours=${HOURS[cn]}`) : null;
   if (series) series.manual = await manualSeries(mn, view.pollutant, series.start, series.end);  // cases.js
   if (series) series.pollutant = view.pollutant;
   const limits = Object.fromEntries(st.limits.map((l) => [l.pollutant, l]));
   const pick = h("select", { id: "pick-factor", onchange: (e) => { view.pollutant = e.target.value; refresh(); } },
     factors.map((f) => h("option", { value: f, selected: f === view.pollutant }, factorName(f))));
   const cnPick = h("select", { id: "pick-cn", onchange: (e) => { view.cn = e.target.value; refresh(); } },
-    CNS.map(([cn, k]) => h("option", { value: cn, selected: cn === view.cn }, t(k))));
+    CNS.map(([c, k]) => h("option", { value: c, selected: c === cn }, t(k))));
   const phases = await Promise.all(cases.filter((c) => c.kind === "outage")
     .map((c) => api(`/cases/${c.id}/filings`).catch(() => null)));
   const phaseOf = Object.fromEntries(phases.filter(Boolean).map((f) => [f.case.id, f]));
@@ -130,7 +137,7 @@ async function station(main, mn) {
       h("div", { class: "panel" }, h("h3", {}, t("chart"), " ", pick, " ", cnPick),
         series ? chart(series) : h("p", { class: "muted" }, t("none")),
         h("p", { class: "legend muted" }, `${t("legend_limit")} · ${t("legend_flag")} · ${t("legend_mark")}`)),
-      h("div", { class: "panel" }, h("h3", {}, `${t(view.cn === "2011" ? "latest" : CNS.find((c) => c[0] === view.cn)[1])}`),
+      h("div", { class: "panel" }, h("h3", { id: "latest-title" }, `${t(cn === "2011" ? "latest" : CNS.find((c) => c[0] === cn)[1])}`),
         table(["factor", "value", "converted", "limit", "flag", "time"], latest.map((l) => {
           const lim = limits[l.pollutant];
           // the rules' judgement where they make one (a gas hourly limit: on the converted
