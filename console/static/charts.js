@@ -59,8 +59,11 @@ async function severalFactors(mn, st, factors) {
   const chosen = chosenFactors(st, factors);
   const box = h("div", { class: "echart", id: "several-chart", "data-factors": chosen.length });
   const [cn, hours] = SPANS[several.span];
-  const list = await Promise.all(chosen.map((p) =>
-    api(`/stations/${encodeURIComponent(mn)}/series?pollutant=${p}&cn=${cn}&hours=${hours}`)));
+  const fetch = (c) => Promise.all(chosen.map((p) =>
+    api(`/stations/${encodeURIComponent(mn)}/series?pollutant=${p}&cn=${c}&hours=${hours}`)));
+  let list = await fetch(cn);
+  // a station without real-time data (hourly uploads only): the day from its hours
+  if (cn === "2011" && !list.some((one) => one.points.length)) list = await fetch("2061");
   box.dataset.points = list.reduce((n, one) => n + one.points.length, 0);
   AFTER.push(() => {
     if (!window.echarts) { box.replaceChildren(h("p", { class: "muted" }, t("no_echarts"))); return; }
