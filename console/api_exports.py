@@ -5,15 +5,17 @@ evidence export audits its own steps as well (evidence/export.py)."""
 
 from __future__ import annotations
 
+import math
+import re
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-import psycopg
 from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import BaseModel, Field
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from pydantic import BaseModel, Field, model_validator
 
 from console.deps import DB, ERRORS, CtxDep, ScopeDep, StationDep, Text, UserDep
 from evidence.export import ExportError, export_bundle
@@ -55,11 +57,29 @@ def export_table(body: Sheet, user: UserDep) -> Response:
     width = len(body.columns)
     if any(len(r) != width for r in body.rows):
         raise HTTPException(422, "every row needs as many cells as there are columns")
-    rows: list[tuple[Cell, ...]] = [tuple(r) for r in body.rows]
-    sheet = Table(body.title[:31], tuple(body.columns), rows)
+    rows: list[tuple[Cell, ...]] = [tuple(_cell(c) for c in r) for r in body.rows]
+    sheet = Table(_sheet_name(body.title), tuple(_text(c) for c in body.columns), rows)
     stamp = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M")
-    report = Report(body.title, f"{user.name} · {stamp}（北京时间）", [sheet])
+    report = Report(_text(body.title), f"{user.name} · {stamp}（北京时间）", [sheet])
     return _attachment(_xlsx(report), XLSX, f"{body.title}.xlsx")
+
+
+def _text(value: str) -> str:
+    """What a worksheet may hold: no control characters (openpyxl refuses them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _cell(value: str | float | None) -> Cell:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _sheet_name(title: str) -> str:
+    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", _text(title)).strip()[:31] or "table"
 
 
 Format = Literal["xlsx", "csv", "html", "pdf"]
@@ -84,7 +104,7 @@ def report(
         raise HTTPException(404, "not found")
     try:
         chosen = parse(period)
-    except PeriodError as exc:
+    except (PeriodError, ValueError, OverflowError) as exc:  # a year 0 or 9999: no calendar
         raise HTTPException(422, str(exc)) from None
     build = transmission.build if kind == "transmission" else emissions.build
     made = build(conn, chosen, ctx.ruleset, wanted or None, now=ctx.clock())
@@ -98,9 +118,27 @@ def report(
     return Response(render.to_html(made), media_type="text/html; charset=utf-8")
 
 
+MAX_EVIDENCE = timedelta(days=31)
+
+
 class Window(BaseModel):
+    """[start, end), at most 31 days, within 1970-9000 (nothing is stored outside)."""
+
     start: datetime
     end: datetime
+
+    @model_validator(mode="after")
+    def _sane(self) -> Window:
+        start, end = (t if t.tzinfo else t.replace(tzinfo=BEIJING) for t in (self.start, self.end))
+        if not (_EARLIEST <= start < end <= _LATEST):
+            raise ValueError("end must be after start, both between 1970 and 9000")
+        if end - start > MAX_EVIDENCE:
+            raise ValueError("an evidence window is at most 31 days")
+        return self
+
+
+_EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @router.post("/stations/{mn}/evidence", summary="A station's window as a signed evidence ZIP")
@@ -118,8 +156,6 @@ def evidence(mn: StationDep, body: Window, user: UserDep, ctx: CtxDep) -> Respon
             )  # fmt: skip
         except ExportError as exc:
             raise HTTPException(409, f"evidence export refused: {exc}") from None
-        except psycopg.Error as exc:
-            raise HTTPException(503, f"database: {exc}") from None
         content = out.read_bytes()
     stamp = body.start.astimezone(BEIJING).strftime("%Y%m%d%H%M")
     return _attachment(content, "application/zip", f"evidence-{mn}-{stamp}.zip")
