@@ -122,6 +122,7 @@ def build(summary: dict[str, Any]) -> Report:
         [
             ("监测点 MN", w["mn"]),
             ("名称 / 企业", f"{station.get('name', '')} / {station.get('enterprise', '')}"),
+            ("地区", names.region(str(station.get("region_code") or "")) or "—"),
             (f"时段（{TIME_LABEL}）", f"{_local(start)} 至 {_local(end)}"),
             (
                 f"导出时间（{TIME_LABEL}） / 导出人",
@@ -230,7 +231,7 @@ def build(summary: dict[str, Any]) -> Report:
         ),
     ]
     return Report(
-        f"自动监控数据证据报告 {w['mn']}",
+        f"自动监控数据证据报告 {station.get('name') or w['mn']}",
         f"{_local(start)} 至 {_local(end)}（{TIME_LABEL}）",
         tables,
         charts,

@@ -7,6 +7,7 @@
 "use strict";
 
 Object.assign(TEXT.zh, {
+  timeline: "时间线", add_note: "添加备注", "ev:opened": "立案", "ev:closed": "结案", "ev:note": "备注",
   evidence: "导出证据包", evidence_from: "证据时段自", evidence_hours: "小时数",
   evidence_done: "证据包已下载", phase: "当前情况", expected_of: "待办（责任方）",
   "phase:silent": "仍无数据：联网中断", "phase:stopped": "已恢复联网，企业报告停产（F）且无流量：停运时段不计入考核",
@@ -19,6 +20,7 @@ Object.assign(TEXT.zh, {
   flags_legend: "标记：N 正常，F 停运，D 故障，M 维护，C 校准，T 超量程，S 设定值，B 通讯异常",
 });
 Object.assign(TEXT.en, {
+  timeline: "Timeline", add_note: "Add a note", "ev:opened": "opened", "ev:closed": "closed", "ev:note": "note",
   evidence: "Export evidence bundle", evidence_from: "Evidence from", evidence_hours: "Hours",
   evidence_done: "Evidence bundle downloaded", phase: "Now", expected_of: "Still expected (of whom)",
   "phase:silent": "still silent: outage", "phase:stopped": "link back; plant reports stopped (F, no flow): hours out of the period",
@@ -154,13 +156,9 @@ async function station(main, mn) {
         })), h("p", { class: "legend muted" }, t("flags_legend")))),
     await severalFactors(mn, st, factors),  // charts.js
     h("h3", {}, t("cases")),
-    cases.length ? table(["kind", "factor", "time", "report_due", "restore_due", "phase", "expected_of"], cases.map((c) => {
-      const f = phaseOf[c.id];
-      return h("tr", { "data-case": c.id }, h("td", {}, caseKindName(c.kind)), factorCell(c.pollutant),
-        h("td", {}, fmtTime(c.opened_at)), h("td", {}, countdown(c.report_due)), h("td", {}, countdown(c.restore_due)),
-        h("td", { class: "phase" }, f && f.phase ? t("phase:" + f.phase) : "—"),
-        h("td", { class: "expected" }, f ? f.expected.map((e) => `${t("what:" + e.what)}（${t("who:" + e.who)}）`).join("；") : "—"));
-    })) : h("p", { class: "muted" }, t("none")),
+    cases.length ? table(["kind", "factor", "time", "report_due", "restore_due", "phase", "expected_of", ""],
+      (await Promise.all(cases.map((c) => caseRows(c, phaseOf[c.id])))).flat())
+      : h("p", { class: "muted" }, t("none")),
     await alarmHistory(mn),  // alarms.js
     h("h3", {}, t("emissions")),
     table(["factor", "computed", "device", "hours"], Object.entries(em.factors).map(([code, days]) => {
@@ -175,6 +173,33 @@ async function station(main, mn) {
     table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
       h("td", {}, fmtTime(f.received_at)), h("td", {}, f.cn || ""), h("td", {}, f.status),
       h("td", {}, h("pre", { class: "raw" }, f.raw))))));
+}
+
+// A case row, what the data say and who must do what (docs/console.md §6), and on
+// request its timeline (GET /api/cases/{id}/timeline) with a note to add.
+const openCases = new Set();
+async function caseRows(c, f) {
+  const toggle = () => { openCases.has(c.id) ? openCases.delete(c.id) : openCases.add(c.id); refresh(); };
+  const row = h("tr", { "data-case": c.id }, h("td", {}, caseKindName(c.kind)), factorCell(c.pollutant),
+    h("td", {}, fmtTime(c.opened_at)), h("td", {}, countdown(c.report_due)), h("td", {}, countdown(c.restore_due)),
+    h("td", { class: "phase" }, f && f.phase ? t("phase:" + f.phase) : "—"),
+    h("td", { class: "expected" }, f ? f.expected.map((e) => `${t("what:" + e.what)}（${t("who:" + e.who)}）`).join("；") : "—"),
+    h("td", {}, h("button", { type: "button", class: "act timeline", onclick: toggle },
+      openCases.has(c.id) ? t("close_group") : t("timeline"))));
+  if (!openCases.has(c.id)) return [row];
+  const events = await api(`/cases/${c.id}/timeline`);
+  const note = async () => {
+    const text = await ask(`${t("add_note")} #${c.id}`, true);
+    if (!text) return;
+    try { await api(`/cases/${c.id}/notes`, { note: text }); } catch (e) { alert(e.message); }
+    refresh();
+  };
+  const canNote = me && ["administrator", "operator"].includes(me.role);
+  return [row, h("tr", { class: "member", "data-timeline": c.id }, h("td", { colspan: 8 },
+    h("ol", { class: "timeline" }, events.map((e) => h("li", {}, `${fmtTime(e.at)} `,
+      h("b", {}, t("ev:" + e.kind) === "ev:" + e.kind ? kindName(e.kind) : t("ev:" + e.kind)), " ",
+      e.detail.note ? `${e.detail.by || ""}：${e.detail.note}` : (e.detail.reason || "")))),
+    canNote ? h("button", { type: "button", class: "act add-note", onclick: note }, t("add_note")) : null))];
 }
 
 // Inspectors (and administrators) take a signed bundle of the last hours with them;

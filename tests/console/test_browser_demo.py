@@ -238,6 +238,15 @@ def test_a_station_back_reporting_f_says_what_is_expected_of_whom(
     expect(expected).to_contain_text("审核停产说明（监管部门）")
     expect(expected).not_to_contain_text("人工采样")
     photo(demo_page, "08-station-stopped")
+    case.locator("button.timeline").click()  # the case's timeline, and a note added to it
+    events = demo_page.locator("tr[data-timeline] ol.timeline li")
+    expect(events.first).to_contain_text("立案")
+    demo_page.locator("tr[data-timeline] button.add-note").click()
+    demo_page.fill("#confirm-note", "企业电话确认：停产检修")
+    demo_page.click("#confirm-ok")
+    expect(events.filter(has_text="企业电话确认：停产检修")).to_have_count(1)
+    expect(events.last).to_contain_text("duty")
+    photo(demo_page, "08b-case-timeline")
 
 
 @pytest.mark.parametrize(
