@@ -17,7 +17,7 @@ from protocol import BEIJING
 from protocol.pollutants import FACTORS
 from reports import names
 from rules.lifecycle import LifecycleError
-from rules.transmission import Tally
+from rules.transmission import Tally, below
 from services.figures import figures
 from storage import alarm_inbox
 from storage import alarms as alarm_store
@@ -72,19 +72,19 @@ def _tree(rows: list[q.StationStatus]) -> list[Row]:
     ]
 
 
-def _etr(conn: DB, scope: Any, ctx: Any, start: datetime, now: datetime) -> float | None:
+def _etr(conn: DB, scope: Any, ctx: Any, start: datetime, now: datetime) -> Row:
+    """The effective transmission rate of every visible station together, and whether it
+    passes the base threshold (rules.transmission.below: 大于 or 不低于 per config)."""
     found = figures(
-        conn,
-        start,
-        now,
-        now=now,
-        ruleset=ctx.ruleset,
-        region=scope.region_prefix,
-        enterprise=scope.enterprise,
-        emissions=False,
-    )
-    total = sum((s.rate() for s in found.stations), Tally())
-    return total.completion.etr
+        conn, start, now, now=now, ruleset=ctx.ruleset,
+        region=scope.region_prefix, enterprise=scope.enterprise, emissions=False,
+    )  # fmt: skip
+    total = sum((s.rate() for s in found.stations), Tally()).completion
+    base = ctx.ruleset.base
+    return {
+        "etr": total.etr,
+        "passes": not below(total, base.etr_threshold, strict=base.etr_strict),
+    }
 
 
 @router.get("/board", summary="The duty board: region tree, offline stations, alarms, cases")

@@ -50,7 +50,17 @@ class Sheet(BaseModel):
     rows: list[list[str | float | int | None]] = Field(max_length=20000)
 
 
-@router.post("/export.xlsx", summary="A table as shown on a page, as an xlsx workbook")
+def _files(*media: str) -> dict[int | str, dict[str, object]]:
+    """The OpenAPI description of a download: what its 200 answer may be."""
+    return {200: {"description": "the file", "content": {m: {} for m in media}}}
+
+
+@router.post(
+    "/export.xlsx",
+    summary="A table as shown on a page, as an xlsx workbook",
+    response_class=Response,
+    responses=_files(XLSX),
+)
 def export_table(body: Sheet, user: UserDep) -> Response:
     """The page sends what it shows (names, not codes); the server writes the workbook
     (openpyxl), so every table exports the same way."""
@@ -85,7 +95,12 @@ def _sheet_name(title: str) -> str:
 Format = Literal["xlsx", "csv", "html", "pdf"]
 
 
-@router.get("/reports/{kind}", summary="The transmission or emission report of a period")
+@router.get(
+    "/reports/{kind}",
+    summary="The transmission or emission report of a period",
+    response_class=Response,
+    responses=_files(XLSX, "text/csv", "text/html", "application/pdf"),
+)
 def report(
     kind: Literal["transmission", "emissions"],
     conn: DB,
@@ -141,7 +156,12 @@ _EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-@router.post("/stations/{mn}/evidence", summary="A station's window as a signed evidence ZIP")
+@router.post(
+    "/stations/{mn}/evidence",
+    summary="A station's window as a signed evidence ZIP",
+    response_class=Response,
+    responses=_files("application/zip"),
+)
 def evidence(mn: StationDep, body: Window, user: UserDep, ctx: CtxDep) -> Response:
     """The bundle `hj212 evidence export` makes (evidence/export.py), signed with the
     platform's key; `hj212 evidence verify` checks it offline."""

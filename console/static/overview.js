@@ -35,10 +35,10 @@ function since(iso) {
   return hours >= 48 ? `${(hours / 24).toFixed(1)} d` : `${hours.toFixed(1)} h`;
 }
 
-function rateCard(id, key, value, threshold) {
-  const bad = value !== null && value !== undefined && value < threshold;
-  return h("a", { class: "card " + (bad ? "bad" : "ok"), id, href: "#/rates" }, t(key),
-    h("b", {}, pct(value)), h("small", {}, `${t("threshold")} ${pct(threshold)}`));
+// the server says whether the rate passes (rules.transmission.below: 大于 the threshold)
+function rateCard(id, key, rate, threshold) {
+  return h("a", { class: "card " + (rate.passes ? "ok" : "bad"), id, href: "#/rates" }, t(key),
+    h("b", {}, pct(rate.etr)), h("small", {}, `${t("threshold")} ${pct(threshold)}`));
 }
 
 function regionPicker(tree) {

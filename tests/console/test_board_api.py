@@ -149,6 +149,8 @@ def test_the_board_names_cities_lists_offline_stations_and_deadlines(
     assert cases[world["wuhan"]]["next_due"] is not None
     assert board["alarms"]["open:critical"] >= 1
     assert board["threshold"] == pytest.approx(0.95)
+    month = board["etr_month"]
+    assert month["passes"] is (month["etr"] is None or month["etr"] > 0.95)  # 大于 95 %
     login(client, f"wuhan{world['tag']}")
     mine = client.get("/api/board").json()
     assert {c["code"] for c in mine["tree"]} == {"420100"}
