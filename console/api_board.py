@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from config import regions
 from console.deps import DB, ERRORS, ActorDep, CtxDep, MnQuery, ScopeDep, Text
@@ -200,24 +200,28 @@ def alarm_groups(
     return {"groups": [asdict(g) for g in page], "totals": totals, "offset": offset, "limit": limit}
 
 
+def _said(note: str) -> str:
+    if not note.strip():
+        raise ValueError("a note is required: say what was seen or done")
+    return note.strip()
+
+
 class Bulk(BaseModel):
     ids: list[int] = Field(min_length=1, max_length=1000)
     # a note is required: the acknowledgement says what the operator saw or did
-    note: Text = Field(min_length=1, max_length=2000)
+    note: Annotated[Text, AfterValidator(_said)] = Field(min_length=1, max_length=2000)
 
 
 @router.post("/alarms/ack", summary="Acknowledge many alarms with one note (each audited)")
 def bulk_ack(body: Bulk, conn: DB, scope: ScopeDep, user: ActorDep) -> Row:
     """Every visible open alarm of ``ids`` acknowledged, each with its own lifecycle step
     and audit entry (storage/alarms.py ``act``); the others are listed as skipped."""
-    if not body.note.strip():
-        raise HTTPException(422, "a note is required")
     mine = alarm_inbox.visible_ids(conn, body.ids, scope.region_prefix, scope.enterprise)
     done: list[int] = []
     skipped: list[int] = [i for i in body.ids if i not in set(mine)]
     for alarm_id in mine:
         try:
-            alarm_store.act(conn, alarm_id, "ack", user.name, body.note.strip())
+            alarm_store.act(conn, alarm_id, "ack", user.name, body.note)
             done.append(alarm_id)
         except LifecycleError:
             skipped.append(alarm_id)

@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from console.deps import DB, ERRORS, CtxDep, ScopeDep, StationDep, Text, UserDep
+from console.deps import DB, ERRORS, CtxDep, ScopeDep, StationDep, UserDep
 from evidence.export import ExportError, export_bundle
 from evidence.report import to_pdf
 from protocol import BEIJING
@@ -44,15 +44,15 @@ def _xlsx(report: Report) -> bytes:
         return path.read_bytes()
 
 
-class Sheet(BaseModel):
-    title: Text = Field(min_length=1, max_length=100)
-    columns: list[Text] = Field(min_length=1, max_length=60)
-    rows: list[list[str | float | int | None]] = Field(max_length=20000)
-
-
 def _files(*media: str) -> dict[int | str, dict[str, object]]:
     """The OpenAPI description of a download: what its 200 answer may be."""
     return {200: {"description": "the file", "content": {m: {} for m in media}}}
+
+
+class Sheet(BaseModel):
+    title: str = Field(min_length=1, max_length=100)
+    columns: list[str] = Field(min_length=1, max_length=60)
+    rows: list[list[str | float | int | None]] = Field(max_length=20000)
 
 
 @router.post(
@@ -63,20 +63,22 @@ def _files(*media: str) -> dict[int | str, dict[str, object]]:
 )
 def export_table(body: Sheet, user: UserDep) -> Response:
     """The page sends what it shows (names, not codes); the server writes the workbook
-    (openpyxl), so every table exports the same way."""
+    (openpyxl), so every table exports the same way. What a worksheet cannot hold is
+    dropped, never refused: control characters, lone surrogates, cells beyond the
+    columns; a short row (a cell spanning the table) is padded."""
     width = len(body.columns)
-    if any(len(r) != width for r in body.rows):
-        raise HTTPException(422, "every row needs as many cells as there are columns")
-    rows: list[tuple[Cell, ...]] = [tuple(_cell(c) for c in r) for r in body.rows]
+    rows: list[tuple[Cell, ...]] = [
+        tuple(_cell(c) for c in [*r[:width], *[None] * (width - len(r))]) for r in body.rows
+    ]
     sheet = Table(_sheet_name(body.title), tuple(_text(c) for c in body.columns), rows)
     stamp = datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M")
     report = Report(_text(body.title), f"{user.name} · {stamp}（北京时间）", [sheet])
-    return _attachment(_xlsx(report), XLSX, f"{body.title}.xlsx")
+    return _attachment(_xlsx(report), XLSX, f"{_sheet_name(body.title)}.xlsx")
 
 
 def _text(value: str) -> str:
-    """What a worksheet may hold: no control characters (openpyxl refuses them)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    """What a worksheet may hold: valid Unicode without control characters."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _cell(value: str | float | None) -> Cell:
@@ -95,6 +97,19 @@ def _sheet_name(title: str) -> str:
 Format = Literal["xlsx", "csv", "html", "pdf"]
 
 
+# a day, month, quarter or year of 1970-2999 (reports/periods.py parses it)
+PERIOD = r"^(19[7-9][0-9]|2[0-9]{3})(Q[1-4]|-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+
+
+def _period(text: str) -> str:
+    """A period reports.periods can take (2026-02-30 is not: a 422 naming it)."""
+    try:
+        parse(text)
+    except (PeriodError, ValueError, OverflowError) as exc:  # a year 0 or 9999: no calendar
+        raise ValueError(str(exc)) from None
+    return text
+
+
 @router.get(
     "/reports/{kind}",
     summary="The transmission or emission report of a period",
@@ -106,7 +121,7 @@ def report(
     conn: DB,
     scope: ScopeDep,
     ctx: CtxDep,
-    period: Annotated[str, Query(max_length=10)],
+    period: Annotated[str, Query(pattern=PERIOD), AfterValidator(_period)],
     region: Annotated[str, Query(pattern=r"^[0-9]{0,6}$")] = "",
     format: Format = "html",
 ) -> Response:
@@ -117,10 +132,7 @@ def report(
     wanted = scope.region_prefix if len(region) < len(scope.region_prefix) else region
     if not wanted.startswith(scope.region_prefix):
         raise HTTPException(404, "not found")
-    try:
-        chosen = parse(period)
-    except (PeriodError, ValueError, OverflowError) as exc:  # a year 0 or 9999: no calendar
-        raise HTTPException(422, str(exc)) from None
+    chosen = parse(period)
     build = transmission.build if kind == "transmission" else emissions.build
     made = build(conn, chosen, ctx.ruleset, wanted or None, now=ctx.clock())
     name = f"{kind}-{chosen.label}{'-' + wanted if wanted else ''}.{format}"

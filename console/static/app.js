@@ -503,8 +503,8 @@ async function start() {
   document.getElementById("nav-users").hidden = me.role !== "administrator";
   document.getElementById("nav-upstreams").hidden = me.role === "enterprise" ||
     (me.role !== "administrator" && me.region_prefix !== "");
-  showWho();
-  await loadNames();  // names.js
+  await loadNames();  // names.js; before the user is shown: a page rendered from now on
+  showWho();          // has its names, and no second render replaces the first
   refresh();
 }
 

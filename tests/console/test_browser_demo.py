@@ -125,6 +125,10 @@ def test_the_duty_board_names_cities_offline_stations_and_deadlines(demo_page: P
     demo_page.select_option("#board-region", "4205")
     expect(demo_page.locator("tr[data-region='420100']")).to_have_count(0)
     photo(demo_page, "02-overview-yichang")
+    demo_page.click("#lang")  # the English switch: chrome and kinds in English
+    expect(demo_page.locator("main h2")).to_contain_text("Duty board")
+    expect(demo_page.locator("#todo-cases")).to_contain_text("outage")
+    photo(demo_page, "02b-overview-english")
 
 
 def test_the_inbox_has_one_row_per_station_and_kind_with_counts(
