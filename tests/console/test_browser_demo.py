@@ -259,8 +259,11 @@ def test_a_station_back_reporting_f_says_what_is_expected_of_whom(
 )  # fmt: skip
 def test_every_other_page_renders_and_is_photographed(demo_page: Page, route: str) -> None:
     sign_in(demo_page, "duty")
+    expect(demo_page.locator("main")).to_contain_text("值班总览")  # signed in: the board
     go(demo_page, route)
-    expect(demo_page.locator("main h2").first).to_be_visible()
+    expect(demo_page.locator("#nav a.on")).to_have_attribute("href", "#" + route)
+    expect(demo_page.locator("main")).not_to_contain_text("值班总览")  # the page replaced it
+    expect(demo_page.locator("main > *").first).to_be_visible()
     expect(demo_page.locator("main .error")).to_have_count(0)
     photo(demo_page, "09" + route.replace("/", "-"))
 
