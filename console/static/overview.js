@@ -37,7 +37,8 @@ function since(iso) {
 
 // the server says whether the rate passes (rules.transmission.below: 大于 the threshold)
 function rateCard(id, key, rate, threshold) {
-  return h("a", { class: "card " + (rate.passes ? "ok" : "bad"), id, href: "#/rates" }, t(key),
+  const verdict = rate.etr === null || rate.etr === undefined ? "" : rate.passes ? "ok" : "bad";  // no hour ended yet: none
+  return h("a", { class: "card " + verdict, id, href: "#/rates" }, t(key),
     h("b", {}, pct(rate.etr)), h("small", {}, `${t("threshold")} ${pct(threshold)}`));
 }
 
