@@ -164,8 +164,10 @@ def demo(args: argparse.Namespace) -> int:
         return err(str(exc))
     gw_settings = demo_gateway(settings.gateway, args.port)
     console = replace(settings.console, port=_pick_port(settings.console.port))
-    login = demo_setup(dsn, args.stations)
+    login = demo_setup(dsn, args.stations, args.history_days)
     print(banner(dsn, gw_settings, console.port, login[0], args), file=sys.stderr, flush=True)
+    for line in login[1:]:
+        print(f"  {line}", file=sys.stderr, flush=True)
 
     async def main() -> None:
         gateway = Gateway(gw_settings, dsn, settings.storage)

@@ -7,6 +7,8 @@ import argparse
 import os
 import secrets
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import psycopg
@@ -15,7 +17,9 @@ from cli.common import resolve_dsn
 from config.settings import Settings
 from console.auth import hash_password
 from console.server import serve
+from simulators.models import Station as SimStation
 from storage import console_store
+from storage.stations import Pollutant, Station, registered, upsert
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,38 +79,86 @@ async def _until_stopped(parent: int | None) -> None:
 
 
 # -- hj212 demo ----------------------------------------------------------------------
+# county codes of three Hubei cities (checked against the code list on import like any)
 DEMO_REGIONS = (("420102", "武汉"), ("420502", "宜昌"), ("420602", "襄阳"))
+MODEL_NAMES = {
+    "cems": "锅炉烟气",
+    "cems-nox": "锅炉烟气",
+    "water": "污水总排口",
+    "flow": "废水流量",
+}
+EXTRA_PREFIX = "5198"  # the demo's two history-only stations (cli/demo_history.py)
 
 
-def demo_setup(dsn: str, stations: int) -> list[str]:
-    """Register the demo fleet's stations (so the console shows them, spread over three
-    Hubei cities) and make a demo administrator if there is no user yet: the lines to
-    print about the console."""
-    from simulators.fleet import DEFAULT_PREFIX, build_stations
-    from simulators.scenario import Scenario
-    from storage.stations import Pollutant, Station, registered, upsert
-
-    fleet = build_stations(Scenario(), stations, 212, DEFAULT_PREFIX)
-    registry = [
+def _registry(fleet: list[SimStation], since: datetime) -> list[Station]:
+    """The fleet as registered: only pollutants with a limit are assessed (flow, O2,
+    temperature, pressure, humidity are conditions: docs/regulations.md §1.2); monitored
+    since the history begins, so its hours count."""
+    return [
         Station(
             mn=s.mn,
-            name=f"{DEMO_REGIONS[s.index % 3][1]}{s.model.name}-{s.index}",
+            name=f"{DEMO_REGIONS[s.index % 3][1]}{MODEL_NAMES.get(s.model.name, s.model.name)}"
+            f"-{s.index}",
             medium=s.model.medium,
             region_code=DEMO_REGIONS[s.index % 3][0],
             enterprise=f"演示企业{s.index // 2 + 1}",
             o2_ref=s.o2_ref,
+            monitored_since=since,
             pollutants=tuple(
-                Pollutant(f.code, emission_limit=f.limit, range_high=f.range_high)
+                Pollutant(
+                    f.code,
+                    assessed=f.limit is not None,
+                    emission_limit=f.limit,
+                    range_high=f.range_high,
+                )
                 for f in s.model.factors
             ),
         )
         for s in fleet
     ]
+
+
+def _extras(count: int) -> dict[str, SimStation]:
+    """A CEMS that went silent and a water plant back after an outage reporting itself
+    stopped: history only, the live fleet does not include them."""
+    from simulators.fleet import station_mn
+    from simulators.models import CEMS, WATER, make_station
+
+    return {
+        "offline": make_station(count, station_mn(count, prefix=EXTRA_PREFIX), CEMS, 212),
+        "stopped": make_station(count + 1, station_mn(count + 1, prefix=EXTRA_PREFIX), WATER, 212),
+    }
+
+
+def demo_setup(dsn: str, stations: int, history_days: int = 14) -> list[str]:
+    """Register the demo fleet's stations (spread over three Hubei cities), write their
+    last ``history_days`` days (cli/demo_history.py) and make a demo administrator if
+    there is no user yet: the lines to print about the console."""
+    from cli import demo_history
+    from simulators.fleet import DEFAULT_PREFIX, build_stations
+    from simulators.scenario import Scenario
+
+    now = datetime.now(UTC)
+    fleet = build_stations(Scenario(), stations, 212, DEFAULT_PREFIX)
+    extra = _extras(stations) if history_days > 0 else {}
+    since = now - timedelta(days=history_days)
+    registry = _registry([*fleet, *extra.values()], since)
     with psycopg.connect(dsn) as conn:
         known = registered(conn)
         upsert(conn, [s for s in registry if s.mn not in known])
+    lines = []
+    if history_days > 0:
+        started = time.monotonic()
+        plans = demo_history.plans(fleet, extra, int(now.timestamp()))
+        done = demo_history.write_history(dsn, plans, now, history_days)
+        lines.append(
+            f"history: {done.stations} station(s), {history_days} days, {done.frames} frames,"
+            f" {done.rows} measurement rows, {done.alarms} alarms"
+            f" ({time.monotonic() - started:.0f} s)"
+        )
+    with psycopg.connect(dsn) as conn:
         if console_store.users(conn):
-            return ["sign in with a user of `hj212 users list`"]
+            return ["sign in with a user of `hj212 users list`", *lines]
         password = secrets.token_urlsafe(9)
         console_store.add_user(conn, "demo", hash_password(password), "administrator")
-    return [f"user demo, password {password}  (administrator; made because there was none)"]
+    return [f"user demo, password {password}  (administrator; made because there was none)", *lines]

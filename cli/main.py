@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = until Ctrl-C")
     demo.add_argument("--port", type=int, help="gateway port (default 9212, or a free one)")
     demo.add_argument("--home", type=Path, help="embedded cluster home (default var/pg)")
+    demo.add_argument(
+        "--history-days", type=int, default=14, help="days of history to start with (0: none)"
+    )
     demo.set_defaults(func=commands.demo)
 
     decode.add_parser(sub)

@@ -51,16 +51,18 @@ def _visible_mn(conn: DB, mn: str | None, scope: Scope) -> str:
 def alarms(
     conn: DB,
     scope: ScopeDep,
-    state: Literal["open", "acknowledged", "resolved", "closed", "active"] | None = "active",
+    state: Literal["open", "acknowledged", "resolved", "closed", "active", "all"] | None = "active",
     mn: MnQuery = None,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Row]:
-    states = ("open", "acknowledged") if state == "active" else (state,)
+    """``active``: open and acknowledged; ``all``: every state (a station's history)."""
+    states = {"active": ("open", "acknowledged"), "all": (None,)}.get(state or "", (state,))
     rows = [
         a
         for wanted in states
         for a in alarm_store.list_alarms(
-            conn, state=wanted, mn=mn, region=scope.region_prefix, limit=limit
+            conn, state=wanted, mn=mn, kind=kind, region=scope.region_prefix, limit=limit
         )
     ]
     names = q.visible_names(conn, {a.mn for a in rows}, scope.region_prefix, scope.enterprise)

@@ -6,6 +6,7 @@ at ``/openapi.json`` and ``/docs``.
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -26,10 +27,13 @@ from config.rules import RulesSettings
 from config.settings import ConsoleSettings
 from console import (
     api_auth,
+    api_board,
     api_cases,
     api_corrections,
     api_enterprises,
+    api_exports,
     api_frames,
+    api_marks,
     api_ops,
     api_quarterly,
     api_stations,
@@ -41,6 +45,8 @@ from console.limits import RequestLimits
 from storage.sign_in import Limits
 
 STATIC = Path(__file__).resolve().parent / "static"
+NODE_MODULES = Path(os.environ.get("HJ212_NODE_MODULES") or STATIC.parents[1] / "node_modules")
+VENDOR = {"echarts.min.js": NODE_MODULES / "echarts" / "dist" / "echarts.min.js"}
 
 
 def sign_in_limits(settings: ConsoleSettings) -> Limits:
@@ -131,6 +137,9 @@ def create_app(
     app.include_router(api_frames.router)
     app.include_router(api_enterprises.router)
     app.include_router(api_quarterly.router)
+    app.include_router(api_board.router)
+    app.include_router(api_exports.router)
+    app.include_router(api_marks.router)
     _security_headers(app)
     app.add_exception_handler(RequestValidationError, _invalid)
     # limits inside the proxy headers (added first: the last added runs outermost), so
@@ -143,6 +152,15 @@ def create_app(
     if trusted:  # the client address is the one a trusted proxy forwards
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/vendor/{name}", include_in_schema=False)
+    def vendor(name: str) -> FileResponse:
+        """The browser libraries ./dev installed from the npm registry (package-lock.json),
+        served by the console itself: no page loads anything from elsewhere."""
+        path = VENDOR.get(name)
+        if path is None or not path.is_file():
+            raise HTTPException(404, "not installed: run ./dev (npm ci)")
+        return FileResponse(path, headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -24,7 +24,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from protocol import BEIJING
-from reports import render
+from reports import names, render
 from reports.model import Cell, Chart, Report
 from reports.model import Table as ReportTable
 from rules.times import TIME_LABEL, shown
@@ -89,7 +89,7 @@ def _case_tables(summary: dict[str, Any]) -> list[ReportTable]:
     samples: list[tuple[Cell, ...]] = [
         (
             _when(x["sampled_at"]),
-            x["pollutant"],
+            names.factor(x["pollutant"]),
             f"{x['value']:g} {x['unit']}",
             x["laboratory"],
             _STATE.get(x["state"], x["state"]),
@@ -122,6 +122,7 @@ def build(summary: dict[str, Any]) -> Report:
         [
             ("监测点 MN", w["mn"]),
             ("名称 / 企业", f"{station.get('name', '')} / {station.get('enterprise', '')}"),
+            ("地区", names.region(str(station.get("region_code") or "")) or "—"),
             (f"时段（{TIME_LABEL}）", f"{_local(start)} 至 {_local(end)}"),
             (
                 f"导出时间（{TIME_LABEL}） / 导出人",
@@ -149,7 +150,7 @@ def build(summary: dict[str, Any]) -> Report:
             c = t["completion"]
             rows.append(
                 (
-                    code,
+                    names.factor(code),
                     c["expected"],
                     c["received"],
                     c["valid"],
@@ -181,7 +182,7 @@ def build(summary: dict[str, Any]) -> Report:
             )
         )
         emissions: list[tuple[Cell, ...]] = [
-            (code, round(e["computed"], 3), round(e["device"], 3), e["hours"])
+            (names.factor(code), round(e["computed"], 3), round(e["device"], 3), e["hours"])
             for code, e in figs.get("emissions", {}).items()
         ]
         tables.append(ReportTable("排放量", ("因子", "核算量", "设备累计", "小时数"), emissions))
@@ -191,7 +192,12 @@ def build(summary: dict[str, Any]) -> Report:
     if series["labels"]:
         charts.append(Chart("line", "小时均值", series["labels"], series["values"]))
     events: list[tuple[Cell, ...]] = [
-        (_when(a["raised_at"]), a["kind"], a.get("pollutant") or "", a["state"])
+        (
+            _when(a["raised_at"]),
+            names.zh(names.KINDS, a["kind"]),
+            names.factor(a["pollutant"]) if a.get("pollutant") else "",
+            names.zh(names.STATES, a["state"]),
+        )
         for a in summary["alarms"]
     ]
     tables.append(ReportTable("报警", (f"时间（{TIME_LABEL}）", "类型", "因子", "状态"), events))
@@ -225,7 +231,7 @@ def build(summary: dict[str, Any]) -> Report:
         ),
     ]
     return Report(
-        f"自动监控数据证据报告 {w['mn']}",
+        f"自动监控数据证据报告 {station.get('name') or w['mn']}",
         f"{_local(start)} 至 {_local(end)}（{TIME_LABEL}）",
         tables,
         charts,

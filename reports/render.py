@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-from reports import svg
+from reports import names, svg
 from reports.model import Cell, Report, Table
 
 
@@ -41,13 +42,44 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
+# what a reader sees in place of a code in the HTML page (CSV and XLSX keep the codes,
+# which programs read): docs/console.md §2
+def _level(code: str) -> str:
+    return names.zh(names.LEVELS, code)
+
+
+def _verdict(code: str) -> str:
+    return names.zh(names.VERDICTS, code)
+
+
+def _factor(code: str) -> str:
+    return names.factor(code)
+
+
+_READABLE: dict[str, Callable[[str], str]] = {
+    "pollutant": _factor,
+    "region_code": names.region,
+    "level": _level,
+    "pass": _verdict,
+    "check": _verdict,
+}
+
+
+def _shown(column: str, value: Cell, percent: bool) -> str:
+    text = _text(value, percent)
+    readable = _READABLE.get(column)
+    return readable(text) if readable and isinstance(value, str) and value else text
+
+
 def _html_table(table: Table) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+    head = "".join(
+        f'<th title="{escape(c)}">{escape(names.zh(names.COLUMNS, c))}</th>' for c in table.columns
+    )
     body = []
     for row in table.rows:
         cells = []
         for column, value in zip(table.columns, row, strict=True):
-            text = escape(_text(value, column in table.percent_columns))
+            text = escape(_shown(column, value, column in table.percent_columns))
             number = isinstance(value, int | float) and not isinstance(value, bool)
             style = ' class="num"' if number else ""
             if (column, value) in (("pass", "no"), ("check", "differs")):

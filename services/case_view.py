@@ -12,8 +12,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from protocol.codes import Cn
+from rules import outage
 from rules.config import Ruleset
-from storage import incidents, manual_data
+from rules.model import Reading
+from storage import incidents, manual_data, queries
 from storage.db import Conn
 from storage.incidents import CaseRow, Report
 from storage.manual_data import Sample
@@ -21,7 +24,7 @@ from storage.manual_data import Sample
 
 @dataclass(frozen=True)
 class Due:
-    what: str  # report | restoration | manual-sample
+    what: str  # report | restoration | manual-sample | stop-notice
     by: datetime | None
     state: str  # due | overdue | done | late | returned
 
@@ -61,15 +64,51 @@ def _state(by: datetime | None, now: datetime) -> str:
     return "overdue" if by is not None and now > by else "due"
 
 
+def link_back(conn: Conn, case: CaseRow, ruleset: Ruleset) -> str | None:
+    """An open outage case's phase once the station is heard again (rules/outage.py
+    ``after_link_back``), from the newest reading of each factor since it opened; None
+    for another case."""
+    if case.kind != "outage" or case.state != "open":
+        return None
+    newest: dict[str, queries.Latest] = {}
+    for cn in (Cn.REALTIME, Cn.MINUTE, Cn.HOURLY):
+        for row in queries.latest_values(conn, case.opened_at, [case.mn], cn):
+            if row.pollutant not in newest or row.data_time > newest[row.pollutant].data_time:
+                newest[row.pollutant] = row
+    readings = {code: Reading(rtd=r.value, flag=r.flag) for code, r in newest.items()}
+    return outage.after_link_back(readings, ruleset.for_region(case.region_code))
+
+
+def after_stop(due: list[Due], case: CaseRow, reports: list[Report], now: datetime) -> list[Due]:
+    """What is due once the link is back and the plant reports itself stopped: the link
+    is restored, no manual sample is due while nothing is emitted, a stop notice is
+    (docs/console.md §6; rules/outage.py)."""
+    kept = [d for d in due if d.what not in ("restoration", "manual-sample")]
+    noticed = any(r.kind in ("planned-stop", "restoration") for r in reports)
+    notice = Due(
+        "stop-notice", case.report_due, "done" if noticed else _state(case.report_due, now)
+    )
+    out = [*kept, Due("restoration", None, "done"), notice]
+    return sorted(out, key=lambda d: (d.state in ("done", "late"), d.by or now))
+
+
 def overview(conn: Conn, case: CaseRow, ruleset: Ruleset, now: datetime) -> dict[str, Any]:
-    """A case with its reports, samples and what is due next (the console's case page)."""
+    """A case with its reports, samples and what is due next (the console's case page),
+    and for an outage case what the data since it opened say (``phase``) and who is
+    expected to do what (``expected``)."""
     reports = incidents.reports(conn, case_id=case.id)
     samples = manual_data.samples(conn, case_id=case.id)
+    due = due_next(case, reports, samples, ruleset, now)
+    phase = link_back(conn, case, ruleset)
+    if phase == "stopped":
+        due = after_stop(due, case, reports, now)
     return {
         "case": asdict(case),
         "reports": [asdict(r) for r in reports],
         "samples": [asdict(s) for s in samples],
-        "due": [asdict(d) for d in due_next(case, reports, samples, ruleset, now)],
+        "due": [asdict(d) for d in due],
+        "phase": phase,
+        "expected": [{"who": w, "what": x} for w, x in outage.EXPECTED.get(phase or "", ())],
     }
 
 

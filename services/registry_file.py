@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from config import regions
 from protocol import BEIJING
 from storage.stations import COLUMNS, Pollutant, Station
 
@@ -164,6 +165,11 @@ def station_of(data: Mapping[str, object]) -> Station:
     region = str(data["region_code"]).strip()
     if not re.fullmatch(r"[0-9]{6}", region):
         raise StationError(f"region_code {region!r} is not a 6-digit administrative code")
+    if not regions.known(region):  # the maintained code list (config/regions.py)
+        raise StationError(
+            f"region_code {region} is not in the administrative-division code list"
+            " (GB/T 2260 / 统计用区划代码): check the county code"
+        )
     password = str(data.get("password") or "").strip()
     if not password:  # a device's PW is never assumed (it used to be 123456)
         raise StationError("password is empty: give the device's own PW (1-6 characters)")

@@ -85,10 +85,12 @@ class Model:
     nox_no_share: float | None = None
     codes: tuple[str, ...] = field(init=False)
     nox_parts: tuple[int, int, int] | None = field(init=False)  # NOx, NO, NO2 indices
+    flow_index: int = field(init=False)
 
     def __post_init__(self) -> None:
         codes = tuple(f.code for f in self.factors)
         object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "flow_index", codes.index(self.flow))
         parts = None
         if self.nox_no_share is not None:
             parts = (codes.index(NOX), codes.index("a21003"), codes.index("a21004"))
@@ -131,7 +133,8 @@ WATER = Model(
         Factor("w21011", 0.32, 0.15, 0.8, 0.15, 0.10, 0.05, 3, 10.0, 0.5, "mass"),  # TP
         Factor("w21001", 11.5, 6.0, 0.8, 0.15, 0.08, 0.04, 2, 100.0, 15.0, "mass"),  # TN
         Factor("w01001", 7.3, 7.3, 0.0, 0.01, 0.01, 0.005, 2, 14.0, ceiling=14.0),  # pH
-        Factor("w00000", 14.0, 0.3, 1, 0.30, 0.10, 0.04, 2, 200.0, cou="volume"),  # flow L/s
+        # flow L/s; nothing flows while the plant is stopped (levels())
+        Factor("w00000", 14.0, 0.0, 1, 0.30, 0.10, 0.04, 2, 200.0, cou="volume"),
     ),
     flow="w00000",
     flow_to_m3=1e-3,
@@ -142,7 +145,7 @@ FLOW = Model(
     name="flow",
     st="32",
     medium="water",
-    factors=(Factor("w00000", 9.0, 0.2, 1, 0.25, 0.08, 0.03, 2, 100.0, cou="volume"),),
+    factors=(Factor("w00000", 9.0, 0.0, 1, 0.25, 0.08, 0.03, 2, 100.0, cou="volume"),),
     flow="w00000",
     flow_to_m3=1e-3,
     schedule=DAY_SHIFT,
@@ -269,6 +272,10 @@ def levels(station: Station, t: int) -> list[float]:
         gauss = ((z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48)) / 65536.0
         value += noise * max(level, floor) * (gauss - 2.0) * 1.7320508075688772
         out.append(0.0 if value < 0.0 else min(value, ceil))
+    if load == 0.0 and model.medium == "water":
+        # a stopped water plant discharges nothing: its flow is 0, not noise around
+        # an idle level (flag F with 0.3 L/s read as a plant still discharging)
+        out[model.flow_index] = 0.0
     parts = model.nox_parts
     if parts is not None:  # NO and NO2 are what the NOx is made of
         share, nox = model.nox_no_share or 0.0, out[parts[0]]

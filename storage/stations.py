@@ -178,6 +178,27 @@ def registered(conn: psycopg.Connection[TupleRow]) -> set[str]:
     return {row[0] for row in conn.execute("SELECT mn FROM hj212.station")}
 
 
+def with_frames(conn: psycopg.Connection[TupleRow], mns: Iterable[str]) -> set[str]:
+    """Those of ``mns`` that have archived frames (the demo history leaves them alone)."""
+    rows = conn.execute(
+        "SELECT chain FROM hj212.chain_head WHERE chain = ANY(%s) AND frames > 0", (list(mns),)
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def heads_from_frames(conn: psycopg.Connection[TupleRow], mns: Iterable[str]) -> None:
+    """Set the heads' last-heard times (accepted_at, data_at) from the stored frames'
+    receive times, as migration 0040 did: after frames written with receive times of
+    the past (the demo history), the write's own time would say heard just now."""
+    conn.execute(
+        "UPDATE hj212.chain_head h SET accepted_at = f.last, data_at = f.last"
+        " FROM (SELECT mn, max(received_at) AS last FROM hj212.frame"
+        " WHERE mn = ANY(%s) AND status IN ('ok', 'duplicate') GROUP BY mn) f"
+        " WHERE h.chain = f.mn",
+        (list(mns),),
+    )
+
+
 async def list_stations_async(conn: psycopg.AsyncConnection[TupleRow]) -> list[Station]:
     """:func:`list_stations` on an async connection (the gateway's registry refresh)."""
     rows = await (await conn.execute(_STATIONS)).fetchall()

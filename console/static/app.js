@@ -1,4 +1,6 @@
-// HJ 212 console: plain JavaScript, no libraries; charts are SVG drawn here.
+// HJ 212 console: plain JavaScript; one chart is SVG drawn here, the several-factor chart
+// is Apache ECharts (charts.js). The pages live in their own files (overview.js,
+// alarms.js, station.js, cases.js, marks.js, reports.js ...); this one is the shell.
 // Every value from the server goes in through textContent (never innerHTML).
 "use strict";
 
@@ -101,6 +103,7 @@ const t = (key) => TEXT[lang][key] || key;
 let me = null;
 let timer = null;
 let generation = 0;
+const AFTER = [];  // drawing that needs the page in the document (charts.js)
 
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -175,9 +178,13 @@ function statusBadges(st) {
       : null);
 }
 
+// columns of numbers: their headers stand right-aligned over them
+const NUMERIC = new Set(["total", "online", "offline", "alarming", "overdue", "count", "expected", "valid",
+  "etr", "threshold", "value", "converted", "limit", "computed", "device", "hours", "open_cases", "threshold_v"]);
 function table(headers, rows) {
   const head = (x) => TIMED.has(x) ? t(x) + zone() : t(x);
-  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, head(x))))),
+  return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) =>
+    h("th", { class: NUMERIC.has(x) ? "num" : null }, head(x))))),
     h("tbody", {}, rows));
 }
 
@@ -195,199 +202,16 @@ function ask(text, withNote) {
 }
 
 // -- pages ---------------------------------------------------------------------------
-async function overview(main) {
-  const o = await api("/overview");
-  const tot = o.total;
-  main.replaceChildren(h("h2", {}, t("overview")),
-    h("div", { class: "cards" },
-      h("div", { class: "card" }, t("total"), h("b", {}, tot.stations || 0)),
-      h("div", { class: "card ok" }, t("online"), h("b", { id: "count-online" }, tot.online || 0)),
-      h("div", { class: "card" }, t("offline"), h("b", {}, tot.offline || 0)),
-      h("div", { class: "card warn" }, t("refused"), h("b", { id: "count-refused" }, tot.refused || 0)),
-      h("div", { class: "card bad" }, t("alarming"), h("b", {}, tot.alarming || 0)),
-      h("div", { class: "card warn" }, t("overdue"), h("b", {}, tot.overdue || 0))),
-    table(["region", "total", "online", "offline", "alarming", "overdue"],
-      Object.entries(o.regions).map(([code, r]) => h("tr", {}, h("td", {}, code),
-        ...["stations", "online", "offline", "alarming", "overdue"].map(
-          (k) => h("td", { class: "num" }, r[k]))))));
-}
-
 async function stations(main) {
   const list = await api("/stations");
   main.replaceChildren(h("h2", {}, `${t("stations")} (${list.length})`),
     table(["mn", "station", "enterprise", "region", "status", "last", "open_cases"],
       list.map((st) => h("tr", { "data-mn": st.mn },
         h("td", {}, h("a", { href: "#/station/" + encodeURIComponent(st.mn) }, st.mn)),
-        h("td", {}, st.name), h("td", {}, st.enterprise), h("td", {}, st.region_code),
+        h("td", {}, h("a", { href: "#/station/" + encodeURIComponent(st.mn) }, st.name)),
+        h("td", {}, st.enterprise), h("td", { title: st.region_code }, regionName(st.region_code)),
         h("td", {}, statusBadges(st)), h("td", {}, fmtTime(st.last_frame)),
         h("td", { class: "num" }, st.open_cases)))));
-}
-
-const CNS = [["2011", "rt"], ["2051", "minute"], ["2061", "hour"], ["2031", "day"]];
-const HOURS = { "2011": 6, "2051": 48, "2061": 24 * 7, "2031": 24 * 31 };
-const view = { pollutant: null, cn: "2011" };
-
-function chart(series) {
-  const W = 900, H = 280, L = 50, R = 10, T = 10, B = 30;
-  const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img",
-    "data-points": series.points.length });
-  // The window, narrowed to the data when there is less of it (a station just started).
-  const t1 = new Date(series.end).getTime();
-  const first = series.points.length ? new Date(series.points[0].data_time).getTime() : 0;
-  const t0 = Math.max(new Date(series.start).getTime(), first - 0.02 * (t1 - first)) || t1 - 3.6e6;
-  const vals = series.points.flatMap((p) => [p.value, p.converted]).filter((v) => v !== null && v !== undefined);
-  if (series.limit !== null) vals.push(series.limit);
-  const manual = series.manual || [];  // manual samples: their own series (cases.js)
-  vals.push(...manual.map((m) => m.value));
-  const lo = Math.min(0, ...vals), hi = Math.max(1, ...vals) * 1.1;
-  const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
-  const y = (v) => H - B - ((v - lo) / (hi - lo)) * (H - T - B);
-  for (const m of series.marks) {
-    const a = Math.max(t0, m.start ? new Date(m.start).getTime() : t0);
-    const b = Math.min(t1, m.end ? new Date(m.end).getTime() : t1);
-    if (b > a) svg.append(s("rect", { class: "mark", x: x(a), y: T, width: x(b) - x(a),
-      height: H - T - B }, undefined));
-  }
-  svg.append(s("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }));
-  svg.append(s("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
-    svg.append(s("text", { x: 4, y: y(v) + 4 }, v.toFixed(1)));
-    const ms = t0 + ((t1 - t0) * i) / 4;
-    const label = beijing(ms);
-    svg.append(s("text", { x: Math.min(x(ms) - 25, W - R - 60), y: H - 10 }, t1 - t0 > 864e5 ? label.slice(5, -3) : label.slice(11)));
-  }
-  svg.append(s("text", { class: "tz", x: L + 6, y: T + 10 }, t("tz")));  // the x axis zone
-  if (series.limit !== null) {
-    svg.append(s("line", { class: "limit", x1: L, x2: W - R, y1: y(series.limit), y2: y(series.limit) }));
-    svg.append(s("text", { x: W - R - 90, y: y(series.limit) - 4 }, `${t("limit")} ${series.limit}`));
-  }
-  const pts = series.points.filter((p) => p.value !== null);
-  if (pts.length) {
-    svg.append(s("polyline", { class: "line", points: pts.map((p) =>
-      `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ") }));
-  }
-  // the converted (折算) values, where the limit applies to them: the line the limit judges
-  const conv = series.points.filter((p) => p.converted !== null && p.converted !== undefined);
-  if (conv.length) {
-    svg.append(s("polyline", { class: "line converted", points: conv.map((p) =>
-      `${x(new Date(p.data_time).getTime()).toFixed(1)},${y(p.converted).toFixed(1)}`).join(" ") }));
-  }
-  for (const p of pts) {
-    const flagged = p.flag && p.flag !== "N";
-    const c = s("circle", { class: "pt" + (flagged ? " flagged" : ""), r: flagged ? 3 : 1.8,
-      cx: x(new Date(p.data_time).getTime()), cy: y(p.value) });
-    c.append(s("title", {}, `${fmtTime(p.data_time)} ${p.value} ${p.flag || ""}`));
-    svg.append(c);
-  }
-  for (const m of manual) {
-    const r = s("rect", { class: "manual", width: 7, height: 7,
-      x: x(new Date(m.sampled_at).getTime()) - 3.5, y: y(m.value) - 3.5 });
-    r.append(s("title", {}, `${t("manual")} ${fmtTime(m.sampled_at)} ${m.value} ${m.unit}`));
-    svg.append(r);
-  }
-  return svg;
-}
-
-async function station(main, mn) {
-  const enc = encodeURIComponent(mn);
-  const [st, latest, cases, frames, cmds, em] = await Promise.all([
-    api(`/stations/${enc}`), api(`/stations/${enc}/latest?cn=${view.cn === "2011" ? "2011" : view.cn}`),
-    api(`/cases?mn=${enc}`), api(`/stations/${enc}/frames?limit=15`),
-    api(`/stations/${enc}/commands?limit=10`), api(`/stations/${enc}/emissions?days=7`)]);
-  const factors = latest.map((l) => l.pollutant);
-  if (!view.pollutant || !factors.includes(view.pollutant)) {
-    const limited = st.limits.filter((l) => l.emission_limit !== null).map((l) => l.pollutant);
-    view.pollutant = factors.find((f) => limited.includes(f)) || factors[0] || null;
-  }
-  const series = view.pollutant ? await api(`/stations/${enc}/series?pollutant=${view.pollutant}` +
-    `&cn=${view.cn}&hours=${HOURS[view.cn]}`) : null;
-  if (series) series.manual = await manualSeries(mn, view.pollutant, series.start, series.end);  // cases.js
-  const limits = Object.fromEntries(st.limits.map((l) => [l.pollutant, l]));
-  const pick = h("select", { id: "pick-factor", onchange: (e) => { view.pollutant = e.target.value; refresh(); } },
-    factors.map((f) => h("option", { value: f, selected: f === view.pollutant }, f)));
-  const cnPick = h("select", { id: "pick-cn", onchange: (e) => { view.cn = e.target.value; refresh(); } },
-    CNS.map(([cn, k]) => h("option", { value: cn, selected: cn === view.cn }, t(k))));
-  main.replaceChildren(
-    h("h2", {}, `${st.name} `, h("span", { class: "muted" }, `${st.mn} · ${st.enterprise} · ${st.region_code}`),
-      " ", statusBadges(st)),
-    h("div", { class: "grid" },
-      h("div", { class: "panel" }, h("h3", {}, t("chart"), " ", pick, " ", cnPick),
-        series ? chart(series) : h("p", { class: "muted" }, t("none"))),
-      h("div", { class: "panel" }, h("h3", {}, t("latest")),
-        table(["factor", "value", "converted", "limit", "flag", "time"], latest.map((l) => {
-          const lim = limits[l.pollutant];
-          // the rules' judgement where they make one (a gas hourly limit: on the converted
-          // value), else the measured value against the limit
-          const over = l.over !== null && l.over !== undefined ? l.over
-            : lim && lim.emission_limit !== null && l.value > lim.emission_limit;
-          const conv = l.basis === "converted" || l.basis === "device-converted";
-          return h("tr", { "data-factor": l.pollutant }, h("td", {}, l.pollutant),
-            h("td", { class: "num" + (over && !conv ? " flag" : "") }, fmtNum(l.value)),
-            h("td", { class: "num converted" + (over && conv ? " flag" : "") }, conv ? fmtNum(l.judged) : "—"),
-            h("td", { class: "num" }, lim ? fmtNum(lim.emission_limit) : "—"),
-            h("td", { class: l.flag && l.flag !== "N" ? "flag" : "" }, l.flag || "N"),
-            h("td", {}, fmtTime(l.data_time)));
-        })))),
-    h("h3", {}, t("cases")),
-    cases.length ? table(["kind", "factor", "time", "report_due", "restore_due"], cases.map((c) =>
-      h("tr", {}, h("td", {}, c.kind), h("td", {}, c.pollutant || ""), h("td", {}, fmtTime(c.opened_at)),
-        h("td", {}, countdown(c.report_due)), h("td", {}, countdown(c.restore_due)))))
-      : h("p", { class: "muted" }, t("none")),
-    h("h3", {}, t("emissions")),
-    table(["factor", "computed", "device", "hours"], Object.entries(em.factors).map(([code, days]) => {
-      const sum = (k) => days.reduce((a, d) => a + (d[k] || 0), 0);
-      return h("tr", {}, h("td", {}, code), h("td", { class: "num" }, fmtNum(sum("computed"))),
-        h("td", { class: "num" }, fmtNum(sum("device"))), h("td", { class: "num" }, sum("hours")));
-    })),
-    await manualPanel(mn, view.pollutant),  // cases.js: the manual samples' own series
-    commandPanel(mn, cmds),
-    h("h3", {}, t("frames")),
-    table(["time", "cn", "status", "frames"], frames.map((f) => h("tr", {},
-      h("td", {}, fmtTime(f.received_at)), h("td", {}, f.cn || ""), h("td", {}, f.status),
-      h("td", {}, h("pre", { class: "raw" }, f.raw))))));
-}
-
-function commandPanel(mn, cmds) {
-  const canAct = me && (me.role === "administrator" || me.role === "operator");
-  const cn = h("input", { id: "cmd-cn", value: "1011", size: 6 });
-  const params = h("input", { id: "cmd-params", size: 30 });
-  const send = async () => {
-    if (await ask(`${t("sure_send")} ${mn}: CN=${cn.value} ${params.value}`, false) === null) return;
-    const p = Object.fromEntries(params.value.split(";").filter((x) => x.includes("="))
-      .map((x) => x.split("=", 2)));
-    try { await api(`/stations/${encodeURIComponent(mn)}/commands`, { cn: cn.value, params: p }); }
-    catch (e) { alert(e.message); }
-    refresh();
-  };
-  return h("div", {}, h("h3", {}, t("commands")),
-    canAct ? h("p", {}, `${t("cn")} `, cn, ` ${t("params")} `, params, " ",
-      h("button", { type: "button", id: "cmd-send", onclick: send }, t("send"))) : null,
-    table(["time", "cn", "params", "state"], cmds.map((c) => h("tr", {},
-      h("td", {}, fmtTime(c.created_at)), h("td", {}, c.cn), h("td", {}, c.cp), h("td", {}, c.state)))));
-}
-
-async function alarms(main) {
-  const list = await api("/alarms?state=active");
-  const canAct = me && (me.role === "administrator" || me.role === "operator");
-  const act = (a, action) => async () => {
-    const note = await ask(t("sure_" + action) + ` #${a.id} ${a.mn} ${a.kind}`, true);
-    if (note === null) return;
-    try { await api(`/alarms/${a.id}/${action}`, { note }); } catch (e) { alert(e.message); }
-    refresh();
-  };
-  main.replaceChildren(h("h2", {}, `${t("alarms")} (${list.length})`),
-    table(["raised", "station", "kind", "factor", "value", "limit", "severity", "state", ""],
-      list.map((a) => h("tr", { "data-alarm": a.id },
-        h("td", {}, fmtTime(a.raised_at)),
-        h("td", {}, h("a", { href: "#/station/" + encodeURIComponent(a.mn) }, a.station || a.mn)),
-        h("td", {}, a.kind), h("td", {}, a.pollutant || ""), h("td", { class: "num" }, fmtNum(a.value)),
-        h("td", { class: "num" }, fmtNum(a.threshold)), h("td", {}, a.severity),
-        h("td", { class: "state" }, a.state),
-        h("td", {}, canAct ? [
-          a.state === "open" ? h("button", { class: "act ack", type: "button", onclick: act(a, "ack") }, t("ack")) : null,
-          h("button", { class: "act resolve", type: "button", onclick: act(a, "resolve") }, t("resolve")),
-        ] : null)))));
 }
 
 function trendChart(trend, threshold) {
@@ -413,7 +237,7 @@ async function rates(main) {
     h("div", { class: "panel" }, h("h3", {}, t("trend")), trendChart(r.trend, r.threshold)),
     h("h3", {}, t("etr")),
     table(["mn", "station", "region", "expected", "valid", "etr", "threshold"], r.stations.map((x) =>
-      h("tr", {}, h("td", {}, x.mn), h("td", {}, x.name), h("td", {}, x.region_code),
+      h("tr", {}, h("td", {}, x.mn), h("td", {}, x.name), h("td", { title: x.region_code }, regionName(x.region_code)),
         h("td", { class: "num" }, x.expected), h("td", { class: "num" }, x.valid),
         h("td", { class: "num" + (x.etr !== null && !x.passes ? " flag" : "") }, pct(x.etr)),
         h("td", { class: "num" }, pct(x.threshold))))));
@@ -633,6 +457,7 @@ async function refresh() {
   // Pages render into a detached box, swapped in only if no newer refresh started
   // meanwhile (a slow overview must not overwrite the page the user went to).
   const seq = ++generation;
+  AFTER.length = 0;
   const main = h("main", { id: "main" });
   for (const a of document.querySelectorAll("#nav a")) {
     a.classList.toggle("on", a.getAttribute("href") === "#" + route.split("/").slice(0, 2).join("/"));
@@ -649,6 +474,8 @@ async function refresh() {
     else if (route === "/cases") await casesPage(main);  // cases.js
     else if (route === "/quarterly") await quarterlyPage(main);  // quarterly.js
     else if (route === "/corrections") await correctionsPage(main);  // corrections.js
+    else if (route === "/marks") await marksPage(main);  // marks.js
+    else if (route === "/reports") await reportsPage(main);  // reports.js
     else if (route.startsWith("/deviations")) await deviations(main, decodeURIComponent(route.slice(12)));
     else if (route.startsWith("/events/")) await deviceEvents(main, decodeURIComponent(route.slice(8)));
     else await overview(main);
@@ -658,7 +485,9 @@ async function refresh() {
     main.append(h("p", { class: "error" }, String(e.message)));
   }
   if (seq !== generation) return;
+  exportButtons(main);  // export.js: every table to xlsx
   document.getElementById("main").replaceWith(main);
+  for (const draw of AFTER.splice(0)) draw();
   // Live updates by polling; the open confirmation dialog holds them back, and the
   // account pages, whose forms a refresh would wipe, have none.
   if (FORM_PAGES.has(route)) return;
@@ -674,7 +503,8 @@ async function start() {
   document.getElementById("nav-users").hidden = me.role !== "administrator";
   document.getElementById("nav-upstreams").hidden = me.role === "enterprise" ||
     (me.role !== "administrator" && me.region_prefix !== "");
-  showWho();
+  await loadNames();  // names.js; before the user is shown: a page rendered from now on
+  showWho();          // has its names, and no second render replaces the first
   refresh();
 }
 

@@ -190,3 +190,29 @@ def test_monitored_since_sets_from_when_hours_are_expected_and_a_blank_keeps_it(
         mn,
     )
     assert changes == [("insert",), ("update",), ("update",)]
+
+
+@pytest.mark.parametrize("code", ["429999", "420199", "990000", "000000"])
+def test_a_region_code_not_in_the_division_list_is_refused_and_named(code: str) -> None:
+    text = CSV_HEADER + (
+        f"AAA1,1号排口,示例化工,DA001,gas,{code},123456,2017,reject,30,10,6,true,\n"
+        "BBB2,2号排口,示例化工,DA002,gas,420502,123456,2017,reject,30,10,6,true,\n"
+    )
+    parsed = registry_file.parse_csv(text)
+    assert [s.mn for s in parsed.stations] == ["BBB2"]
+    assert len(parsed.errors) == 1
+    assert parsed.errors[0].startswith("line 2:")
+    assert (
+        f"region_code {code} is not in the administrative-division code list" in (parsed.errors[0])
+    )
+
+
+def test_the_division_list_names_provinces_cities_and_counties() -> None:
+    from config import regions
+
+    assert regions.name_of("420102") == "湖北省武汉市江岸区"
+    assert regions.name_of("4205") == "湖北省宜昌市"
+    assert regions.name_of("42") == "湖北省"
+    assert [r.code for r in regions.chain("420602")] == ["420000", "420600", "420602"]
+    assert regions.regions()["110101"].full == "北京市东城区"  # 市辖区 is not a name
+    assert not regions.known("429999")
