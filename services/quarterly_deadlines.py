@@ -64,7 +64,7 @@ def status(
     """Every reporting enterprise of the region prefix for the quarter."""
     subs = {s.enterprise_id: s for s in quarterly.listed(conn, quarter.label, "")}
     out = []
-    for ident, name, region, mn in quarterly.expected(conn, prefix):
+    for ident, name, region, mn in quarterly.expected(conn, prefix, quarter.end):
         sub = subs.get(ident)
         state = sub.state if sub else "none"
         due = deadlines(quarter, region, calendars)

@@ -215,16 +215,18 @@ def run_hours(
     return [(r[0], r[1], r[2], float(r[3])) for r in rows]
 
 
-def expected(conn: Conn, prefix: str) -> list[tuple[int, str, str, str]]:
-    """Enterprises with an active gas or water outlet in the region prefix: (id, name,
-    region code, first station MN) — those that report each quarter (seed 004 二.1)."""
+def expected(conn: Conn, prefix: str, until: datetime) -> list[tuple[int, str, str, str]]:
+    """Enterprises with an active gas or water outlet in the region prefix, monitored
+    (station.created_at: since when) before ``until``, the quarter's end: (id, name,
+    region code, first station MN) — those that report that quarter (seed 004 二.1). An
+    outlet registered after the quarter owes nothing for it."""
     rows = conn.execute(
         "SELECT e.id, e.name, coalesce(e.region_code, min(s.region_code)), min(s.mn)"
         " FROM hj212.enterprise e JOIN hj212.station s ON s.enterprise_id = e.id"
-        " WHERE s.active AND s.medium IN ('gas', 'water')"
+        " WHERE s.active AND s.medium IN ('gas', 'water') AND s.created_at < %s"
         " GROUP BY e.id HAVING coalesce(e.region_code, min(s.region_code)) LIKE %s"
         " ORDER BY 3, 2",
-        (prefix + "%",),
+        (until, prefix + "%"),
     ).fetchall()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 

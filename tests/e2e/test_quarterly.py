@@ -433,3 +433,15 @@ async def test_the_rules_loop_sends_the_reminders_by_itself(quarter_dsn: str) ->
     with psycopg.connect(quarter_dsn) as conn:
         ids = [e.id for e in (enterprises.by_name(conn, f"Firm {x}") for x in "ABC") if e]
     assert reminded() == {f"quarterly-reminder:{Q.label}:{i}" for i in ids}
+
+
+def test_an_outlet_registered_after_the_quarter_owes_nothing_for_it(quarter_dsn: str) -> None:
+    """Firm E's stack is monitored from the day after the quarter ended: E is not on the
+    quarter's lists (no reminder, not overdue), and is on the next quarter's."""
+    register(quarter_dsn, [gas_station("GE1", name="E stack", enterprise="Firm E",
+             region_code="420103")], Q.end + timedelta(days=1))  # fmt: skip
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        late = due.overdue(conn, Q, "42", _at(20), CALENDARS)
+        assert {d.enterprise for d in late} == {"Firm A", "Firm B", "Firm C"}
+        following = due.status(conn, Quarter(2026, 4), "42", _at(20), CALENDARS)
+        assert "Firm E" in {d.enterprise for d in following}
