@@ -47,6 +47,8 @@ class _Lane:
     queue: asyncio.Queue[_Item] = field(default_factory=asyncio.Queue)
     inflight: list[_Item] = field(default_factory=list)
     progress: asyncio.Event = field(default_factory=asyncio.Event)  # a batch settled
+    # the chain heads this lane committed last: no head lock per batch (frame_batch step 6)
+    heads: frame_batch.HeadCache = field(default_factory=frame_batch.HeadCache)
 
     @property
     def idle(self) -> bool:
@@ -85,6 +87,11 @@ class Writer:
         self.last_batch_size = 0
 
     @property
+    def heads_moved(self) -> int:
+        """Batches redone because another writer had advanced a cached chain head."""
+        return sum(lane.heads.moved for lane in self._lanes)
+
+    @property
     def queued(self) -> int:
         return sum(lane.queue.qsize() for lane in self._lanes)
 
@@ -111,7 +118,7 @@ class Writer:
                     if conn is None or conn.closed:
                         conn = await psycopg.AsyncConnection.connect(self.dsn)
                         await frame_batch.prepare(conn)
-                    await self._write_items(conn, lane.inflight)
+                    await self._write_items(conn, lane, lane.inflight)
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
                     log.error("write of %d frames failed: %s", len(lane.inflight), exc)
@@ -136,7 +143,7 @@ class Writer:
             if conn is not None:
                 await conn.close()
 
-    async def _write_items(self, conn: AsyncConn, items: list[_Item]) -> None:
+    async def _write_items(self, conn: AsyncConn, lane: _Lane, items: list[_Item]) -> None:
         """Write and resolve ``items``; a data error fails only the frame that causes it.
 
         Bad data (a value the database refuses) is isolated by halving the batch, so one
@@ -145,7 +152,7 @@ class Writer:
         """
         try:
             statuses, rows = await frame_batch.write(
-                conn, [item.record for item in items], forward=self.forward
+                conn, [item.record for item in items], forward=self.forward, heads=lane.heads
             )
             self.committed_rows += rows
         except frame_batch.DATA_ERRORS as exc:
@@ -155,8 +162,8 @@ class Writer:
                 self._fail(items, exc)
                 return
             half = len(items) // 2
-            await self._write_items(conn, items[:half])
-            await self._write_items(conn, items[half:])
+            await self._write_items(conn, lane, items[:half])
+            await self._write_items(conn, lane, items[half:])
             return
         self._committed(items, statuses)
 
