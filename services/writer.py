@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -33,11 +34,16 @@ from storage.records import FrameRecord
 log = logging.getLogger(__name__)
 
 
-@dataclass
+Fallback = Callable[[BaseException], None]
+
+
+@dataclass(slots=True)
 class _Item:
     record: FrameRecord
     future: asyncio.Future[str]
     submitted: float  # loop time
+    # called instead of failing the future (the gateway spools the frame then)
+    fallback: Fallback | None = None
 
 
 @dataclass
@@ -97,12 +103,19 @@ class Writer:
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         """Queue one frame; the future resolves to its archive status once committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str] = loop.create_future()
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.submit_into(record, future)
+        return future
+
+    def submit_into(
+        self, record: FrameRecord, future: asyncio.Future[str], fallback: Fallback | None = None
+    ) -> None:
+        """Queue one frame whose status resolves the caller's ``future`` once committed;
+        if it cannot be written, ``fallback`` (when given) gets the error instead of the
+        future, and must settle the future itself. One future per frame, not a chain."""
         lanes = self._lanes
         lane = lanes[zlib.crc32(record.chain.encode()) % len(lanes)] if len(lanes) > 1 else lanes[0]
-        lane.queue.put_nowait(_Item(record, future, loop.time()))
-        return future
+        lane.queue.put_nowait(_Item(record, future, future.get_loop().time(), fallback))
 
     async def run(self) -> None:
         """Write batches until cancelled; on cancellation, fail what is not yet written."""
@@ -186,7 +199,11 @@ class Writer:
     @staticmethod
     def _fail(items: list[_Item], exc: BaseException) -> None:
         for item in items:
-            if not item.future.done():
+            if item.future.done():
+                continue
+            if item.fallback is not None:
+                item.fallback(exc)
+            else:
                 item.future.set_exception(exc)
 
     async def _collect(self, lane: _Lane) -> None:
