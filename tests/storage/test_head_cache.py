@@ -42,12 +42,15 @@ async def test_a_head_moved_by_another_writer_is_noticed_and_the_batch_redone(ds
     mn = new_mn()
     mine, theirs = frame_batch.HeadCache(), frame_batch.HeadCache()
     assert await write(dsn, [upload(mn, AT)], mine) == ["ok"]
-    assert mine.misses == 1 and mn in mine.known
+    assert mine.misses == 1
+    assert mn in mine.known
     # another process (its own cache) stores the next minute and a retransmission
     later = AT + timedelta(minutes=1)
     assert await write(dsn, [upload(mn, later), upload(mn, AT)], theirs) == ["ok", "duplicate"]
     # this lane still believes in its old head and an old high-water mark
-    assert await write(dsn, [upload(mn, later), upload(mn, later + timedelta(minutes=1))], mine) == [
+    assert await write(
+        dsn, [upload(mn, later), upload(mn, later + timedelta(minutes=1))], mine
+    ) == [
         "duplicate",
         "ok",
     ]
@@ -106,19 +109,25 @@ _CHILD = textwrap.dedent(
 )
 
 
-async def test_a_writer_killed_mid_stream_leaves_exact_chains_for_the_next(dsn: str) -> None:
-    mns = [new_mn() for _ in range(20)]
+def kill_mid_stream(dsn: str, mns: list[str], frames: int) -> int:
+    """Run a writer in a process of its own on ``mns``; SIGKILL it once ``frames`` frames
+    are stored (batches in flight); how many were stored."""
     child = subprocess.Popen([sys.executable, "-c", _CHILD, dsn, *mns], cwd=ROOT)
     count = "SELECT count(*) FROM hj212.frame WHERE mn = ANY(%s)"
     try:
         deadline = time.monotonic() + 60
-        while rows(dsn, count, mns)[0][0] < 400 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        child.send_signal(signal.SIGKILL)  # mid-stream: batches in flight
+        while rows(dsn, count, mns)[0][0] < frames and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
     finally:
         child.kill()
         child.wait()
-    stored = rows(dsn, count, mns)[0][0]
+    return int(rows(dsn, count, mns)[0][0])
+
+
+async def test_a_writer_killed_mid_stream_leaves_exact_chains_for_the_next(dsn: str) -> None:
+    mns = [new_mn() for _ in range(20)]
+    stored = kill_mid_stream(dsn, mns, 400)
     assert stored >= 400
     minutes = stored // len(mns) + 2
     # the next writer (a restarted process) sends everything again, and some more
