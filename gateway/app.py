@@ -194,6 +194,8 @@ class Gateway:
         """A second connection with the same MN replaces the first."""
         old = self.sessions.get(mn)
         self.sessions[mn] = session
+        if old is not session:
+            self.commands.arrived(mn)  # commands queued while it was away
         if self.backfill is not None and old is not session:
             self.backfill.reconnected(mn)
         if old is not None and old is not session:
