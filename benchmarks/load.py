@@ -253,9 +253,8 @@ def run(args: argparse.Namespace) -> None:
             "utf-8",
         )
         env["HJ212_CONFIG"] = str(config)  # an upstream nobody answers: every frame queued
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
-    )
+    serve = [sys.executable, "-m", "cli", "serve", "--workers", str(args.workers)]
+    gateway = subprocess.Popen(serve, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:

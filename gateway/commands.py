@@ -84,7 +84,6 @@ class Commands:
         self._everyone = False  # look for every connected station's commands
         self._wanted: set[str] = set()  # ... or for these stations'
 
-
     async def run(self) -> None:
         """Claim queued commands for connected stations whenever told to (module doc)."""
         while True:
