@@ -5,7 +5,8 @@ state ``queued`` and sends ``NOTIFY hj212_command`` with the station's MN. The g
 process that holds the station's connection claims it (``FOR UPDATE SKIP LOCKED``). The
 dispatcher looks only when told: by a notification, when a station connects (what was
 queued while it was away), and at every (re)connection of its LISTEN (what was queued
-while it did not listen); no poll (docs/performance.md §9). It sends it with the protocol's
+while it did not listen), at once; a look at every connected station each
+``command_poll`` stays as a safety net (docs/performance.md §9). It sends it with the protocol's
 request tracking (9011 -> data -> 9012, OverTime/ReCount), and records the outcome:
 ``done``, ``refused`` (QnRtn != 1), ``failed`` (ExeRtn != 1) or ``timeout``; every frame the
 device sent for it is linked in ``hj212.command_reply``. Commands the gateway issues by
@@ -83,6 +84,7 @@ class Commands:
         self._wake = asyncio.Event()
         self._everyone = False  # look for every connected station's commands
         self._wanted: set[str] = set()  # ... or for these stations'
+        self._lost: BaseException | None = None  # the LISTEN connection failed
 
     async def run(self) -> None:
         """Claim queued commands for connected stations whenever told to (module doc)."""
@@ -91,11 +93,14 @@ class Commands:
                 async with self.db.connection() as conn:
                     await store.listen(conn)
                     self._want(None)  # what was queued while nobody listened
-                    async with asyncio.TaskGroup() as tg:
-                        tg.create_task(self._listen(conn))
-                        tg.create_task(self._dispatching())
-            except* (psycopg.Error, OSError) as group:
-                log.debug("command dispatcher waiting for the database: %s", group.exceptions)
+                    listener = asyncio.get_running_loop().create_task(self._listen(conn))
+                    try:
+                        await self._dispatching()
+                    finally:
+                        listener.cancel()
+                        await asyncio.wait([listener])
+            except (psycopg.Error, OSError) as exc:
+                log.debug("command dispatcher waiting for the database: %s", exc)
                 await asyncio.sleep(self.poll)
 
     def arrived(self, mn: str) -> None:
@@ -111,16 +116,26 @@ class Commands:
         self._wake.set()
 
     async def _listen(self, conn: AsyncConn) -> None:
-        # closed even when cancelled: an open notifies() holds the connection's lock,
-        # and the pool could not take it back
-        async with aclosing(conn.notifies()) as notes:
-            async for note in notes:
-                self._want(note.payload or None)  # no payload: an older sender
+        try:
+            # closed even when cancelled: an open notifies() holds the connection's
+            # lock, and the pool could not take it back
+            async with aclosing(conn.notifies()) as notes:
+                async for note in notes:
+                    self._want(note.payload or None)  # no payload: an older sender
+        except (psycopg.Error, OSError) as exc:
+            self._lost = exc  # the dispatcher reconnects
+            self._wake.set()
 
     async def _dispatching(self) -> None:
         while True:
-            await self._wake.wait()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+            except TimeoutError:
+                self._everyone = True  # the safety net: a look at everyone every poll
             self._wake.clear()
+            if self._lost is not None:
+                lost, self._lost = self._lost, None
+                raise lost
             wanted = None if self._everyone else self._wanted
             self._everyone, self._wanted = False, set()
             try:
