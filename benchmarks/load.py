@@ -123,6 +123,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
 
 
+def own_cpu() -> float:
+    """This process's CPU seconds (the load generator's share of the two cores)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def profile(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """py-spy (not a project dependency: `pip install py-spy` into the venv) samples the
+    gateway through the saturation phase; the flat profile goes to ``args.profile``."""
+    seconds = str(max(1, int(args.seconds) - 1))
+    command = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "-p",
+        str(pid),
+        "-d",
+        seconds,
+        "-r",
+        "200",
+        "-f",
+        "raw",
+    ]
+    return subprocess.Popen([*command, "-o", args.profile, "--nonblocking"])
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -228,9 +253,8 @@ def run(args: argparse.Namespace) -> None:
             "utf-8",
         )
         env["HJ212_CONFIG"] = str(config)  # an upstream nobody answers: every frame queued
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
-    )
+    serve = [sys.executable, "-m", "cli", "serve", "--workers", str(args.workers)]
+    gateway = subprocess.Popen(serve, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -262,7 +286,11 @@ async def bench(
     per_conn_rss = (rss1 - rss0) * 1024 / max(1, args.idle)
     per_conn_slab = (slab1 - slab0) * 1024 / max(1, 2 * args.idle)  # both ends live here
     print(f"{args.idle} idle connections open", file=sys.stderr)
-    stations = [Station(f"LOAD{i:020d}", load, pace, i * 100_000) for i in range(args.stations)]
+    # DataTime: loggers send the current time, so every station's records fall in the
+    # same chunk; --spread S starts station i at i x S seconds (the layout before issue
+    # 22 used 100,000: 2,000 stations in 2,000 chunks, more than the 1,024 chunks an
+    # insert keeps open, which measured the chunk cache, not the writer)
+    stations = [Station(f"LOAD{i:020d}", load, pace, i * args.spread) for i in range(args.stations)]
     await connect_all(port, stations)
     for s in stations:
         s.start()
@@ -273,10 +301,13 @@ async def bench(
     )
     load.record = True
     a0, t0 = load.acked, time.perf_counter()
-    g0, p0 = tree_cpu(gw_pid), tree_cpu(postmaster)
+    g0, p0, l0 = tree_cpu(gw_pid), tree_cpu(postmaster), own_cpu()
+    profiler = profile(gw_pid, args) if args.profile else None
     await asyncio.sleep(args.seconds)
     a1, t1 = load.acked, time.perf_counter()
-    g1, p1 = tree_cpu(gw_pid), tree_cpu(postmaster)
+    g1, p1, l1 = tree_cpu(gw_pid), tree_cpu(postmaster), own_cpu()
+    if profiler is not None:
+        profiler.wait()
     load.record = False
     max_rate = (a1 - a0) / (t1 - t0)
     sat_lat = load.latencies
@@ -340,6 +371,8 @@ async def bench(
 {pct(half_lat, 0.5):.1f} / {pct(half_lat, 0.99):.1f} | p99 ≤ 500 |
 | gateway CPU per frame (µs) | {(g1 - g0) / frames * 1e6:.1f} | |
 | PostgreSQL CPU per frame (µs; 6 measurement rows each) | {(p1 - p0) / frames * 1e6:.1f} | |
+| gateway + PostgreSQL CPU per frame (µs) | {(g1 - g0 + p1 - p0) / frames * 1e6:.1f} | ≤ 100 |
+| load generator's own CPU per frame (µs) | {(l1 - l0) / frames * 1e6:.1f} | |
 | accept storm: {args.storm} new connections, all answered once, under half-rate load \
 | {args.storm / storm_seconds:,.0f} connections/s ({storm_seconds:.2f} s) | |
 | {args.idle} idle connections held through the load (still open at the end: \
@@ -365,6 +398,8 @@ def main() -> None:
     parser.add_argument(
         "--forward", action="store_true", help="forward every 2011 to an upstream (queued)"
     )
+    parser.add_argument("--spread", type=int, default=0, help="DataTime offset per station (s)")
+    parser.add_argument("--profile", help="write a py-spy profile of the gateway here")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

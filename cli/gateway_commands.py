@@ -23,7 +23,7 @@ from config import ConfigError
 from config import load as load_settings
 from config.settings import GatewaySettings, Settings
 from evidence import anchor
-from gateway.app import Gateway, supervised
+from gateway.app import Gateway, supervised, tune_gc
 from protocol import LocalProtocolError, encode
 from services.rules_runner import run_rules
 from storage import audit
@@ -143,6 +143,7 @@ def run_gateway(gw: object, dsn: str, settings: Settings) -> None:
         )
         async with anyio.create_task_group() as tg:
             await tg.start(gateway.run)
+            tune_gc()  # the hot path's allocations (docs/performance.md §9)
             if settings.console.enabled and os.environ.get("HJ212_WORKER_INDEX", "0") == "0":
                 tg.start_soon(run_console, settings.console, dsn, settings.rules)
             if gw.run_rules:

@@ -71,7 +71,9 @@ class GatewaySettings:
     # Clock drift (DataTime/QN vs receive time): keep it; above the threshold send 1012.
     drift_threshold: float = 60 * SECONDS
     auto_time_correction: bool = False
-    command_poll: float = 2 * SECONDS  # how often queued platform commands are looked for
+    # the command dispatcher's safety net: every connected station's queued commands are
+    # looked for this often (they are sent at once when notified: gateway/commands.py)
+    command_poll: float = 2 * SECONDS
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9213  # /metrics (Prometheus) and /healthz; 0 = off
     log_format: str = "text"  # text | json

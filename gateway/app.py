@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import time
 from collections import Counter as Tally
@@ -45,6 +46,23 @@ log = logging.getLogger(__name__)
 # race, and then what is left is spooled, never dropped.
 STOP_TIMEOUT = 60.0
 CLOCK_FLUSH_TIMEOUT = 5.0  # seconds the last clock-drift save may take at a stop
+
+
+# A young collection every this many allocations instead of CPython's 700: under load
+# the gateway allocates a few dozen objects per frame, so with the default it collected
+# many times per batch, and the collections surfaced as the hottest lines of the profile
+# (docs/performance.md §9). The simulators do the same (simulators/fleet.py).
+YOUNG_GC = 50_000
+
+
+def tune_gc() -> None:
+    """For a gateway process, once it has started: what exists now (code, settings,
+    registry) is frozen out of every later collection, and young collections are rarer.
+    Not done by :class:`Gateway` itself: it changes the whole process (tests run
+    gateways inside theirs)."""
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC, middle, old)
 
 
 def utcnow() -> datetime:
@@ -194,6 +212,8 @@ class Gateway:
         """A second connection with the same MN replaces the first."""
         old = self.sessions.get(mn)
         self.sessions[mn] = session
+        if old is not session:
+            self.commands.arrived(mn)  # commands queued while it was away
         if self.backfill is not None and old is not session:
             self.backfill.reconnected(mn)
         if old is not None and old is not session:

@@ -1,8 +1,12 @@
 """Platform commands to connected stations, through the ``hj212.command`` table.
 
 Anyone (``hj212 command send``, the console, another gateway process) inserts a row with
-state ``queued`` and sends ``NOTIFY hj212_command``. The gateway process that holds the
-station's connection claims it (``FOR UPDATE SKIP LOCKED``), sends it with the protocol's
+state ``queued`` and sends ``NOTIFY hj212_command`` with the station's MN. The gateway
+process that holds the station's connection claims it (``FOR UPDATE SKIP LOCKED``). The
+dispatcher looks only when told: by a notification, when a station connects (what was
+queued while it was away), and at every (re)connection of its LISTEN (what was queued
+while it did not listen), at once; a look at every connected station each
+``command_poll`` stays as a safety net (docs/performance.md §9). It sends it with the protocol's
 request tracking (9011 -> data -> 9012, OverTime/ReCount), and records the outcome:
 ``done``, ``refused`` (QnRtn != 1), ``failed`` (ExeRtn != 1) or ``timeout``; every frame the
 device sent for it is linked in ``hj212.command_reply``. Commands the gateway issues by
@@ -78,24 +82,68 @@ class Commands:
         self.effects: dict[tuple[str, str], tuple[str, dict[str, object]]] = {}
         self.finished_early: dict[tuple[str, str], RequestFinished] = {}
         self._wake = asyncio.Event()
+        self._everyone = False  # look for every connected station's commands
+        self._wanted: set[str] = set()  # ... or for these stations'
+        self._lost: BaseException | None = None  # the LISTEN connection failed
 
     async def run(self) -> None:
-        """Claim queued commands for connected stations; woken by NOTIFY or every poll."""
-        poll = self.poll
+        """Claim queued commands for connected stations whenever told to (module doc)."""
         while True:
             try:
                 async with self.db.connection() as conn:
                     await store.listen(conn)
-                    while True:
-                        await self._dispatch()
-                        # closed even when cancelled: an open notifies() holds the
-                        # connection's lock, and the pool could not take it back
-                        async with aclosing(conn.notifies(timeout=poll, stop_after=1)) as woken:
-                            async for _ in woken:
-                                pass
+                    self._want(None)  # what was queued while nobody listened
+                    listener = asyncio.get_running_loop().create_task(self._listen(conn))
+                    try:
+                        await self._dispatching()
+                    finally:
+                        listener.cancel()
+                        await asyncio.wait([listener])
             except (psycopg.Error, OSError) as exc:
                 log.debug("command dispatcher waiting for the database: %s", exc)
-                await asyncio.sleep(poll)
+                await asyncio.sleep(self.poll)
+
+    def arrived(self, mn: str) -> None:
+        """A station connected: send what was queued for it while it was away."""
+        self._want(mn)
+
+    def _want(self, mn: str | None) -> None:
+        """Look for ``mn``'s queued commands (None: every connected station's)."""
+        if mn is None:
+            self._everyone = True
+        else:
+            self._wanted.add(mn)
+        self._wake.set()
+
+    async def _listen(self, conn: AsyncConn) -> None:
+        try:
+            # closed even when cancelled: an open notifies() holds the connection's
+            # lock, and the pool could not take it back
+            async with aclosing(conn.notifies()) as notes:
+                async for note in notes:
+                    self._want(note.payload or None)  # no payload: an older sender
+        except (psycopg.Error, OSError) as exc:
+            self._lost = exc  # the dispatcher reconnects
+            self._wake.set()
+
+    async def _dispatching(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+            except TimeoutError:
+                self._everyone = True  # the safety net: a look at everyone every poll
+            self._wake.clear()
+            if self._lost is not None:
+                lost, self._lost = self._lost, None
+                raise lost
+            wanted = None if self._everyone else self._wanted
+            self._everyone, self._wanted = False, set()
+            try:
+                if await self._dispatch(wanted) >= store.CLAIM_LIMIT:
+                    self._want(None)  # more than one claim's worth: look again
+            except BaseException:
+                self._want(None)  # not looked at: look again once the database is back
+                raise
 
     async def _stored(
         self,
@@ -107,10 +155,14 @@ class Commands:
         async with self.db.connection() as conn:
             return await step(conn, *args, **kwargs)
 
-    async def _dispatch(self) -> None:
-        connected = [mn for mn, s in self.sessions.items() if s.transport is not None]
+    async def _dispatch(self, wanted: set[str] | None) -> int:
+        """Send the queued commands of connected stations (all, or the ``wanted``);
+        how many were claimed."""
+        sessions = self.sessions
+        names = sessions if wanted is None else wanted
+        connected = [mn for mn in names if (s := sessions.get(mn)) and s.transport is not None]
         if not connected:
-            return
+            return 0
         claimed = await self._stored(store.claim_queued, connected)
         for command in claimed:
             session = self.sessions.get(command.mn)
@@ -129,6 +181,7 @@ class Commands:
                 await self._stored(store.refuse, command.id, str(exc))
                 continue
             await self._stored(store.mark_sent, command.id, wire)
+        return len(claimed)
 
     def _send(self, session: Linked, cn: str, params: dict[str, object], qn: str) -> bytes:
         station = session.station

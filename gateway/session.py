@@ -138,7 +138,8 @@ class StationSession(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.closing:
             return  # never admitted: nothing received, nothing to release
-        self._handle(self.conn.receive_data(b""))  # an unfinished frame is archived too
+        # an unfinished frame is archived too
+        self._handle(self.conn.receive_data(b"", now=time.monotonic()))
         if self.unarchived:
             self._unarchived_summary()
         self.gw.release(self)
@@ -157,8 +158,9 @@ class StationSession(asyncio.Protocol):
         if self.partial_since is not None and now - self.partial_since > settings.frame_timeout:
             self.close("frame not completed in time (slow sender)")
             return
-        self._handle(self.conn.tick(now))
-        self.flush()
+        if self.conn.timing:  # most connections have nothing to time: no tick, no flush
+            self._handle(self.conn.tick(now))
+            self.flush()
         if self.paused and self._refill(now) >= 1:
             self.paused = False
             if self.transport is not None and not self.gw.reading_paused:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import psycopg
 
@@ -48,34 +49,29 @@ class DurableSink:
         return next(iter(self._waiting.values()), None)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
-        loop = asyncio.get_running_loop()
-        out: asyncio.Future[str] = loop.create_future()
+        out: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.pending += 1
         key = self._next
         self._next += 1
         self._waiting[key] = record.received_at
-        out.add_done_callback(lambda _: self._waiting.pop(key, None))
-        out.add_done_callback(self._settled)
+        out.add_done_callback(partial(self._settled, key))
         if not self.db_up:
             self._to_spool(record, out)
             return out
-
-        def written(future: asyncio.Future[str]) -> None:
-            if future.cancelled() or future.exception() is not None:
-                if self.db_up:
-                    log.error(
-                        "database write failed (%s): spooling to disk",
-                        future.exception() if not future.cancelled() else "cancelled",
-                    )
-                self.db_up = False
-                self._to_spool(record, out)
-            elif not out.done():
-                out.set_result(future.result())
-
-        self.writer.submit(record).add_done_callback(written)
+        # the writer resolves ``out`` itself; only a failed write comes back here
+        self.writer.submit_into(record, out, partial(self._write_failed, record, out))
         return out
 
-    def _settled(self, _: asyncio.Future[str]) -> None:
+    def _write_failed(
+        self, record: FrameRecord, out: asyncio.Future[str], exc: BaseException
+    ) -> None:
+        if self.db_up:
+            log.error("database write failed (%s): spooling to disk", exc)
+        self.db_up = False
+        self._to_spool(record, out)
+
+    def _settled(self, key: int, _: asyncio.Future[str]) -> None:
+        self._waiting.pop(key, None)
         self.pending -= 1
         if self.on_settled is not None:
             self.on_settled()

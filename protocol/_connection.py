@@ -188,6 +188,12 @@ class Connection:
     def pending_requests(self) -> list[str]:
         return list(self._requests.pending)
 
+    @property
+    def timing(self) -> bool:
+        """Whether :meth:`tick` has anything to time (requests in flight, split sets
+        waiting): an I/O shell with thousands of idle connections ticks only these."""
+        return bool(self._requests.pending) or self._splits.waiting
+
     def tick(self, now: float) -> list[Event]:
         """Advance time: resend requests due, finish timed-out ones, expire split sets."""
         self._now = now

@@ -40,6 +40,11 @@ class Reassembler:
         ordered = tuple(entry.packets[i] for i in range(1, pnum + 1))
         return SplitComplete(upload=_merge(ordered), packets=ordered)
 
+    @property
+    def waiting(self) -> bool:
+        """Whether some split set is still incomplete (``expire`` has something to time)."""
+        return bool(self._sets)
+
     def expire(self, now: float) -> list[SplitIncomplete]:
         expired = [k for k, s in self._sets.items() if now - s.started >= self.timeout]
         out = []

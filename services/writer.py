@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -33,11 +34,16 @@ from storage.records import FrameRecord
 log = logging.getLogger(__name__)
 
 
-@dataclass
+Fallback = Callable[[BaseException], None]
+
+
+@dataclass(slots=True)
 class _Item:
     record: FrameRecord
     future: asyncio.Future[str]
     submitted: float  # loop time
+    # called instead of failing the future (the gateway spools the frame then)
+    fallback: Fallback | None = None
 
 
 @dataclass
@@ -47,6 +53,8 @@ class _Lane:
     queue: asyncio.Queue[_Item] = field(default_factory=asyncio.Queue)
     inflight: list[_Item] = field(default_factory=list)
     progress: asyncio.Event = field(default_factory=asyncio.Event)  # a batch settled
+    # the chain heads this lane committed last: no head lock per batch (frame_batch step 6)
+    heads: frame_batch.HeadCache = field(default_factory=frame_batch.HeadCache)
 
     @property
     def idle(self) -> bool:
@@ -85,17 +93,29 @@ class Writer:
         self.last_batch_size = 0
 
     @property
+    def heads_moved(self) -> int:
+        """Batches redone because another writer had advanced a cached chain head."""
+        return sum(lane.heads.moved for lane in self._lanes)
+
+    @property
     def queued(self) -> int:
         return sum(lane.queue.qsize() for lane in self._lanes)
 
     def submit(self, record: FrameRecord) -> asyncio.Future[str]:
         """Queue one frame; the future resolves to its archive status once committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str] = loop.create_future()
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.submit_into(record, future)
+        return future
+
+    def submit_into(
+        self, record: FrameRecord, future: asyncio.Future[str], fallback: Fallback | None = None
+    ) -> None:
+        """Queue one frame whose status resolves the caller's ``future`` once committed;
+        if it cannot be written, ``fallback`` (when given) gets the error instead of the
+        future, and must settle the future itself. One future per frame, not a chain."""
         lanes = self._lanes
         lane = lanes[zlib.crc32(record.chain.encode()) % len(lanes)] if len(lanes) > 1 else lanes[0]
-        lane.queue.put_nowait(_Item(record, future, loop.time()))
-        return future
+        lane.queue.put_nowait(_Item(record, future, future.get_loop().time(), fallback))
 
     async def run(self) -> None:
         """Write batches until cancelled; on cancellation, fail what is not yet written."""
@@ -111,7 +131,7 @@ class Writer:
                     if conn is None or conn.closed:
                         conn = await psycopg.AsyncConnection.connect(self.dsn)
                         await frame_batch.prepare(conn)
-                    await self._write_items(conn, lane.inflight)
+                    await self._write_items(conn, lane, lane.inflight)
                 except Exception as exc:  # noqa: BLE001 - every failure must reach the futures
                     self.failed_batches += 1
                     log.error("write of %d frames failed: %s", len(lane.inflight), exc)
@@ -136,7 +156,7 @@ class Writer:
             if conn is not None:
                 await conn.close()
 
-    async def _write_items(self, conn: AsyncConn, items: list[_Item]) -> None:
+    async def _write_items(self, conn: AsyncConn, lane: _Lane, items: list[_Item]) -> None:
         """Write and resolve ``items``; a data error fails only the frame that causes it.
 
         Bad data (a value the database refuses) is isolated by halving the batch, so one
@@ -145,7 +165,7 @@ class Writer:
         """
         try:
             statuses, rows = await frame_batch.write(
-                conn, [item.record for item in items], forward=self.forward
+                conn, [item.record for item in items], forward=self.forward, heads=lane.heads
             )
             self.committed_rows += rows
         except frame_batch.DATA_ERRORS as exc:
@@ -155,8 +175,8 @@ class Writer:
                 self._fail(items, exc)
                 return
             half = len(items) // 2
-            await self._write_items(conn, items[:half])
-            await self._write_items(conn, items[half:])
+            await self._write_items(conn, lane, items[:half])
+            await self._write_items(conn, lane, items[half:])
             return
         self._committed(items, statuses)
 
@@ -179,7 +199,11 @@ class Writer:
     @staticmethod
     def _fail(items: list[_Item], exc: BaseException) -> None:
         for item in items:
-            if not item.future.done():
+            if item.future.done():
+                continue
+            if item.fallback is not None:
+                item.fallback(exc)
+            else:
                 item.future.set_exception(exc)
 
     async def _collect(self, lane: _Lane) -> None:

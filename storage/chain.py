@@ -2,9 +2,10 @@
 
 Each row of ``hj212.frame`` stores ``hash`` and ``prev_hash``. Frames chain per station:
 the chain key is the frame's MN, or ``''`` for frames without one (garbage, or a header
-too damaged to read). Chain order is frame id order within the key (the writer takes a
-chain's ids only while it holds that chain's ``hj212.chain_head`` row lock, so ids
-follow the chain). The first frame of a chain has ``prev_hash`` = 32 zero bytes.
+too damaged to read). Chain order is frame id order within the key: a writer takes a
+chain's ids after it learnt the head it builds on, and commits only if that head is
+still the stored one (storage/frame_batch.py step 5), so every frame committed to the
+chain before has a lower id. The first frame of a chain has ``prev_hash`` = 32 zero bytes.
 
 The hashed message is unambiguous (every variable part is length-prefixed)::
 

@@ -47,8 +47,12 @@ def parse_cp(cp: str) -> dict[str, object]:
     return params
 
 
+CLAIM_LIMIT = 100  # commands claimed at once (the dispatcher looks again when it got as many)
+
+
 async def listen(conn: AsyncConn) -> None:
-    """Be told (NOTIFY hj212_command) when someone queues a command."""
+    """Be told (NOTIFY hj212_command, the station's MN as payload) when someone queues
+    a command."""
     await conn.execute("LISTEN hj212_command")
 
 
@@ -60,8 +64,8 @@ async def claim_queued(conn: AsyncConn, mns: list[str]) -> list[Command]:
                 "SELECT c.id, c.mn, c.qn, c.cn, c.cp, s.pending_password, s.pending_sm4_key"
                 " FROM hj212.command c LEFT JOIN hj212.station s ON s.mn = c.mn"
                 " WHERE c.state = 'queued' AND c.mn = ANY(%s) ORDER BY c.id"
-                " FOR UPDATE OF c SKIP LOCKED LIMIT 100",
-                (mns,),
+                " FOR UPDATE OF c SKIP LOCKED LIMIT %s",
+                (mns, CLAIM_LIMIT),
             )
         ).fetchall()
         if rows:
@@ -186,7 +190,7 @@ async def queue(
                 (mn, qn, st, cn, cp, who),
             )
         ).fetchone()
-        await conn.execute("NOTIFY hj212_command")
+        await conn.execute("SELECT pg_notify('hj212_command', %s)", (mn,))
     assert row is not None
     return int(row[0])
 

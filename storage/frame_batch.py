@@ -6,22 +6,28 @@ rows, and returns each frame's archive status (``ok``, ``duplicate``, ``rejected
 ``garbage``) once committed (``synchronous_commit`` on: the WAL is flushed).
 
 One transaction per batch (storage/chain.py explains the chain):
-1. lock the ``hj212.chain_head`` row of every station in the batch, in key order (no
-   deadlocks between gateway processes); the lock serializes all writers of a station;
-2. take frame ids (within a chain, id order is chain order);
-3. find which measurements are repeats. Under the station's lock nobody else inserts
-   its rows, so a check-then-insert is exact. A record newer than the station's
-   high-water DataTime per CN (``chain_head.data_high``) cannot be stored yet, so in the
-   usual, in-order case no lookup is made at all; older ones (retransmissions,
-   back-filled 补传 data) are looked up on the unique index, bounded in time so that
-   only the chunks concerned are probed (a unique violation, possible only for rows
-   written around the writer, redoes the batch looking every record up);
-4. binary COPY of the new measurements straight into the hypertable (no staging table,
-   no ON CONFLICT), device-status rows and device events (``hj212.device_event``: what
-   answers and event uploads say) with ON CONFLICT DO NOTHING (a few per frame);
-5. hash chain, then binary COPY of every frame with its status: a frame whose every
+1. the head of every station in the batch: from the lane's :class:`HeadCache` (what this
+   lane itself last committed for the chain), else read and locked (``SELECT ... FOR
+   UPDATE``, in key order: no deadlocks between gateway processes);
+2. take frame ids (within a chain, id order is chain order: see step 5);
+3. find which measurements are repeats. A record newer than the station's high-water
+   DataTime per CN (``chain_head.data_high``) cannot be stored yet, so in the usual,
+   in-order case no lookup is made at all; older ones (retransmissions, back-filled 补传
+   data) are looked up on the unique index, bounded in time so that only the chunks
+   concerned are probed (a unique violation, possible only for rows written around the
+   writer, redoes the batch looking every record up);
+4. hash chain, then binary COPY of every frame with its status: a frame whose every
    record was already stored is archived as ``duplicate``;
-6. advance the chain heads; commit.
+5. advance the chain heads, each only if its ``last_id`` is still the one this batch
+   built on (docs/performance.md §9). Another writer of the station holds its head row
+   from its first step to its commit, so the UPDATE waits for it and then finds the
+   head moved: the batch fails and is redone with those heads locked. Whatever this
+   batch read (head, high-water mark) is thus what is stored when it commits, which
+   makes check-then-insert exact; a cached head costs no lock and no read;
+6. binary COPY of the new measurements straight into the hypertable (no staging table,
+   no ON CONFLICT); commit. Device-status rows and device events (``hj212.device_event``:
+   what answers and event uploads say, a few per frame) go in before step 4, with ON
+   CONFLICT DO NOTHING: whether they were new decides ``duplicate``.
 """
 
 from __future__ import annotations
@@ -46,13 +52,13 @@ log = logging.getLogger(__name__)
 Cursor = psycopg.AsyncCursor[TupleRow]
 
 _LOCK_HEADS = (
-    "SELECT chain, last_hash, data_high FROM hj212.chain_head"
+    "SELECT chain, last_id, last_hash, data_high FROM hj212.chain_head"
     " WHERE chain = ANY(%s::text[]) ORDER BY chain FOR UPDATE"
 )
 _NEW_HEADS = (
     "INSERT INTO hj212.chain_head AS h (chain) SELECT unnest(%s::text[])"
     " ON CONFLICT (chain) DO UPDATE SET updated_at = now()"
-    " RETURNING chain, last_hash, data_high"
+    " RETURNING chain, last_id, last_hash, data_high"
 )
 _NEXT_IDS = "SELECT nextval('hj212.frame_id_seq') FROM generate_series(1, %s)"
 # Errors caused by the data of some frame (the rest of the batch is fine).
@@ -89,10 +95,11 @@ _EVENT_INSERT = (
 )
 _HEADS_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS head_update (chain text, last_id int8, last_hash bytea,"
-    " n int8, high text, accepted bool, data bool, refused text) ON COMMIT DELETE ROWS"
+    " n int8, high text, accepted bool, data bool, refused text, expected int8)"
+    " ON COMMIT DELETE ROWS"
 )
 _HEADS_COPY = "COPY head_update FROM STDIN (FORMAT BINARY)"
-_HEAD_TYPES = ["text", "int8", "bytea", "int8", "text", "bool", "bool", "text"]
+_HEAD_TYPES = ["text", "int8", "bytea", "int8", "text", "bool", "bool", "text", "int8"]
 # accepted_at / refused_at (migration 0040): whether any frame of the station gets
 # through, which updated_at (every frame, refused ones too) cannot say.
 _UPDATE_HEADS = (
@@ -103,6 +110,7 @@ _UPDATE_HEADS = (
     " refused_at = CASE WHEN u.refused IS NULL THEN h.refused_at ELSE now() END,"
     " refused_code = coalesce(u.refused, h.refused_code)"
     " FROM head_update u WHERE h.chain = u.chain"
+    " AND h.last_id IS NOT DISTINCT FROM u.expected"  # the head this batch built on
 )
 ACCEPTED = frozenset({"ok", "duplicate"})
 REFUSED = frozenset({"rejected", "unauthorized"})
@@ -130,10 +138,43 @@ _MEASUREMENT_TYPES = [
 _NO_NOISE = (None, None, None)
 
 
-@dataclass
+@dataclass(slots=True)
+class Known:
+    """A chain head as its lane last committed it (or read it under the row lock)."""
+
+    last_id: int | None
+    last_hash: bytes
+    data_high: dict[str, int]  # CN -> latest DataTime stored, µs since the epoch
+
+
+class HeadCache:
+    """The chain heads one writer lane knows (docs/performance.md §9).
+
+    A hint, never the truth: each use is checked when the head is advanced (step 6), so
+    a head moved by another process, or a commit whose outcome the lane never learnt,
+    costs one redone batch, not a broken chain or a missed duplicate.
+    """
+
+    def __init__(self) -> None:
+        self.known: dict[str, Known] = {}
+        self.hits = 0
+        self.misses = 0
+        self.moved = 0  # batches redone because a cached head had moved
+
+    def forget(self, chains: Sequence[str]) -> None:
+        for chain in chains:
+            self.known.pop(chain, None)
+
+
+class _Moved(Exception):
+    """A cached head is not the stored one any more: the batch is redone with locks."""
+
+
+@dataclass(slots=True)
 class _Head:
     last_hash: bytes
     data_high: dict[str, int]  # CN -> latest DataTime stored, µs since the epoch
+    expected: int | None  # the head's last_id this batch builds on (the guard of step 6)
     last_id: int | None = None
     frames: int = 0
     accepted: bool = False  # a frame of this batch was stored as ok or duplicate
@@ -142,24 +183,36 @@ class _Head:
 
 
 async def write(
-    conn: AsyncConn, records: Sequence[FrameRecord], *, forward: bool = False
+    conn: AsyncConn,
+    records: Sequence[FrameRecord],
+    *,
+    forward: bool = False,
+    heads: HeadCache | None = None,
 ) -> tuple[list[str], int]:
     """Store ``records`` in one transaction: each one's archive status, and how many new
     measurement rows. With ``forward``, the stored frames also enter the upstreams'
-    queues in it (storage/upstream_queue.py). :raises DATA_ERRORS: a frame's data the
+    queues in it (storage/upstream_queue.py). ``heads``: the lane's cache of chain heads
+    (none: every head is read and locked). :raises DATA_ERRORS: a frame's data the
     database refuses."""
     for r in records:
         safe(r)
-    try:
-        return await _transaction(conn, records, trust_high_water=True, forward=forward)
-    except psycopg.errors.DeadlockDetected:
-        # two writers met new stations in opposite orders; PostgreSQL broke the tie
-        return await _transaction(conn, records, trust_high_water=True, forward=forward)
-    except psycopg.errors.UniqueViolation:
-        # A row the high-water mark did not know of (inserted by something other than
-        # this writer): redo the batch looking every record up. Rare, and exact.
-        log.warning("a stored record was not covered by the high-water mark; rechecking")
-        return await _transaction(conn, records, trust_high_water=False, forward=forward)
+    cache = heads if heads is not None else HeadCache()
+    chains = sorted({r.chain for r in records})
+    trust = True
+    for _ in range(3):
+        try:
+            return await _transaction(conn, records, chains, cache, trust, forward)
+        except _Moved:
+            cache.moved += 1  # another writer advanced a head: redo, those heads locked
+        except psycopg.errors.DeadlockDetected:
+            pass  # two writers met new stations in opposite orders; PostgreSQL broke the tie
+        except psycopg.errors.UniqueViolation:
+            # A row the high-water mark did not know of (inserted by something other than
+            # this writer): redo the batch looking every record up. Rare, and exact.
+            log.warning("a stored record was not covered by the high-water mark; rechecking")
+            trust = False
+        cache.forget(chains)
+    return await _transaction(conn, records, chains, cache, trust, forward)
 
 
 async def prepare(conn: AsyncConn) -> None:
@@ -171,12 +224,17 @@ async def prepare(conn: AsyncConn) -> None:
 
 
 async def _transaction(
-    conn: AsyncConn, records: Sequence[FrameRecord], *, trust_high_water: bool, forward: bool
+    conn: AsyncConn,
+    records: Sequence[FrameRecord],
+    chains: list[str],
+    cache: HeadCache,
+    trust_high_water: bool,
+    forward: bool,
 ) -> tuple[list[str], int]:
     """One batch in one transaction: statuses per record, new measurement rows."""
     async with conn.transaction():
         cur = conn.cursor()
-        heads = await _lock_heads(cur, sorted({r.chain for r in records}))
+        heads = await _heads(cur, chains, cache)
         await cur.execute(_NEXT_IDS, (len(records),))
         ids = [int(row[0]) for row in await cur.fetchall()]
         new_m = await _new_measurements(cur, records, heads, trust_high_water)
@@ -184,11 +242,34 @@ async def _transaction(
         new_e = await _insert_events(cur, records, ids)
         statuses = [_status(r, new_m[i], new_s[i] + new_e[i]) for i, r in enumerate(records)]
         await _copy_frames(cur, records, ids, statuses, heads)
+        # before the rows: a moved head is found here, not as a unique violation later
+        await _advance_heads(cur, heads)
         await _copy_measurements(cur, records, ids, new_m)
         if forward:  # docs/forwarding.md §3: queued in the transaction that stores them
             await _enqueue(cur, records, ids, statuses)
-        await _advance_heads(cur, heads)
+    # committed: these are now the stored heads
+    known = cache.known
+    for chain, head in heads.items():
+        known[chain] = Known(head.last_id, head.last_hash, head.data_high)
     return statuses, sum(len(rows) for rows in new_m)
+
+
+async def _heads(cur: Cursor, chains: list[str], cache: HeadCache) -> dict[str, _Head]:
+    """The batch's heads: cached ones as the lane left them, the others locked."""
+    known = cache.known
+    heads: dict[str, _Head] = {}
+    missing = []
+    for chain in chains:
+        k = known.get(chain)
+        if k is None:
+            missing.append(chain)
+        else:  # a copy: a batch that fails leaves the cache as it was
+            heads[chain] = _Head(k.last_hash, dict(k.data_high), k.last_id)
+    cache.hits += len(heads)
+    cache.misses += len(missing)
+    if missing:
+        heads.update(await _lock_heads(cur, missing))
+    return heads
 
 
 async def _enqueue(
@@ -220,9 +301,10 @@ async def _lock_heads(cur: Cursor, chains: list[str]) -> dict[str, _Head]:
         await cur.execute(_NEW_HEADS, ([c for c in chains if c not in known],))
         rows += await cur.fetchall()
     heads = {}
-    for chain, last_hash, data_high in rows:
+    for chain, last_id, last_hash, data_high in rows:
         high = {str(cn): int(us) for cn, us in (data_high or {}).items()}
-        heads[chain] = _Head(bytes(last_hash) if last_hash is not None else GENESIS, high)
+        last = bytes(last_hash) if last_hash is not None else GENESIS
+        heads[chain] = _Head(last, high, int(last_id) if last_id is not None else None)
     return heads
 
 
@@ -441,11 +523,20 @@ async def _copy_measurements(
 
 
 async def _advance_heads(cur: Cursor, heads: dict[str, _Head]) -> None:
+    """Advance every head the batch moved, each only from the head it built on.
+
+    :raises _Moved: some head was advanced by another writer meanwhile (the UPDATE waits
+        for that writer's commit, then finds a ``last_id`` other than the expected one).
+    """
+    advanced = 0
     async with cur.copy(_HEADS_COPY) as copy:
         copy.set_types(_HEAD_TYPES)
         for chain, head in heads.items():
             if head.last_id is not None:
                 high = json.dumps(head.data_high)
                 row = (chain, head.last_id, head.last_hash, head.frames, high)
-                await copy.write_row((*row, head.accepted, head.data, head.refused))
+                await copy.write_row((*row, head.accepted, head.data, head.refused, head.expected))
+                advanced += 1
     await cur.execute(_UPDATE_HEADS)
+    if cur.rowcount != advanced:
+        raise _Moved(f"{advanced - cur.rowcount} of {advanced} chain heads moved meanwhile")

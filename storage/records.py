@@ -168,24 +168,54 @@ def measurements_of(event: object) -> list[MeasurementRow]:
     at = _data_time(event, message)
     if at is None or not isinstance(values, Mapping):
         return []
+    mn, cn = message.mn, message.cn
     rows = []
     for code, fields in values.items():
-        if not isinstance(fields, Mapping):
-            continue
-        noise = tuple(_number(fields.get(name)) for name in NOISE_FIELDS)
-        rows.append(
-            MeasurementRow(
-                data_time=at,
-                mn=message.mn,
-                cn=message.cn,
-                pollutant=str(code),
-                values=tuple(_number(fields.get(name)) for name in VALUE_FIELDS),
-                flag=_text(fields.get("Flag")),
-                eflag=_text(fields.get("EFlag")),
-                noise=noise if any(v is not None for v in noise) else (),
+        if isinstance(fields, Mapping):
+            numbers, noise = _columns(fields)
+            flag, eflag = fields.get("Flag"), fields.get("EFlag")
+            rows.append(
+                MeasurementRow(
+                    at,
+                    mn,
+                    cn,
+                    str(code),
+                    numbers,
+                    flag if isinstance(flag, str) else None,
+                    eflag if isinstance(eflag, str) else None,
+                    noise,
+                )
             )
-        )
     return rows
+
+
+_VALUE_AT = {name: i for i, name in enumerate(VALUE_FIELDS)}
+_NOISE_AT = {name: i for i, name in enumerate(NOISE_FIELDS)}
+_NO_VALUES: tuple[float | None, ...] = (None,) * len(VALUE_FIELDS)
+
+
+def _columns(
+    fields: Mapping[str, object],
+) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """A pollutant's VALUE_FIELDS and NOISE_FIELDS columns (noise: () when none is a
+    number), in one pass over what was sent: a 2011 sends two or three of the twelve.
+    The gateway does this for every pollutant of every frame (docs/performance.md §9)."""
+    values: list[float | None] | None = None
+    noise: list[float | None] | None = None
+    for name, value in fields.items():
+        number = value if type(value) is float else _number(value)
+        if number is None:
+            continue
+        at = _VALUE_AT.get(name)
+        if at is not None:
+            values = values or [None] * len(VALUE_FIELDS)
+            values[at] = number
+            continue
+        at = _NOISE_AT.get(name)
+        if at is not None:
+            noise = noise or [None] * len(NOISE_FIELDS)
+            noise[at] = number
+    return (tuple(values) if values else _NO_VALUES), (tuple(noise) if noise else ())
 
 
 def events_of(event: object, received_at: datetime) -> list[EventRow]:
