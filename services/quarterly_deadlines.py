@@ -30,6 +30,10 @@ from rules.quarterly_calendar import (
 from storage import alarms, quarterly, reports_queries
 from storage.db import Conn
 
+# The alarms raised here, not by the rules engine: a replay leaves them out
+# (services/rules_replay.py), since no engine input makes them.
+KINDS = ("quarterly-reminder", "quarterly-overdue")
+
 # Which submissions are still waiting on a level after its deadline.
 WAITING_ON: dict[str, tuple[str, ...]] = {
     "enterprise": ("none", "draft"),  # never submitted
@@ -130,7 +134,7 @@ def remind_now(
     before the clock's (seed 004 三(二): reported in the month after the quarter) and
     the clock's own, whose reminder can come before it ends when a holiday moves its
     deadline's working days back (2026Q3: National Day, reminded on 28 September).
-    The rules loop calls it every few minutes (services/rules_runner.py)."""
+    ``hj212 quarterly remind`` calls it (docs/quarterly.md §3)."""
     current = quarter_of(now)
     raised = remind(conn, current.previous(), now, calendars, hooks)
     return raised + remind(conn, current, now, calendars, hooks)

@@ -19,6 +19,7 @@ from datetime import datetime
 from config.rules import RulesSettings
 from rules.engine import Engine
 from rules.model import Alarm, Clear
+from services import quarterly_deadlines
 from services.rules_runner import feed, load_states, read_inputs
 from storage import rules_inputs
 from storage.db import Conn
@@ -86,7 +87,7 @@ def replay(
     result.clears = [o for o in outputs if isinstance(o, Clear)]
     recomputed = [_alarm_key(a) for a in result.alarms]
     recomputed += [("clear", c.key, c.at) for c in result.clears]
-    stored = stored_alarm_keys(conn, start, end)
+    stored = stored_alarm_keys(conn, start, end, quarterly_deadlines.KINDS)
     result.stored = len(stored)
     result.missing = sorted(set(stored) - set(recomputed), key=repr)
     result.extra = sorted(set(recomputed) - set(stored), key=repr)

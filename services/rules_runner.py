@@ -25,8 +25,6 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import psycopg
 
-from config.calendar import CalendarError
-from config.calendar import load as load_calendars
 from config.rules import RulesSettings
 from rules.corrections import Correction
 from rules.engine import Engine
@@ -34,7 +32,6 @@ from rules.filings import Filing
 from rules.model import Mark, Output, Record, StationInfo
 from rules.state import StationState
 from rules.times import DAY, day_floor, dt, us
-from services import quarterly_deadlines
 from services.notify import deliver_due
 from storage import rules_inputs, rules_store
 from storage.alarms import Written, write_outputs
@@ -235,7 +232,6 @@ async def run_rules(
     settings = settings or RulesSettings()
     async with anyio.create_task_group() as tg:
         tg.start_soon(_notify_loop, dsn, settings, clock)
-        tg.start_soon(_deadline_loop, dsn, settings, clock)
         await _rules_loop(dsn, settings, clock, holdback)
 
 
@@ -294,32 +290,6 @@ async def _serve(
                     result.written.case_events,
                 )
         await anyio.sleep(settings.interval_s)
-
-
-DEADLINE_EVERY_S = 300.0  # reminders are due by the working day: minutes are plenty
-
-
-async def _deadline_loop(dsn: str, settings: RulesSettings, clock: Callable[[], datetime]) -> None:
-    """The quarterly report's reminders and overdue alarms (docs/quarterly.md §3), raised
-    by whichever process runs the rules, so that nobody has to remember a cron entry.
-    The calendar file is read each time: a holiday added to it counts from the next
-    step. A bad calendar or a database error is logged and tried again."""
-    while True:
-        try:
-            calendars = load_calendars()
-            conn = await anyio.to_thread.run_sync(_connect, dsn)
-            try:
-                raised = await anyio.to_thread.run_sync(
-                    quarterly_deadlines.remind_now, conn, clock(), calendars, settings.webhooks
-                )
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(conn.close)
-            for alarm in raised:
-                log.info("quarterly: %s %s", alarm.kind, alarm.key)
-        except (CalendarError, psycopg.Error) as exc:
-            log.warning("quarterly deadlines not checked: %s", exc)
-        await anyio.sleep(DEADLINE_EVERY_S)
 
 
 async def _notify_loop(dsn: str, settings: RulesSettings, clock: Callable[[], datetime]) -> None:

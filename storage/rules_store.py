@@ -11,7 +11,7 @@ where ``hj212 rules replay`` starts from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,22 +127,25 @@ def consistent_read(conn: Conn) -> Iterator[None]:
 AlarmKey = tuple[object, ...]
 
 
-def stored_alarm_keys(conn: Conn, start: datetime, end: datetime) -> list[AlarmKey]:
+def stored_alarm_keys(
+    conn: Conn, start: datetime, end: datetime, others: Sequence[str] = ()
+) -> list[AlarmKey]:
     """The alarms raised and cleared in (start, end], as comparable tuples: ("alarm", key,
     mn, kind, severity, raised_at, pollutant, data_time, value, threshold, detail JSON)
-    and ("clear", key, cleared_at)."""
+    and ("clear", key, cleared_at); without the kinds in ``others`` (raised elsewhere)."""
     found: list[AlarmKey] = []
     for row in conn.execute(
         "SELECT key, mn, kind, severity, raised_at, pollutant, data_time, value, threshold,"
-        " detail FROM hj212.alarm WHERE raised_at > %s AND raised_at <= %s AND key IS NOT NULL",
-        (start, end),
+        " detail FROM hj212.alarm WHERE raised_at > %s AND raised_at <= %s AND key IS NOT NULL"
+        " AND kind <> ALL(%s)",
+        (start, end, list(others)),
     ):
         *head, detail = row
         found.append(("alarm", *head, json.dumps(detail, sort_keys=True)))
     for key, at in conn.execute(
         "SELECT key, cleared_at FROM hj212.alarm WHERE cleared_at > %s AND cleared_at <= %s"
-        " AND key IS NOT NULL",
-        (start, end),
+        " AND key IS NOT NULL AND kind <> ALL(%s)",
+        (start, end, list(others)),
     ):
         found.append(("clear", key, at))
     return found

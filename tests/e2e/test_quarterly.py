@@ -18,14 +18,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from config.calendar import Calendars, load
-from config.rules import Webhook
+from config.rules import RulesSettings, Webhook
 from protocol import BEIJING
 from reports import emissions
 from reports.periods import parse
@@ -405,34 +404,28 @@ def test_a_province_return_goes_back_through_the_enterprise_and_the_city(quarter
         ]  # fmt: skip
 
 
-@pytest.mark.anyio
-async def test_the_rules_loop_sends_the_reminders_by_itself(quarter_dsn: str) -> None:
-    """Whatever runs the rules (`hj212 serve`, `demo`, `rules run`) also raises the
-    quarter's reminders: nobody has to remember a cron entry (docs/quarterly.md §3)."""
-    import anyio
-
-    from config.rules import RulesSettings
-    from services.rules_runner import run_rules
-    from tests.gateway.support import eventually
+def test_the_reminder_a_holiday_brings_into_the_quarter_is_sent(quarter_dsn: str) -> None:
+    """2026Q3's enterprise deadline moves past National Day, so its reminder falls on a
+    September day, inside the quarter: `remind_now` (what `hj212 quarterly remind`
+    runs) looks at the clock's own quarter too, not only the one before it; and these
+    reminders stay out of `rules replay`'s comparison (they are not the engine's)."""
+    from services.rules_replay import replay
 
     cal = CALENDARS.for_region("420103")
     at = reminder_at(Q, "enterprise", cal, CALENDARS.remind_working_days) + H
-
-    def reminded() -> set[str]:
-        with psycopg.connect(quarter_dsn) as conn:
-            found = conn.execute(
-                "SELECT key FROM hj212.alarm WHERE kind = 'quarterly-reminder'"
-            ).fetchall()
-        return {str(k) for (k,) in found}
-
-    assert reminded() == set()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(partial(run_rules, quarter_dsn, RulesSettings(), clock=lambda: at))
-        await eventually(lambda: len(reminded()) == 3, 60)
-        tg.cancel_scope.cancel()
-    with psycopg.connect(quarter_dsn) as conn:
+    assert at < Q.end  # the point: a reminder before the quarter is over
+    with psycopg.connect(quarter_dsn, autocommit=True) as conn:
+        raised = due.remind_now(conn, at, CALENDARS)
         ids = [e.id for e in (enterprises.by_name(conn, f"Firm {x}") for x in "ABC") if e]
-    assert reminded() == {f"quarterly-reminder:{Q.label}:{i}" for i in ids}
+        reminders = {a.key for a in raised if a.kind == "quarterly-reminder"}
+        assert reminders == {f"quarterly-reminder:{Q.label}:{i}" for i in ids}
+        # the outlets were monitored from 26 June: 2026Q2 was theirs too, and is overdue
+        late = {a.key for a in raised if a.kind == "quarterly-overdue"}
+        assert late == {f"quarterly-overdue:2026Q2:enterprise:{i}" for i in ids}
+        assert due.remind_now(conn, at + H, CALENDARS) == []  # once
+        # no rules ran here: the only alarms stored are these, and replay compares none
+        window = replay(conn, at - 24 * H, at + 2 * H, RulesSettings())
+        assert (window.stored, window.missing) == (0, [])
 
 
 def test_an_outlet_registered_after_the_quarter_owes_nothing_for_it(quarter_dsn: str) -> None:
