@@ -37,7 +37,7 @@ def _demo(dsn: str, tmp: Path, stations: int) -> subprocess.Popen[bytes]:
         "HJ212_CONSOLE_PORT": str(free_port()),
     }
     argv = [sys.executable, "-m", "cli", "demo", "--port", str(free_port())]
-    argv += ["--stations", str(stations), "--interval", "0.2"]
+    argv += ["--stations", str(stations), "--interval", "0.2", "--history-days", "0"]
     with (tmp / "demo.log").open("wb") as log:
         return subprocess.Popen(  # its own process group: a terminal's Ctrl-C reaches all
             argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
