@@ -246,7 +246,9 @@ def to_html(report: Report) -> str:
 def _chart(chart: Chart) -> Drawing:
     drawing = Drawing(170 * mm, 70 * mm)
     plot: VerticalBarChart | HorizontalLineChart
-    plot = VerticalBarChart() if chart.kind == "bar" else HorizontalLineChart()
+    # a line needs two points (reportlab refuses fewer): one day is drawn as a bar
+    bars = chart.kind == "bar" or len(chart.labels) < 2
+    plot = VerticalBarChart() if bars else HorizontalLineChart()
     plot.x, plot.y, plot.width, plot.height = 30, 25, 150 * mm, 45 * mm
     factor = 100.0 if chart.unit == "%" else 1.0
     data = [[(v or 0.0) * factor for v in values] for values in chart.series.values()]
@@ -298,6 +300,9 @@ def to_pdf(report: Report) -> bytes:
         )
         story.append(t)
     for chart in report.charts:
+        if not chart.labels:  # a period or region with nothing in it: say so, draw nothing
+            story += [Spacer(1, 4 * mm), Paragraph(f"{chart.title}: 无数据 (no data)", body)]
+            continue
         story += [Spacer(1, 4 * mm), _chart(chart)]
     story += [Spacer(1, 4 * mm), *[Paragraph(n, body) for n in report.notes]]
     out = io.BytesIO()

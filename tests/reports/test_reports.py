@@ -391,3 +391,19 @@ def test_a_yearly_period(month_dsn: str) -> None:
     assert (
         len(days) == len(set(days)) == (datetime(2027, 1, 1) - datetime.fromisoformat(days[0])).days
     )
+
+
+@pytest.mark.parametrize(("period", "region"), [("1973", "7"), ("2026-10-05", "42")])
+def test_a_pdf_of_a_period_with_nothing_or_one_day_in_it(
+    month_dsn: str, period: str, region: str
+) -> None:
+    """An empty period (no stations, no days: the console's report download answered
+    500, schemathesis drew ?period=1973&region=7&format=pdf) and a single day (a line of
+    one point, drawn as a bar) still give a PDF."""
+    from evidence.report import to_pdf
+
+    with psycopg.connect(month_dsn) as conn:
+        report = transmission.build(conn, parse(period), region=region, now=LATER)
+    days = next(c for c in report.charts if c.kind == "line").labels
+    assert len(days) == (0 if period == "1973" else 1)
+    assert to_pdf(report).startswith(b"%PDF")
