@@ -18,16 +18,9 @@ from rules.model import Alarm, Output
 from rules.times import us
 from storage import alarms, audit
 from storage.db import Conn
+from storage.marks import Attachment  # one voucher shape for marks and corrections
 
 OUTCOMES = ("approved", "returned", "rejected")
-
-
-@dataclass(frozen=True)
-class Attachment:
-    id: int
-    name: str
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
